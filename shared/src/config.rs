@@ -1,0 +1,174 @@
+//! Configuration from the environment, read once at cold start. A missing or malformed value
+//! fails the start with a message that names the variable (and never prints a secret).
+
+use std::time::Duration;
+
+use lambda_http::http::HeaderName;
+
+use crate::auth::{AuthMode, Secret, WebhookAuth};
+use crate::language;
+
+pub const DEFAULT_ASSISTANT_LANGUAGE: &str = "en";
+pub const DEFAULT_SUPPORTED_LANGUAGES: &str = "en,es,fr,de,it,pt,nl,sv,pl,ru,tr,ar,hi,ja,zh,ko";
+pub const DEFAULT_TRANSLATE_TIMEOUT_MS: u64 = 3000;
+/// Watson caps pre/post-message bodies near 4 MB (reference §2.6); Lambda's own cap is 6 MB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+pub const DEFAULT_API_KEY_HEADER: &str = "x-api-key";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{variable} is required: {why}")]
+    Missing { variable: &'static str, why: String },
+    #[error("{variable} is invalid: {why}")]
+    Invalid { variable: &'static str, why: String },
+}
+
+/// What every webhook function reads from its environment.
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    pub auth: WebhookAuth,
+    /// `ASSISTANT_LANGUAGE`: the language the assistant is built in.
+    pub assistant_language: String,
+    /// `SUPPORTED_LANGUAGES`: the users' languages the offline check considers.
+    pub supported_languages: Vec<String>,
+    /// `TRANSLATE_TIMEOUT_MS`: the deadline for one translation, retry included.
+    pub translate_timeout: Duration,
+    /// `MAX_BODY_BYTES`: larger requests get 413.
+    pub max_body_bytes: usize,
+}
+
+impl WebhookConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads through `lookup`, so tests need not touch the process environment. Empty values
+    /// count as unset (SAM passes empty parameters as empty strings).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).map(|value| value.trim().to_owned()).filter(|value| !value.is_empty());
+
+        let mode = match get("WEBHOOK_AUTH").as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("jwt") => AuthMode::Jwt,
+            Some("basic") => AuthMode::Basic,
+            Some("bearer") => AuthMode::Bearer,
+            Some("api-key") => {
+                let name = get("WEBHOOK_API_KEY_HEADER").unwrap_or_else(|| DEFAULT_API_KEY_HEADER.to_owned());
+                let header = HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes()).map_err(|_| {
+                    ConfigError::Invalid { variable: "WEBHOOK_API_KEY_HEADER", why: "not a valid header name".into() }
+                })?;
+                AuthMode::ApiKey { header }
+            }
+            Some("none") => AuthMode::None,
+            Some(_) => {
+                return Err(ConfigError::Invalid {
+                    variable: "WEBHOOK_AUTH",
+                    why: "expected one of jwt, basic, bearer, api-key, none".into(),
+                });
+            }
+        };
+        // Secrets are not trimmed: a space may be part of one. Only emptiness is checked.
+        let secret = |name: &str| lookup(name).filter(|value| !value.is_empty());
+        let mut secrets = Vec::new();
+        if mode != AuthMode::None {
+            let current = secret("WEBHOOK_SECRET").ok_or_else(|| ConfigError::Missing {
+                variable: "WEBHOOK_SECRET",
+                why: format!("WEBHOOK_AUTH={} needs a secret (set WEBHOOK_AUTH=none to accept any caller)", mode.name()),
+            })?;
+            secrets.push(current);
+            secrets.extend(secret("WEBHOOK_SECRET_PREVIOUS"));
+            if mode == AuthMode::Basic {
+                if let Some(position) = secrets.iter().position(|s| !s.contains(':')) {
+                    let variable = if position == 0 { "WEBHOOK_SECRET" } else { "WEBHOOK_SECRET_PREVIOUS" };
+                    return Err(ConfigError::Invalid { variable, why: "basic auth expects user:password".into() });
+                }
+            }
+        }
+        let auth = WebhookAuth::new(mode, secrets.into_iter().map(Secret::new).collect());
+
+        let assistant_language = language_code("ASSISTANT_LANGUAGE", get("ASSISTANT_LANGUAGE").as_deref().unwrap_or(DEFAULT_ASSISTANT_LANGUAGE))?;
+        let supported = get("SUPPORTED_LANGUAGES").unwrap_or_else(|| DEFAULT_SUPPORTED_LANGUAGES.to_owned());
+        let mut supported_languages = Vec::new();
+        for tag in supported.split(',').map(str::trim).filter(|tag| !tag.is_empty()) {
+            let code = language_code("SUPPORTED_LANGUAGES", tag)?;
+            if !supported_languages.contains(&code) {
+                supported_languages.push(code);
+            }
+        }
+        if !supported_languages.contains(&assistant_language) {
+            supported_languages.push(assistant_language.clone());
+        }
+
+        let translate_timeout_ms = number("TRANSLATE_TIMEOUT_MS", get("TRANSLATE_TIMEOUT_MS"), DEFAULT_TRANSLATE_TIMEOUT_MS, 50..=30_000)?;
+        let max_body_bytes = number("MAX_BODY_BYTES", get("MAX_BODY_BYTES"), DEFAULT_MAX_BODY_BYTES as u64, 1024..=6 * 1024 * 1024)?;
+
+        Ok(WebhookConfig {
+            auth,
+            assistant_language,
+            supported_languages,
+            translate_timeout: Duration::from_millis(translate_timeout_ms),
+            max_body_bytes: max_body_bytes as usize,
+        })
+    }
+}
+
+fn language_code(variable: &'static str, tag: &str) -> Result<String, ConfigError> {
+    language::normalize(tag).filter(|code| language::is_known(code)).ok_or_else(|| ConfigError::Invalid {
+        variable,
+        why: format!(
+            "`{tag}` is not a language code the offline check knows (known: {})",
+            language::known_codes().collect::<Vec<_>>().join(",")
+        ),
+    })
+}
+
+fn number(variable: &'static str, value: Option<String>, default: u64, range: std::ops::RangeInclusive<u64>) -> Result<u64, ConfigError> {
+    let Some(value) = value else { return Ok(default) };
+    value.parse::<u64>().ok().filter(|n| range.contains(n)).ok_or_else(|| ConfigError::Invalid {
+        variable,
+        why: format!("expected a whole number from {} to {}", range.start(), range.end()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<WebhookConfig, ConfigError> {
+        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        WebhookConfig::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_need_only_the_secret() {
+        let config = config(&[("WEBHOOK_SECRET", "s")]).unwrap();
+        assert_eq!(config.auth.mode(), &AuthMode::Jwt);
+        assert_eq!(config.assistant_language, "en");
+        assert_eq!(config.supported_languages.len(), 16);
+        assert_eq!(config.translate_timeout, Duration::from_millis(3000));
+        assert_eq!(config.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
+    }
+
+    #[test]
+    fn errors_name_the_variable_and_not_the_secret() {
+        let error = config(&[]).unwrap_err();
+        assert!(error.to_string().starts_with("WEBHOOK_SECRET is required"), "{error}");
+        let error = config(&[("WEBHOOK_AUTH", "oauth"), ("WEBHOOK_SECRET", "s")]).unwrap_err();
+        assert!(error.to_string().starts_with("WEBHOOK_AUTH is invalid"), "{error}");
+        let error = config(&[("WEBHOOK_AUTH", "basic"), ("WEBHOOK_SECRET", "no-colon-secret")]).unwrap_err();
+        assert!(error.to_string().contains("WEBHOOK_SECRET") && !error.to_string().contains("no-colon-secret"));
+        let error = config(&[("WEBHOOK_SECRET", "s"), ("ASSISTANT_LANGUAGE", "klingon")]).unwrap_err();
+        assert!(error.to_string().starts_with("ASSISTANT_LANGUAGE is invalid"), "{error}");
+        let error = config(&[("WEBHOOK_SECRET", "s"), ("SUPPORTED_LANGUAGES", "en,xx")]).unwrap_err();
+        assert!(error.to_string().starts_with("SUPPORTED_LANGUAGES is invalid"), "{error}");
+        let error = config(&[("WEBHOOK_SECRET", "s"), ("TRANSLATE_TIMEOUT_MS", "3s")]).unwrap_err();
+        assert!(error.to_string().starts_with("TRANSLATE_TIMEOUT_MS is invalid"), "{error}");
+    }
+
+    #[test]
+    fn none_needs_no_secret_and_api_key_takes_a_header() {
+        assert_eq!(config(&[("WEBHOOK_AUTH", "none")]).unwrap().auth.mode(), &AuthMode::None);
+        let config = config(&[("WEBHOOK_AUTH", "api-key"), ("WEBHOOK_SECRET", "k"), ("WEBHOOK_API_KEY_HEADER", "X-Watson-Key")]).unwrap();
+        assert_eq!(config.auth.mode(), &AuthMode::ApiKey { header: HeaderName::from_static("x-watson-key") });
+    }
+}

@@ -1,0 +1,242 @@
+//! The offline language check: cheap, local, and honest about what it cannot tell.
+//!
+//! Statistical detectors are unreliable on chat-length text ("hi" comes back as Catalan, "ok" as
+//! Hungarian), so two signals are combined, each restricted to the languages the operator enables:
+//! - a list of the commonest words of short chat messages per language (`chat_words.txt`), which
+//!   recognises "hi", "ok", "faq", "hola", "merci beaucoup";
+//! - whatlang's trigram and script detection, for longer text and for scripts that name their
+//!   language (Hangul, kana, Devanagari, …).
+//!
+//! Anything the two cannot settle comes back `Unknown`, and the caller decides with what the
+//! session already knows.
+
+use std::collections::{HashMap, HashSet};
+
+use whatlang::Script;
+
+use super::codes;
+
+/// The word lists, `[xx]` sections of space-separated lower-case words.
+const CHAT_WORDS: &str = include_str!("chat_words.txt");
+
+/// How sure the check is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strength {
+    /// Enough text and agreement to change a session's language.
+    Clear,
+    /// Probably this language, but too little text to overrule what the session knows.
+    Weak,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Detection {
+    /// Nothing to translate: no words, only numbers, e-mail addresses, URLs, order ids, emoji.
+    NotLanguage,
+    Language { code: String, strength: Strength },
+    /// Words, but neither signal can tell which language.
+    Unknown,
+}
+
+/// Built once per cold start for the enabled languages.
+#[derive(Debug)]
+pub struct LanguageDetector {
+    assistant: String,
+    enabled: Vec<String>,
+    whatlang: whatlang::Detector,
+    words: HashMap<String, HashSet<&'static str>>,
+}
+
+/// whatlang's confidence (0..1) from which a trigram verdict counts on its own.
+const TRIGRAM_CONFIDENCE_FLOOR: f64 = 0.9;
+/// Words from which a verdict may be `Clear`.
+const CLEAR_MIN_WORDS: usize = 3;
+
+impl LanguageDetector {
+    /// `enabled` should include the assistant's language; codes the detector does not know are
+    /// ignored here (config rejects them earlier).
+    pub fn new(assistant: &str, enabled: &[String]) -> Self {
+        let mut enabled: Vec<String> = enabled.to_vec();
+        if !enabled.iter().any(|code| code == assistant) {
+            enabled.push(assistant.to_owned());
+        }
+        let allow: Vec<whatlang::Lang> =
+            enabled.iter().filter_map(|code| codes::to_whatlang(codes::base(code))).collect();
+        let words = parse_chat_words(CHAT_WORDS)
+            .into_iter()
+            .filter(|(code, _)| enabled.iter().any(|enabled| codes::base(enabled) == code))
+            .collect();
+        LanguageDetector { assistant: assistant.to_owned(), enabled, whatlang: whatlang::Detector::with_allowlist(allow), words }
+    }
+
+    pub fn assistant_language(&self) -> &str {
+        &self.assistant
+    }
+
+    pub fn is_enabled(&self, code: &str) -> bool {
+        self.enabled.iter().any(|enabled| enabled == code || codes::base(enabled) == code)
+    }
+
+    pub fn detect(&self, text: &str) -> Detection {
+        let words = words(text);
+        if words.is_empty() {
+            return Detection::NotLanguage;
+        }
+        match whatlang::detect_script(text) {
+            Some(Script::Latin | Script::Cyrillic) | None => self.detect_by_words(text, &words),
+            // Other scripts all but name their language; the allowlist settles the rest.
+            Some(_) => match self.trigram_language(text) {
+                Some((code, _)) => Detection::Language { code, strength: Strength::Clear },
+                None => Detection::Unknown,
+            },
+        }
+    }
+
+    fn detect_by_words(&self, text: &str, words: &[String]) -> Detection {
+        let n = words.len();
+        let strength = |clear: bool| if clear && n >= CLEAR_MIN_WORDS { Strength::Clear } else { Strength::Weak };
+        let hits = |code: &str| self.words.get(code).map_or(0, |list| words.iter().filter(|w| list.contains(w.as_str())).count());
+        let mut by_hits: Vec<(&str, usize)> = self.words.keys().map(|code| (code.as_str(), hits(code))).collect();
+        // Most hits first; the assistant's language wins a tie, then the code, so the order is stable.
+        by_hits.sort_by(|a, b| b.1.cmp(&a.1).then((b.0 == self.assistant).cmp(&(a.0 == self.assistant))).then(a.0.cmp(b.0)));
+        let trigram = self.trigram_language(text);
+
+        // Every word a common word of the assistant's language: "hi", "ok", "faq", "where is my order".
+        if hits(&self.assistant) == n {
+            return Detection::Language { code: self.assistant.clone(), strength: strength(true) };
+        }
+        let best = by_hits.first().copied().filter(|(_, count)| *count > 0);
+        let runner_up = by_hits.get(1).map_or(0, |(_, count)| *count);
+        // Every word a common word of one other language: "hola", "merci beaucoup", "danke schön".
+        if let Some((code, count)) = best {
+            if count == n && count > runner_up {
+                return Detection::Language { code: code.to_owned(), strength: strength(true) };
+            }
+        }
+        // The trigram model is sure, and the word lists do not point elsewhere.
+        if let Some((code, confidence)) = &trigram {
+            let words_disagree = best.is_some_and(|(best, count)| best != code && count * 2 > n);
+            if *confidence >= TRIGRAM_CONFIDENCE_FLOOR && n >= 2 && !words_disagree {
+                return Detection::Language { code: code.clone(), strength: strength(true) };
+            }
+        }
+        // Most words common words of one language, clearly ahead of the others.
+        if let Some((code, count)) = best {
+            if count >= 2 && count * 2 >= n && count > runner_up {
+                return Detection::Language { code: code.to_owned(), strength: strength(count * 3 >= n * 2) };
+            }
+        }
+        Detection::Unknown
+    }
+
+    /// whatlang's verdict among the enabled languages, with its confidence.
+    fn trigram_language(&self, text: &str) -> Option<(String, f64)> {
+        let info = self.whatlang.detect(text)?;
+        let code = codes::from_whatlang(info.lang())?;
+        // Map back to the enabled variant (e.g. `zh-TW` when that is what the operator enabled).
+        let code = self.enabled.iter().find(|enabled| codes::base(enabled) == code).cloned()?;
+        Some((code, info.confidence()))
+    }
+}
+
+/// The words of a message, lower-cased; numbers, order ids, e-mail addresses and URLs removed.
+pub(crate) fn words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    for chunk in text.split_whitespace() {
+        let lower = chunk.to_lowercase();
+        if lower.contains('@') || lower.contains("://") || lower.starts_with("www.") {
+            continue;
+        }
+        for word in lower.split(|c: char| !(c.is_alphanumeric() || matches!(c, '\'' | '’' | '-'))) {
+            let word = word.trim_matches(|c: char| matches!(c, '\'' | '’' | '-')).replace('’', "'");
+            if word.is_empty() || word.chars().any(|c| c.is_numeric()) || !word.chars().any(char::is_alphabetic) {
+                continue;
+            }
+            words.push(word);
+        }
+    }
+    words
+}
+
+fn parse_chat_words(source: &'static str) -> HashMap<String, HashSet<&'static str>> {
+    let mut lists: HashMap<String, HashSet<&'static str>> = HashMap::new();
+    let mut current: Option<String> = None;
+    for line in source.lines().map(str::trim) {
+        if line.starts_with('#') || line.is_empty() {
+            continue;
+        }
+        if let Some(code) = line.strip_prefix('[').and_then(|rest| rest.strip_suffix(']')) {
+            current = Some(code.to_owned());
+            continue;
+        }
+        if let Some(code) = &current {
+            lists.entry(code.clone()).or_default().extend(line.split_whitespace());
+        }
+    }
+    lists
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detector() -> LanguageDetector {
+        let enabled: Vec<String> = "en,es,fr,de,it,pt,nl,sv,pl,ru,tr,ar,hi,ja,zh,ko".split(',').map(String::from).collect();
+        LanguageDetector::new("en", &enabled)
+    }
+
+    fn language(detection: Detection) -> Option<String> {
+        match detection {
+            Detection::Language { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn word_lists_parse_for_every_latin_and_cyrillic_language() {
+        let lists = parse_chat_words(CHAT_WORDS);
+        for code in ["en", "es", "fr", "de", "it", "pt", "nl", "sv", "pl", "ru", "tr"] {
+            assert!(lists.get(code).is_some_and(|list| list.len() > 100), "{code}");
+        }
+        assert!(lists["en"].contains("faq"));
+    }
+
+    #[test]
+    fn short_english_is_english() {
+        let detector = detector();
+        for text in ["hi", "ok", "faq", "Thanks!", "help", "where is my order?", "Order #48213"] {
+            assert_eq!(language(detector.detect(text)).as_deref(), Some("en"), "{text}");
+        }
+    }
+
+    #[test]
+    fn identifiers_are_not_language() {
+        let detector = detector();
+        for text in ["48213", "jane.doe@example.com", "https://example.com/x", "  ", "!!!", "👍"] {
+            assert_eq!(detector.detect(text), Detection::NotLanguage, "{text}");
+        }
+    }
+
+    #[test]
+    fn short_foreign_greetings_are_recognised() {
+        let detector = detector();
+        for (text, code) in [("hola", "es"), ("merci beaucoup", "fr"), ("danke", "de"), ("obrigado", "pt"), ("ありがとう", "ja"), ("감사합니다", "ko"), ("спасибо", "ru")] {
+            assert_eq!(language(detector.detect(text)).as_deref(), Some(code), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_sentence_is_clear_a_word_is_weak() {
+        let detector = detector();
+        assert_eq!(
+            detector.detect("¿Dónde está mi pedido?"),
+            Detection::Language { code: "es".into(), strength: Strength::Clear }
+        );
+        assert_eq!(detector.detect("hola"), Detection::Language { code: "es".into(), strength: Strength::Weak });
+    }
+
+    #[test]
+    fn words_drop_ids_and_keep_apostrophes() {
+        assert_eq!(words("What's the status of #48213? jane@x.io"), vec!["what's", "the", "status", "of"]);
+        assert_eq!(words("aujourd’hui"), vec!["aujourd'hui"]);
+    }
+}

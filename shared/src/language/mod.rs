@@ -1,0 +1,16 @@
+//! Language: the offline check, the codes, and the session's language state.
+
+mod codes;
+mod detector;
+mod session;
+
+pub use codes::{known_codes, normalize};
+pub use detector::{Detection, LanguageDetector, Strength};
+pub use session::{
+    LANGUAGE_KEY, ORIGINAL_INPUT_KEY, ORIGINAL_OUTPUT_KEY, Origin, SessionLanguage, store_language,
+};
+
+/// Whether the offline check knows this code (ignoring a region such as `zh-TW`).
+pub fn is_known(code: &str) -> bool {
+    known_codes().any(|known| known == codes::base(code))
+}

@@ -1,0 +1,10 @@
+//! What the Watson webhook functions share: the payload types, webhook auth, the language check
+//! and session state, translation, the HTTP edge, and configuration.
+
+pub mod auth;
+pub mod config;
+pub mod http;
+pub mod language;
+pub mod payload;
+pub mod translate;
+pub mod webhook;

@@ -1,0 +1,22 @@
+//! The Watson webhook payloads: typed where the functions read or write, lossless everywhere else.
+
+mod envelope;
+mod field;
+mod generic;
+mod message;
+
+pub use envelope::{Envelope, Event, PayloadReply, SKIP_ASSISTANT_HEADER, WebhookReply, event_names};
+pub use field::Field;
+pub use generic::{
+    AgentMessage, ChannelTransferItem, Choice, ConnectToAgentItem, GenericItem, MediaItem, OptionItem,
+    SearchItem, SuggestionItem, TextItem,
+};
+pub use message::{
+    BrowserInfo, ChatIntegration, Context, GlobalContext, Integrations, MessageInput, MessageOutput,
+    MessageRequest, MessageResponse, Skill, Skills,
+};
+
+/// A pre-message request (`message_received`).
+pub type PreMessageRequest = Envelope<MessageRequest>;
+/// A post-message request (`message_processed`).
+pub type PostMessageRequest = Envelope<MessageResponse>;

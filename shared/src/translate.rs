@@ -1,0 +1,214 @@
+//! Translation: the `Translator` trait the handlers use, and Amazon Translate behind it with a
+//! hard deadline, at most one retry, and errors that never carry the text.
+
+use std::future::Future;
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_translate::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_translate::operation::translate_text::TranslateTextError;
+use tokio::sync::OnceCell;
+
+/// Amazon Translate's limit for one TranslateText call, in UTF-8 bytes.
+pub const MAX_TEXT_BYTES: usize = 10_000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceLanguage {
+    /// Let Amazon Translate detect it (it asks Amazon Comprehend).
+    Auto,
+    Code(String),
+}
+
+impl SourceLanguage {
+    pub fn as_str(&self) -> &str {
+        match self {
+            SourceLanguage::Auto => "auto",
+            SourceLanguage::Code(code) => code,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Translation {
+    pub text: String,
+    /// The source language: the one given, or the one Translate detected.
+    pub source: String,
+}
+
+/// Why a translation did not happen. Carries codes only, never the text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TranslateError {
+    #[error("translation is off (no AWS credentials)")]
+    Disabled,
+    #[error("text of {bytes} bytes is over Translate's limit")]
+    TextTooLong { bytes: usize },
+    #[error("no answer within the deadline")]
+    Timeout,
+    #[error("throttled")]
+    Throttled,
+    #[error("service error {code}")]
+    Service { code: String },
+    #[error("the request was refused: {code}")]
+    Refused { code: String },
+    #[error("unreadable response")]
+    InvalidResponse,
+    #[error("network error")]
+    Network,
+}
+
+impl TranslateError {
+    /// A short code for logs and metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TranslateError::Disabled => "disabled",
+            TranslateError::TextTooLong { .. } => "text_too_long",
+            TranslateError::Timeout => "timeout",
+            TranslateError::Throttled => "throttled",
+            TranslateError::Service { .. } => "service_error",
+            TranslateError::Refused { .. } => "refused",
+            TranslateError::InvalidResponse => "invalid_response",
+            TranslateError::Network => "network_error",
+        }
+    }
+}
+
+/// What the handlers need from a translation service.
+pub trait Translator: Send + Sync {
+    fn translate(
+        &self,
+        text: &str,
+        source: &SourceLanguage,
+        target: &str,
+    ) -> impl Future<Output = Result<Translation, TranslateError>> + Send;
+}
+
+/// Amazon Translate through the AWS SDK. The client is built on first use, so a turn that needs
+/// no translation never loads the AWS config or touches the network.
+#[derive(Debug)]
+pub struct AmazonTranslate {
+    client: OnceCell<aws_sdk_translate::Client>,
+    deadline: Duration,
+    enabled: bool,
+}
+
+impl AmazonTranslate {
+    /// `deadline` bounds a whole translation, retry included.
+    pub fn new(deadline: Duration) -> Self {
+        AmazonTranslate { client: OnceCell::new(), deadline, enabled: true }
+    }
+
+    /// A translator that always answers `Disabled`: for local runs without AWS credentials.
+    pub fn disabled() -> Self {
+        AmazonTranslate { client: OnceCell::new(), deadline: Duration::ZERO, enabled: false }
+    }
+
+    pub fn is_enabled(&self) -> bool {
+        self.enabled
+    }
+
+    async fn client(&self) -> &aws_sdk_translate::Client {
+        self.client
+            .get_or_init(|| async {
+                // The first attempt gets most of the deadline; a retry (throttling, 5xx, a hung
+                // connection) gets the rest. The outer timeout in `translate` is the hard stop.
+                let timeouts = TimeoutConfig::builder()
+                    .connect_timeout(self.deadline.min(Duration::from_secs(1)))
+                    .operation_attempt_timeout(self.deadline.mul_f32(0.6))
+                    .operation_timeout(self.deadline)
+                    .build();
+                let retries = RetryConfig::standard()
+                    .with_max_attempts(2)
+                    .with_initial_backoff(Duration::from_millis(50))
+                    .with_max_backoff(Duration::from_millis(200));
+                let config = aws_config::defaults(BehaviorVersion::latest())
+                    .timeout_config(timeouts)
+                    .retry_config(retries)
+                    .load()
+                    .await;
+                aws_sdk_translate::Client::new(&config)
+            })
+            .await
+    }
+
+    async fn call(&self, text: &str, source: &SourceLanguage, target: &str) -> Result<Translation, TranslateError> {
+        let output = self
+            .client()
+            .await
+            .translate_text()
+            .text(text)
+            .source_language_code(source.as_str())
+            .target_language_code(target)
+            .send()
+            .await
+            .map_err(classify)?;
+        let translated = output.translated_text();
+        if translated.trim().is_empty() && !text.trim().is_empty() {
+            return Err(TranslateError::InvalidResponse);
+        }
+        let detected = match source {
+            SourceLanguage::Code(code) => code.clone(),
+            SourceLanguage::Auto => output.source_language_code().to_owned(),
+        };
+        if detected.is_empty() {
+            return Err(TranslateError::InvalidResponse);
+        }
+        Ok(Translation { text: translated.to_owned(), source: detected })
+    }
+}
+
+impl Translator for AmazonTranslate {
+    async fn translate(&self, text: &str, source: &SourceLanguage, target: &str) -> Result<Translation, TranslateError> {
+        if !self.enabled {
+            return Err(TranslateError::Disabled);
+        }
+        if text.len() > MAX_TEXT_BYTES {
+            return Err(TranslateError::TextTooLong { bytes: text.len() });
+        }
+        tokio::time::timeout(self.deadline, self.call(text, source, target))
+            .await
+            .unwrap_or(Err(TranslateError::Timeout))
+    }
+}
+
+fn classify(error: SdkError<TranslateTextError, aws_sdk_translate::config::http::HttpResponse>) -> TranslateError {
+    match &error {
+        SdkError::TimeoutError(_) => TranslateError::Timeout,
+        SdkError::DispatchFailure(failure) if failure.is_timeout() => TranslateError::Timeout,
+        SdkError::DispatchFailure(_) => TranslateError::Network,
+        SdkError::ResponseError(_) => TranslateError::InvalidResponse,
+        SdkError::ServiceError(service) => {
+            let code = service.err().code().unwrap_or("unknown").to_owned();
+            match service.err() {
+                TranslateTextError::TooManyRequestsException(_) => TranslateError::Throttled,
+                TranslateTextError::TextSizeLimitExceededException(_) => TranslateError::TextTooLong { bytes: 0 },
+                TranslateTextError::DetectedLanguageLowConfidenceException(_)
+                | TranslateTextError::UnsupportedLanguagePairException(_)
+                | TranslateTextError::InvalidRequestException(_)
+                | TranslateTextError::ResourceNotFoundException(_) => TranslateError::Refused { code },
+                _ if service.raw().status().is_client_error() && code == "unknown" => TranslateError::InvalidResponse,
+                _ => TranslateError::Service { code },
+            }
+        }
+        _ => TranslateError::Network,
+    }
+}
+
+/// Whether AWS credentials can plausibly be found, checked without any network call: Lambda sets
+/// the key variables; a developer has them in the environment or in `~/.aws`.
+pub fn aws_credentials_configured() -> bool {
+    const VARIABLES: [&str; 5] = [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_PROFILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    ];
+    if VARIABLES.iter().any(|name| std::env::var_os(name).is_some_and(|value| !value.is_empty())) {
+        return true;
+    }
+    let Some(home) = std::env::var_os("HOME") else { return false };
+    let aws = std::path::Path::new(&home).join(".aws");
+    aws.join("credentials").is_file() || aws.join("config").is_file()
+}
