@@ -91,17 +91,25 @@ pub struct AmazonTranslate {
     client: OnceCell<aws_sdk_translate::Client>,
     deadline: Duration,
     enabled: bool,
+    /// A local endpoint with static test credentials, instead of the AWS environment.
+    local_endpoint: Option<String>,
 }
 
 impl AmazonTranslate {
     /// `deadline` bounds a whole translation, retry included.
     pub fn new(deadline: Duration) -> Self {
-        AmazonTranslate { client: OnceCell::new(), deadline, enabled: true }
+        AmazonTranslate { client: OnceCell::new(), deadline, enabled: true, local_endpoint: None }
+    }
+
+    /// Talks to a Translate-compatible endpoint on this machine (the tests' fake service), with
+    /// dummy credentials and region, whatever the environment says.
+    pub fn local(endpoint: impl Into<String>, deadline: Duration) -> Self {
+        AmazonTranslate { local_endpoint: Some(endpoint.into()), ..Self::new(deadline) }
     }
 
     /// A translator that always answers `Disabled`: for local runs without AWS credentials.
     pub fn disabled() -> Self {
-        AmazonTranslate { client: OnceCell::new(), deadline: Duration::ZERO, enabled: false }
+        AmazonTranslate { client: OnceCell::new(), deadline: Duration::ZERO, enabled: false, local_endpoint: None }
     }
 
     pub fn is_enabled(&self) -> bool {
@@ -122,11 +130,14 @@ impl AmazonTranslate {
                     .with_max_attempts(2)
                     .with_initial_backoff(Duration::from_millis(50))
                     .with_max_backoff(Duration::from_millis(200));
-                let config = aws_config::defaults(BehaviorVersion::latest())
-                    .timeout_config(timeouts)
-                    .retry_config(retries)
-                    .load()
-                    .await;
+                let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts).retry_config(retries);
+                if let Some(endpoint) = &self.local_endpoint {
+                    loader = loader
+                        .endpoint_url(endpoint)
+                        .region(aws_sdk_translate::config::Region::new("us-east-1"))
+                        .credentials_provider(aws_sdk_translate::config::Credentials::new("test", "test", None, None, "local"));
+                }
+                let config = loader.load().await;
                 aws_sdk_translate::Client::new(&config)
             })
             .await

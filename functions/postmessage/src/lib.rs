@@ -1,1 +1,119 @@
+//! The post-message webhook: translates every reply the user will read back into the session's
+//! language, and leaves everything the assistant routes on (option values, ids, URLs, unknown
+//! response types) untouched.
 
+use std::collections::HashMap;
+
+use futures::future::join_all;
+use lambda_http::{Body, Request, Response};
+use serde_json::Value;
+use shared::config::WebhookConfig;
+use shared::http::{RequestError, json_response};
+use shared::language::{ORIGINAL_OUTPUT_KEY, SessionLanguage};
+use shared::payload::{MessageResponse, PayloadReply, PostMessageRequest, event_names};
+use shared::translate::{SourceLanguage, Translator};
+use shared::webhook;
+
+/// `original_output` lives in the session context, which Watson caps at 100 KB: keep it short.
+const ORIGINAL_OUTPUT_MAX_CHARS: usize = 2000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// No stored language, or the assistant's own.
+    NotNeeded,
+    /// Nothing user-visible to translate.
+    NothingToTranslate,
+    Translated { target: String, texts: usize, calls: usize },
+    /// A translation failed: the whole reply went out untranslated (fail open, and never half
+    /// translated).
+    Failed { target: String, error: &'static str },
+}
+
+pub struct PostMessage<T> {
+    config: WebhookConfig,
+    translator: T,
+}
+
+impl<T: Translator> PostMessage<T> {
+    pub fn new(config: WebhookConfig, translator: T) -> Self {
+        PostMessage { config, translator }
+    }
+
+    /// The function-URL entry point: every request gets an answer, never a panic.
+    pub async fn handle(&self, request: Request) -> Response<Body> {
+        let request_id = webhook::request_id(&request);
+        let mut envelope: PostMessageRequest = match webhook::accept(&self.config, &request) {
+            Ok(envelope) => envelope,
+            Err(error) => {
+                tracing::info!(%request_id, status = error.status().as_u16(), error = error.code(), "request refused");
+                return error.into_response();
+            }
+        };
+        if envelope.event_name().is_some_and(|name| name != event_names::MESSAGE_PROCESSED) {
+            return RequestError::UnexpectedEvent { expected: event_names::MESSAGE_PROCESSED }.into_response();
+        }
+        let outcome = self.process(&mut envelope.payload, &request_id).await;
+        log_outcome(&request_id, &outcome);
+        json_response(lambda_http::http::StatusCode::OK, &PayloadReply { payload: envelope.payload })
+    }
+
+    /// Translates the user-visible texts of `output.generic` in place, all at once, each distinct
+    /// string once, and records the assistant's original in `original_output`.
+    pub async fn process(&self, payload: &mut MessageResponse, request_id: &str) -> Outcome {
+        let assistant = self.config.assistant_language.as_str();
+        let Some(target) = SessionLanguage::stored(payload.context.as_ref()).filter(|code| code != assistant) else {
+            return Outcome::NotNeeded;
+        };
+        let Some(items) = payload.generic_mut() else { return Outcome::NothingToTranslate };
+        let mut texts: Vec<&mut String> = items
+            .iter_mut()
+            .flat_map(|item| item.user_visible_texts_mut())
+            .filter(|text| !text.trim().is_empty())
+            .collect();
+        if texts.is_empty() {
+            return Outcome::NothingToTranslate;
+        }
+        let mut distinct: Vec<String> = Vec::new();
+        for text in &texts {
+            if !distinct.iter().any(|seen| seen == text.as_str()) {
+                distinct.push(text.to_string());
+            }
+        }
+        let source = SourceLanguage::Code(assistant.to_owned());
+        let results = join_all(distinct.iter().map(|text| self.translator.translate(text, &source, &target))).await;
+        let mut translated: HashMap<&str, String> = HashMap::with_capacity(distinct.len());
+        for (original, result) in distinct.iter().zip(results) {
+            match result {
+                Ok(translation) => {
+                    translated.insert(original.as_str(), translation.text);
+                }
+                Err(error) => {
+                    tracing::warn!(request_id, error = error.kind(), target = %target, "translation failed; the reply goes out untranslated");
+                    return Outcome::Failed { target, error: error.kind() };
+                }
+            }
+        }
+        let originals: Vec<String> = texts.iter().map(|text| text.to_string()).collect();
+        for text in texts.iter_mut() {
+            if let Some(translation) = translated.get(text.as_str()) {
+                **text = translation.clone();
+            }
+        }
+        let count = texts.len();
+        drop(texts);
+        let original_output: String = originals.join("\n").chars().take(ORIGINAL_OUTPUT_MAX_CHARS).collect();
+        payload.context_mut().set_user_defined(ORIGINAL_OUTPUT_KEY, Value::String(original_output));
+        Outcome::Translated { target, texts: count, calls: distinct.len() }
+    }
+}
+
+fn log_outcome(request_id: &str, outcome: &Outcome) {
+    match outcome {
+        Outcome::NotNeeded => tracing::info!(request_id, outcome = "not_needed", translate_calls = 0, "turn"),
+        Outcome::NothingToTranslate => tracing::info!(request_id, outcome = "nothing_to_translate", translate_calls = 0, "turn"),
+        Outcome::Translated { target, texts, calls } => {
+            tracing::info!(request_id, outcome = "translated", target, texts, translate_calls = calls, "turn")
+        }
+        Outcome::Failed { target, error } => tracing::info!(request_id, outcome = "passed_through_after_fault", target, error, "turn"),
+    }
+}

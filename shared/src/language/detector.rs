@@ -138,6 +138,11 @@ impl LanguageDetector {
     }
 }
 
+/// How many words the offline check sees in `text` (ids, numbers and addresses do not count).
+pub fn word_count(text: &str) -> usize {
+    words(text).len()
+}
+
 /// The words of a message, lower-cased; numbers, order ids, e-mail addresses and URLs removed.
 pub(crate) fn words(text: &str) -> Vec<String> {
     let mut words = Vec::new();

@@ -5,7 +5,7 @@ mod detector;
 mod session;
 
 pub use codes::{known_codes, normalize};
-pub use detector::{Detection, LanguageDetector, Strength};
+pub use detector::{Detection, LanguageDetector, Strength, word_count};
 pub use session::{
     LANGUAGE_KEY, ORIGINAL_INPUT_KEY, ORIGINAL_OUTPUT_KEY, Origin, SessionLanguage, store_language,
 };

@@ -1,0 +1,92 @@
+//! Every sample payload of the wire contract (reference §8) survives a parse/serialize round trip
+//! through the payload types unchanged, unknown fields and unknown response types included.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use shared::payload::{
+    Envelope, GenericItem, MessageRequest, MessageResponse, PayloadReply, PostMessageRequest, PreMessageRequest,
+};
+use webhook_tests::{fixture, fixture_json};
+
+fn round_trip<T: Serialize + DeserializeOwned>(name: &str) -> T {
+    let original = fixture_json(name);
+    let typed: T = serde_json::from_str(&fixture(name)).unwrap_or_else(|error| panic!("{name}: {error}"));
+    let back = serde_json::to_value(&typed).unwrap();
+    assert_eq!(back, original, "{name} changed in a round trip");
+    typed
+}
+
+#[test]
+fn pre_message_requests_round_trip() {
+    let sms: PreMessageRequest = round_trip("ibm-docs-pre-message-request-sms-attachment.json");
+    assert_eq!(sms.payload.text(), Some("Hello"));
+    let welcome: PreMessageRequest = round_trip("capture-pre-message-request-welcome-turn.json");
+    assert_eq!(welcome.payload.text(), Some(""));
+    assert_eq!(welcome.payload.context.as_ref().unwrap().browser_language(), Some("en-US"));
+    let spanish: PreMessageRequest = round_trip("constructed-pre-message-request-actions-spanish.json");
+    assert_eq!(spanish.event_name(), Some("message_received"));
+    let context = spanish.payload.context.as_ref().unwrap();
+    assert_eq!(context.user_defined("language"), Some(&Value::from("es")));
+}
+
+#[test]
+fn pre_message_responses_round_trip() {
+    let translated: PayloadReply<MessageRequest> = round_trip("constructed-pre-message-response-translated.json");
+    assert_eq!(translated.payload.text(), Some("Where is my order?"));
+    let skip: MessageResponse = round_trip("ibm-docs-pre-message-response-skip.json");
+    assert!(skip.output.as_ref().unwrap().generic.as_ref().is_some_and(|items| items.len() == 1));
+}
+
+#[test]
+fn post_message_payloads_round_trip() {
+    let actions: PostMessageRequest = round_trip("ibm-docs-post-message-request-actions.json");
+    assert_eq!(actions.event_name(), Some("message_processed"));
+    let dialog: PostMessageRequest = round_trip("capture-post-message-request-dialog.json");
+    assert_eq!(dialog.payload.context.as_ref().unwrap().user_defined("language"), Some(&Value::from("es")));
+    let reply: PayloadReply<MessageResponse> = round_trip("constructed-post-message-response-translated.json");
+    assert!(reply.payload.output.as_ref().is_some());
+    let option: GenericItem = round_trip("constructed-generic-option-item.json");
+    assert_eq!(option.response_type(), Some("option"));
+}
+
+#[test]
+fn log_and_dialog_payloads_round_trip() {
+    let message_logged: Envelope<Map<String, Value>> = round_trip("constructed-log-message-logged.json");
+    assert_eq!(message_logged.event_name(), Some("message_logged"));
+    let cdr: Envelope<Map<String, Value>> = round_trip("ibm-docs-log-cdr-logged.json");
+    assert_eq!(cdr.event_name(), Some("cdr_logged"));
+    let _: Map<String, Value> = round_trip("constructed-dialog-webhook-definition.json");
+    let _: Map<String, Value> = round_trip("ibm-docs-dialog-language-translator-response.json");
+}
+
+#[test]
+fn unknown_fields_nulls_and_response_types_survive() {
+    let payload = serde_json::json!({
+        "event": {"name": "message_processed", "future": [1, 2.5, {"x": null}]},
+        "options": {},
+        "payload": {
+            "output": {
+                "generic": [
+                    {"response_type": "text", "text": null, "channels": [{"channel": "chat"}], "new_field": true},
+                    {"response_type": "carousel_v9", "cards": [{"title": "kept as is"}]},
+                    {"no_response_type": 1},
+                    {"response_type": "option", "title": "Pick", "options": [
+                        {"label": "Track", "value": {"input": {"text": "Track order", "intents": []}}, "extra": 1}
+                    ]},
+                    {"response_type": "image", "source": "https://example.com/a.png", "alt_text": "A", "title": null}
+                ],
+                "spelling": {"text": "x"}
+            },
+            "context": {"skills": {"main skill": {"user_defined": null}, "other skill": {"a": 1}}, "global": null},
+            "masked_output": {"generic": []},
+            "user_id": "u"
+        },
+        "top_level_extra": "kept"
+    });
+    let typed: PostMessageRequest = serde_json::from_value(payload.clone()).unwrap();
+    assert_eq!(serde_json::to_value(&typed).unwrap(), payload);
+    let generic = typed.payload.output.as_ref().unwrap().generic.as_ref().unwrap();
+    assert!(matches!(generic[1], GenericItem::Other(_)));
+    assert!(matches!(generic[2], GenericItem::Other(_)));
+}
