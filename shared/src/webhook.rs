@@ -1,5 +1,6 @@
 //! The steps every webhook takes before its own work, and the start-up they share.
 
+use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
 use serde::de::DeserializeOwned;
 
@@ -20,9 +21,15 @@ pub fn accept<T: DeserializeOwned>(config: &WebhookConfig, request: &Request) ->
     http::parse_json_body(request.body(), config.max_body_bytes)
 }
 
-/// The Lambda request id, for log lines; `-` outside Lambda.
+/// The request id for log lines: the Lambda invocation's, else the function URL event's, else `-`.
 pub fn request_id(request: &Request) -> String {
-    request.lambda_context_ref().map_or_else(|| "-".to_owned(), |context| context.request_id.clone())
+    if let Some(context) = request.lambda_context_ref() {
+        return context.request_id.clone();
+    }
+    match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context.request_id.clone().unwrap_or_else(|| "-".to_owned()),
+        _ => "-".to_owned(),
+    }
 }
 
 /// Reads the config (failing the cold start with a message naming the variable), says out loud

@@ -54,6 +54,7 @@ pub struct Decision {
 /// - a clearly foreign message is translated from its language, which becomes the session's;
 /// - a weakly foreign one ("hola") is translated from its language, and becomes the session's
 ///   unless the session already has another foreign language;
+/// - words of several other languages ("hallo") follow a stored foreign session, else `auto`;
 /// - an unknown message follows a stored foreign session ("sí" stays Spanish); with only a
 ///   browser hint, or nothing and more than one word, Amazon Translate decides (`auto`);
 ///   a single unknown word with nothing known passes.
@@ -74,6 +75,12 @@ pub fn decide(detection: &Detection, session: Option<&SessionLanguage>, assistan
             let update = if *strength == Strength::Weak && other_stored { SessionUpdate::Keep } else { SessionUpdate::Set(code.clone()) };
             translate(SourceLanguage::Code(code.clone()), update)
         }
+        Detection::Foreign => match foreign_session {
+            Some(SessionLanguage { code, origin: Origin::Stored }) => {
+                translate(SourceLanguage::Code(code.clone()), SessionUpdate::Keep)
+            }
+            _ => translate(SourceLanguage::Auto, SessionUpdate::Detected),
+        },
         Detection::Unknown => match foreign_session {
             Some(SessionLanguage { code, origin: Origin::Stored }) => {
                 translate(SourceLanguage::Code(code.clone()), SessionUpdate::Keep)
@@ -136,6 +143,10 @@ mod tests {
         assert_eq!(d.plan, Plan::PassThrough(PassReason::TooShortToJudge));
         let d = decide(&Detection::Unknown, None, "en", 3);
         assert_eq!(d.plan, Plan::Translate(SourceLanguage::Auto));
+        let d = decide(&Detection::Foreign, None, "en", 1);
+        assert_eq!(d, Decision { plan: Plan::Translate(SourceLanguage::Auto), session: SessionUpdate::Detected });
+        let d = decide(&Detection::Foreign, Some(&stored("nl")), "en", 1);
+        assert_eq!(d.plan, code("nl"));
         let d = decide(&Detection::NotLanguage, Some(&stored("es")), "en", 0);
         assert_eq!(d.plan, Plan::PassThrough(PassReason::NotLanguage));
     }

@@ -33,6 +33,9 @@ pub enum Detection {
     /// Nothing to translate: no words, only numbers, e-mail addresses, URLs, order ids, emoji.
     NotLanguage,
     Language { code: String, strength: Strength },
+    /// Common words of other languages only, shared by several of them ("hallo", "non"): not the
+    /// assistant's language, but which one is for Amazon Translate to tell.
+    Foreign,
     /// Words, but neither signal can tell which language.
     Unknown,
 }
@@ -111,6 +114,10 @@ impl LanguageDetector {
             if count == n && count > runner_up {
                 return Detection::Language { code: code.to_owned(), strength: strength(true) };
             }
+            // Several other languages share every word, and the assistant's shares none.
+            if count == n && hits(&self.assistant) == 0 {
+                return Detection::Foreign;
+            }
         }
         // The trigram model is sure, and the word lists do not point elsewhere.
         if let Some((code, confidence)) = &trigram {
@@ -151,12 +158,21 @@ pub(crate) fn words(text: &str) -> Vec<String> {
         if lower.contains('@') || lower.contains("://") || lower.starts_with("www.") {
             continue;
         }
-        for word in lower.split(|c: char| !(c.is_alphanumeric() || matches!(c, '\'' | '’' | '-'))) {
-            let word = word.trim_matches(|c: char| matches!(c, '\'' | '’' | '-')).replace('’', "'");
-            if word.is_empty() || word.chars().any(|c| c.is_numeric()) || !word.chars().any(char::is_alphabetic) {
+        for token in lower.split(|c: char| !(c.is_alphanumeric() || matches!(c, '\'' | '’' | '-'))) {
+            let token = token.trim_matches(|c: char| matches!(c, '\'' | '’' | '-')).replace('’', "'");
+            if !token.chars().any(char::is_alphabetic) {
                 continue;
             }
-            words.push(word);
+            if token.chars().any(char::is_numeric) {
+                // "A12B" or "48213x" is an id; "注文48213をキャンセル" is words around a number,
+                // since scripts without spaces run words and numbers together.
+                if token.chars().filter(|c| c.is_alphabetic()).all(|c| c.is_ascii()) {
+                    continue;
+                }
+                words.extend(token.split(char::is_numeric).filter(|part| !part.is_empty()).map(str::to_owned));
+                continue;
+            }
+            words.push(token);
         }
     }
     words
@@ -230,6 +246,12 @@ mod tests {
     }
 
     #[test]
+    fn a_word_several_languages_share_is_foreign() {
+        assert_eq!(detector().detect("hallo"), Detection::Foreign);
+        assert_eq!(language(detector().detect("注文48213をキャンセルしたい")).as_deref(), Some("ja"));
+    }
+
+    #[test]
     fn a_sentence_is_clear_a_word_is_weak() {
         let detector = detector();
         assert_eq!(
@@ -243,5 +265,6 @@ mod tests {
     fn words_drop_ids_and_keep_apostrophes() {
         assert_eq!(words("What's the status of #48213? jane@x.io"), vec!["what's", "the", "status", "of"]);
         assert_eq!(words("aujourd’hui"), vec!["aujourd'hui"]);
+        assert_eq!(words("A12B 注文48213をキャンセル"), vec!["注文", "をキャンセル"]);
     }
 }
