@@ -85,8 +85,14 @@ pub struct FakeTranslate {
 }
 
 impl FakeTranslate {
+    /// On a free port of 127.0.0.1.
     pub async fn start() -> FakeTranslate {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1");
+        Self::start_on("127.0.0.1:0").await
+    }
+
+    /// On a given loopback address, e.g. for `cargo lambda watch` demos.
+    pub async fn start_on(address: &str) -> FakeTranslate {
+        let listener = TcpListener::bind(address).await.unwrap_or_else(|error| panic!("bind {address}: {error}"));
         let endpoint = format!("http://{}", listener.local_addr().expect("address"));
         let state = Arc::new(Mutex::new(State {
             behaviour: Behaviour::Translate { delay: Duration::ZERO },

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs every function locally with `cargo lambda watch` on http://127.0.0.1:9000, installing
+# cargo-lambda into .venv-tools on first use.
+#
+#   tests/scripts/run-local.sh                   # real Amazon Translate if AWS credentials exist,
+#                                                # otherwise translation is off (said at start)
+#   tests/scripts/run-local.sh --fake-translate  # the tests' fake Translate on 127.0.0.1:4599
+#
+# Functions answer at http://127.0.0.1:9000/lambda-url/<premessage|postmessage>/ . Unless you set
+# them, WEBHOOK_AUTH=jwt and WEBHOOK_SECRET=local-dev-secret: the payloads in tests/invoke carry a
+# token signed with that secret. Never use that secret in a deployment.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+
+fake_translate=false
+for argument in "$@"; do
+  case "$argument" in
+    --fake-translate) fake_translate=true ;;
+    *) echo "usage: $0 [--fake-translate]" >&2; exit 2 ;;
+  esac
+done
+
+if [ ! -x .venv-tools/bin/cargo-lambda ]; then
+  echo "installing cargo-lambda into .venv-tools (about 15 s)"
+  python3 -m venv .venv-tools
+  .venv-tools/bin/pip install --quiet cargo-lambda==1.9.2
+fi
+export PATH="$PWD/.venv-tools/bin:$PATH"
+
+export WEBHOOK_AUTH="${WEBHOOK_AUTH:-jwt}"
+export WEBHOOK_SECRET="${WEBHOOK_SECRET:-local-dev-secret}"
+export ASSISTANT_LANGUAGE="${ASSISTANT_LANGUAGE:-en}"
+export RUST_LOG="${RUST_LOG:-info}"
+
+if $fake_translate; then
+  cargo build --quiet -p webhook-tests --bin fake-translate
+  target/debug/fake-translate 127.0.0.1:4599 &
+  fake_pid=$!
+  trap 'kill $fake_pid 2>/dev/null || true' EXIT
+  export AWS_ENDPOINT_URL_TRANSLATE=http://127.0.0.1:4599
+  export AWS_REGION="${AWS_REGION:-us-east-1}" AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+fi
+
+# Bound to loopback: cargo lambda's default is every interface.
+cargo lambda watch -A 127.0.0.1 -P "${PORT:-9000}"

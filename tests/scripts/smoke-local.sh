@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# End to end on this machine, as a user runs it: run-local.sh (cargo lambda watch, the fake
+# Translate), then the README's `cargo lambda invoke` payloads and a curl to a function URL.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+export PATH="$PWD/.venv-tools/bin:$PATH"
+port=9000
+log=$(mktemp)
+
+setsid bash tests/scripts/run-local.sh --fake-translate >"$log" 2>&1 &
+group=$!
+cleanup() { kill -INT -- "-$group" 2>/dev/null || true; sleep 1; kill -- "-$group" 2>/dev/null || true; }
+trap cleanup EXIT
+
+for _ in $(seq 1 240); do
+  if grep -q "starting Runtime server" "$log" 2>/dev/null && curl -s -o /dev/null "http://127.0.0.1:$port/"; then break; fi
+  sleep 0.5
+done
+
+fail() { echo "smoke test FAILED: $1"; echo "--- run-local.sh output"; tail -n 40 "$log"; exit 1; }
+invoke() { cargo lambda invoke --invoke-address 127.0.0.1 --invoke-port "$port" "$1" --data-file "tests/invoke/$2"; }
+
+out=$(invoke premessage premessage-spanish.json) || fail "invoke premessage"
+echo "$out" | grep -q 'Where is my order?' || fail "premessage did not translate: $out"
+echo "$out" | grep -q '\\"language\\":\\"es\\"' || fail "premessage did not store the language: $out"
+
+out=$(invoke postmessage postmessage-spanish.json) || fail "invoke postmessage"
+echo "$out" | grep -q 'Déjame revisar tu pedido.' || fail "postmessage did not translate: $out"
+
+token=$(python3 -c 'import json;print(json.load(open("tests/invoke/premessage-english.json"))["headers"]["authorization"])')
+body=$(python3 -c 'import json;print(json.load(open("tests/invoke/premessage-english.json"))["body"])')
+status=$(curl -s -o /tmp/smoke-english.json -w '%{http_code}' -H "authorization: $token" -H 'content-type: application/json' \
+  --data "$body" "http://127.0.0.1:$port/lambda-url/premessage/")
+[ "$status" = 200 ] || fail "English turn status $status"
+grep -q '"text":"Where is my order?"' /tmp/smoke-english.json || fail "English turn changed: $(cat /tmp/smoke-english.json)"
+status=$(curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/json' --data "$body" "http://127.0.0.1:$port/lambda-url/premessage/")
+[ "$status" = 401 ] || fail "no token gave $status"
+echo "smoke: 4 passed, 0 failed"
