@@ -49,6 +49,9 @@ fn measure(detector: &LanguageDetector, session: impl Fn(&str) -> Option<Session
                 if source == SourceLanguage::Auto {
                     tally.auto += 1;
                 }
+                if label == "en" {
+                    println!("  en costs a call ({}): {text:?}", source.as_str());
+                }
                 // With `auto`, Translate detects the label (see the module comment); the text of an
                 // English utterance then comes back unchanged.
                 let effective = match &source {
@@ -63,6 +66,7 @@ fn measure(detector: &LanguageDetector, session: impl Fn(&str) -> Option<Session
                     }
                     if effective != label {
                         tally.wrong_source += 1;
+                        println!("  {label} sent as {effective}: {text:?}");
                     }
                 }
             }
