@@ -1,12 +1,15 @@
 //! The steps every webhook takes before its own work, and the start-up they share.
 
+use lambda_http::http::StatusCode;
 use lambda_http::request::RequestContext;
-use lambda_http::{Request, RequestExt};
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::auth::AuthMode;
 use crate::config::WebhookConfig;
 use crate::http::{self, RequestError};
+use crate::payload::{Envelope, PayloadReply};
 use crate::translate::{AmazonTranslate, aws_credentials_configured};
 
 /// Method, auth, content type, size and shape, in that order: a caller without credentials learns
@@ -19,6 +22,29 @@ pub fn accept<T: DeserializeOwned>(config: &WebhookConfig, request: &Request) ->
     }
     http::check_content_type(request.headers())?;
     http::parse_json_body(request.body(), config.max_body_bytes)
+}
+
+/// Accepts a webhook envelope carrying `expected_event` (or no event name), or gives the error
+/// response to send, after logging why (status and code only).
+pub fn accept_event<P: DeserializeOwned>(
+    config: &WebhookConfig,
+    request: &Request,
+    expected_event: &'static str,
+) -> Result<Envelope<P>, Response<Body>> {
+    let refuse = |error: RequestError| {
+        tracing::info!(request_id = %request_id(request), status = error.status().as_u16(), error = error.code(), "request refused");
+        error.into_response()
+    };
+    let envelope: Envelope<P> = accept(config, request).map_err(refuse)?;
+    if envelope.event_name().is_some_and(|name| name != expected_event) {
+        return Err(refuse(RequestError::UnexpectedEvent { expected: expected_event }));
+    }
+    Ok(envelope)
+}
+
+/// `200 {"payload": …}`: the normal answer of the pre- and post-message webhooks.
+pub fn reply<P: Serialize>(payload: &P) -> Response<Body> {
+    http::json_response(StatusCode::OK, &PayloadReply { payload })
 }
 
 /// The request id for log lines: the Lambda invocation's, else the function URL event's, else `-`.

@@ -8,9 +8,8 @@ use futures::future::join_all;
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use shared::config::WebhookConfig;
-use shared::http::{RequestError, json_response};
 use shared::language::{ORIGINAL_OUTPUT_KEY, SessionLanguage};
-use shared::payload::{MessageResponse, PayloadReply, PostMessageRequest, event_names};
+use shared::payload::{MessageResponse, event_names};
 use shared::translate::{SourceLanguage, Translator};
 use shared::webhook;
 
@@ -41,20 +40,14 @@ impl<T: Translator> PostMessage<T> {
 
     /// The function-URL entry point: every request gets an answer, never a panic.
     pub async fn handle(&self, request: Request) -> Response<Body> {
-        let request_id = webhook::request_id(&request);
-        let mut envelope: PostMessageRequest = match webhook::accept(&self.config, &request) {
+        let mut envelope = match webhook::accept_event::<MessageResponse>(&self.config, &request, event_names::MESSAGE_PROCESSED) {
             Ok(envelope) => envelope,
-            Err(error) => {
-                tracing::info!(%request_id, status = error.status().as_u16(), error = error.code(), "request refused");
-                return error.into_response();
-            }
+            Err(response) => return response,
         };
-        if envelope.event_name().is_some_and(|name| name != event_names::MESSAGE_PROCESSED) {
-            return RequestError::UnexpectedEvent { expected: event_names::MESSAGE_PROCESSED }.into_response();
-        }
+        let request_id = webhook::request_id(&request);
         let outcome = self.process(&mut envelope.payload, &request_id).await;
         log_outcome(&request_id, &outcome);
-        json_response(lambda_http::http::StatusCode::OK, &PayloadReply { payload: envelope.payload })
+        webhook::reply(&envelope.payload)
     }
 
     /// Translates the user-visible texts of `output.generic` in place, all at once, each distinct

@@ -7,9 +7,8 @@ pub mod decision;
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use shared::config::WebhookConfig;
-use shared::http::json_response;
 use shared::language::{self, LanguageDetector, ORIGINAL_INPUT_KEY, SessionLanguage, store_language, word_count};
-use shared::payload::{MessageRequest, PayloadReply, PreMessageRequest, event_names};
+use shared::payload::{MessageRequest, event_names};
 use shared::translate::Translator;
 use shared::webhook;
 
@@ -40,21 +39,14 @@ impl<T: Translator> PreMessage<T> {
 
     /// The function-URL entry point: every request gets an answer, never a panic.
     pub async fn handle(&self, request: Request) -> Response<Body> {
-        let request_id = webhook::request_id(&request);
-        let mut envelope: PreMessageRequest = match webhook::accept(&self.config, &request) {
+        let mut envelope = match webhook::accept_event::<MessageRequest>(&self.config, &request, event_names::MESSAGE_RECEIVED) {
             Ok(envelope) => envelope,
-            Err(error) => {
-                tracing::info!(%request_id, status = error.status().as_u16(), error = error.code(), "request refused");
-                return error.into_response();
-            }
+            Err(response) => return response,
         };
-        if envelope.event_name().is_some_and(|name| name != event_names::MESSAGE_RECEIVED) {
-            let error = shared::http::RequestError::UnexpectedEvent { expected: event_names::MESSAGE_RECEIVED };
-            return error.into_response();
-        }
+        let request_id = webhook::request_id(&request);
         let outcome = self.process(&mut envelope.payload, &request_id).await;
         log_outcome(&request_id, &outcome);
-        json_response(lambda_http::http::StatusCode::OK, &PayloadReply { payload: envelope.payload })
+        webhook::reply(&envelope.payload)
     }
 
     /// Checks the message and, if needed, translates `input.text` in place and records the
