@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use crate::auth::AuthMode;
 use crate::config::WebhookConfig;
 use crate::http::{self, RequestError};
-use crate::payload::{Envelope, PayloadReply};
+use crate::payload::{Envelope, PayloadReply, SKIP_ASSISTANT_HEADER, WebhookReply};
 use crate::translate::{AmazonTranslate, aws_credentials_configured};
 
 /// Method, auth, content type, size and shape, in that order: a caller without credentials learns
@@ -45,6 +45,19 @@ pub fn accept_event<P: DeserializeOwned>(
 /// `200 {"payload": …}`: the normal answer of the pre- and post-message webhooks.
 pub fn reply<P: Serialize>(payload: &P) -> Response<Body> {
     http::json_response(StatusCode::OK, &PayloadReply { payload })
+}
+
+/// Either answer of a pre-message webhook: `{"payload": …}`, or a message response sent straight
+/// to the channel with the `x-watson-assistant-webhook-return` header (reference §2.5).
+pub fn respond<Req: Serialize, Resp: Serialize>(answer: &WebhookReply<Req, Resp>) -> Response<Body> {
+    match answer {
+        WebhookReply::Continue(payload) => reply(payload),
+        WebhookReply::Skip(response) => {
+            let mut skip = http::json_response(StatusCode::OK, response);
+            skip.headers_mut().insert(SKIP_ASSISTANT_HEADER, lambda_http::http::HeaderValue::from_static("true"));
+            skip
+        }
+    }
 }
 
 /// The request id for log lines: the Lambda invocation's, else the function URL event's, else `-`.
@@ -84,4 +97,27 @@ pub fn start(function: &str) -> Result<(WebhookConfig, AmazonTranslate), lambda_
         "started"
     );
     Ok((config, translator))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::payload::{MessageRequest, MessageResponse};
+
+    #[test]
+    fn skip_answers_carry_the_header_and_no_payload_wrapper() {
+        let response: MessageResponse = serde_json::from_value(serde_json::json!({
+            "output": {"generic": [{"response_type": "text", "text": "Straight from the webhook."}]}
+        }))
+        .unwrap();
+        let skip = respond(&WebhookReply::<MessageRequest, _>::Skip(response.clone()));
+        assert_eq!(skip.headers()[SKIP_ASSISTANT_HEADER], "true");
+        let body: serde_json::Value = serde_json::from_slice(skip.body().as_ref()).unwrap();
+        assert_eq!(body, serde_json::to_value(&response).unwrap());
+
+        let go_on = respond(&WebhookReply::<_, MessageResponse>::Continue(MessageRequest::default()));
+        assert!(go_on.headers().get(SKIP_ASSISTANT_HEADER).is_none());
+        let body: serde_json::Value = serde_json::from_slice(go_on.body().as_ref()).unwrap();
+        assert_eq!(body, serde_json::json!({"payload": {}}));
+    }
 }
