@@ -71,9 +71,9 @@ pub fn request_id(request: &Request) -> String {
     }
 }
 
-/// Reads the config (failing the cold start with a message naming the variable), says out loud
-/// what is risky or off, and builds the translator without touching the network.
-pub fn start(function: &str) -> Result<(WebhookConfig, AmazonTranslate), lambda_http::Error> {
+/// Reads the config (failing the cold start with a message naming the variable) and says out
+/// loud when auth is off.
+pub fn start(function: &str) -> Result<WebhookConfig, lambda_http::Error> {
     let config = WebhookConfig::from_env().map_err(|error| {
         tracing::error!(%error, "{function}: configuration error");
         error
@@ -81,22 +81,26 @@ pub fn start(function: &str) -> Result<(WebhookConfig, AmazonTranslate), lambda_
     if *config.auth.mode() == AuthMode::None {
         tracing::warn!("WEBHOOK_AUTH=none: {function} accepts requests from anyone; use it only for local tests");
     }
-    let translator = if aws_credentials_configured() {
-        AmazonTranslate::new(config.translate_timeout)
-    } else {
-        tracing::warn!("no AWS credentials found: translation is off, every message passes through untranslated");
-        AmazonTranslate::disabled()
-    };
     tracing::info!(
         function,
         auth = config.auth.mode().name(),
         assistant_language = %config.assistant_language,
         supported_languages = %config.supported_languages.join(","),
-        translate_timeout_ms = config.translate_timeout.as_millis() as u64,
-        translation = if translator.is_enabled() { "on" } else { "off" },
         "started"
     );
-    Ok((config, translator))
+    Ok(config)
+}
+
+/// Amazon Translate with the configured deadline, built without touching the network; off, and
+/// said so, when no AWS credentials can be found.
+pub fn translator(config: &WebhookConfig) -> AmazonTranslate {
+    if aws_credentials_configured() {
+        tracing::info!(translate_timeout_ms = config.translate_timeout.as_millis() as u64, "translation is on");
+        AmazonTranslate::new(config.translate_timeout)
+    } else {
+        tracing::warn!("no AWS credentials found: translation is off, every message passes through untranslated");
+        AmazonTranslate::disabled()
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@ use premessage::PreMessage;
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
-    let (config, translator) = shared::webhook::start("premessage")?;
+    let config = shared::webhook::start("premessage")?;
+    let translator = shared::webhook::translator(&config);
     let webhook = PreMessage::new(config, translator);
     lambda_http::run(lambda_http::service_fn(|request| async { Ok::<_, Infallible>(webhook.handle(request).await) })).await
 }
