@@ -72,9 +72,11 @@ pub fn request_id(request: &Request) -> String {
 }
 
 /// Reads the config (failing the cold start with a message naming the variable) and says out
-/// loud when auth is off.
+/// loud when auth is off. `<FUNCTION>_<VARIABLE>` (e.g. `DIALOG_WEBHOOK_AUTH`) overrides
+/// `<VARIABLE>` for this function: under `cargo lambda watch` every function shares one
+/// environment, while each may need its own auth.
 pub fn start(function: &str) -> Result<WebhookConfig, lambda_http::Error> {
-    let config = WebhookConfig::from_env().map_err(|error| {
+    let config = WebhookConfig::from_lookup(|name| function_env(function, name)).map_err(|error| {
         tracing::error!(%error, "{function}: configuration error");
         error
     })?;
@@ -89,6 +91,12 @@ pub fn start(function: &str) -> Result<WebhookConfig, lambda_http::Error> {
         "started"
     );
     Ok(config)
+}
+
+/// `<FUNCTION>_<NAME>` if set, else `<NAME>`.
+pub fn function_env(function: &str, name: &str) -> Option<String> {
+    let specific = format!("{}_{name}", function.to_ascii_uppercase());
+    std::env::var(specific).ok().or_else(|| std::env::var(name).ok())
 }
 
 /// Amazon Translate with the configured deadline, built without touching the network; off, and

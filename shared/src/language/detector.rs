@@ -80,21 +80,29 @@ impl LanguageDetector {
     }
 
     pub fn detect(&self, text: &str) -> Detection {
+        self.assess(text).0
+    }
+
+    /// The verdict and its support from 0 to 1: the share of the words that the deciding word
+    /// list holds, or the trigram model's confidence; 0 without a language verdict.
+    pub fn assess(&self, text: &str) -> (Detection, f64) {
         let words = words(text);
         if words.is_empty() {
-            return Detection::NotLanguage;
+            return (Detection::NotLanguage, 0.0);
         }
-        match whatlang::detect_script(text) {
+        let (detection, confidence) = match whatlang::detect_script(text) {
             Some(Script::Latin | Script::Cyrillic) | None => self.detect_by_words(text, &words),
             // Other scripts all but name their language; the allowlist settles the rest.
             Some(_) => match self.trigram_language(text) {
-                Some((code, _)) => Detection::Language { code, strength: Strength::Clear },
-                None => Detection::Unknown,
+                Some((code, confidence)) => (Detection::Language { code, strength: Strength::Clear }, confidence),
+                None => (Detection::Unknown, 0.0),
             },
-        }
+        };
+        let confidence = if matches!(detection, Detection::Language { .. }) { confidence } else { 0.0 };
+        (detection, confidence)
     }
 
-    fn detect_by_words(&self, text: &str, words: &[String]) -> Detection {
+    fn detect_by_words(&self, text: &str, words: &[String]) -> (Detection, f64) {
         let n = words.len();
         let strength = |clear: bool| if clear && n >= CLEAR_MIN_WORDS { Strength::Clear } else { Strength::Weak };
         let hits = |code: &str| self.words.get(code).map_or(0, |list| words.iter().filter(|w| list.contains(w.as_str())).count());
@@ -105,34 +113,35 @@ impl LanguageDetector {
 
         // Every word a common word of the assistant's language: "hi", "ok", "faq", "where is my order".
         if hits(&self.assistant) == n {
-            return Detection::Language { code: self.assistant.clone(), strength: strength(true) };
+            return (Detection::Language { code: self.assistant.clone(), strength: strength(true) }, 1.0);
         }
         let best = by_hits.first().copied().filter(|(_, count)| *count > 0);
         let runner_up = by_hits.get(1).map_or(0, |(_, count)| *count);
         // Every word a common word of one other language: "hola", "merci beaucoup", "danke schön".
         if let Some((code, count)) = best {
             if count == n && count > runner_up {
-                return Detection::Language { code: code.to_owned(), strength: strength(true) };
+                return (Detection::Language { code: code.to_owned(), strength: strength(true) }, 1.0);
             }
             // Several other languages share every word, and the assistant's shares none.
             if count == n && hits(&self.assistant) == 0 {
-                return Detection::Foreign;
+                return (Detection::Foreign, 0.0);
             }
         }
         // The trigram model is sure, and the word lists do not point elsewhere.
         if let Some((code, confidence)) = &trigram {
             let words_disagree = best.is_some_and(|(best, count)| best != code && count * 2 > n);
             if *confidence >= TRIGRAM_CONFIDENCE_FLOOR && n >= 2 && !words_disagree {
-                return Detection::Language { code: code.clone(), strength: strength(true) };
+                return (Detection::Language { code: code.clone(), strength: strength(true) }, *confidence);
             }
         }
         // Most words common words of one language, clearly ahead of the others.
         if let Some((code, count)) = best {
             if count >= 2 && count * 2 >= n && count > runner_up {
-                return Detection::Language { code: code.to_owned(), strength: strength(count * 3 >= n * 2) };
+                let support = count as f64 / n as f64;
+                return (Detection::Language { code: code.to_owned(), strength: strength(count * 3 >= n * 2) }, support);
             }
         }
-        Detection::Unknown
+        (Detection::Unknown, 0.0)
     }
 
     /// whatlang's verdict among the enabled languages, with its confidence.
