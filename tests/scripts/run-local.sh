@@ -6,9 +6,10 @@
 #                                                # otherwise translation is off (said at start)
 #   tests/scripts/run-local.sh --fake-translate  # the tests' fake Translate on 127.0.0.1:4599
 #
-# Functions answer at http://127.0.0.1:9000/lambda-url/<premessage|postmessage>/ . Unless you set
-# them, WEBHOOK_AUTH=jwt and WEBHOOK_SECRET=local-dev-secret: the payloads in tests/invoke carry a
-# token signed with that secret. Never use that secret in a deployment.
+# Functions answer at http://127.0.0.1:9000/lambda-url/<function>/ . Unless you set them,
+# WEBHOOK_AUTH=jwt and WEBHOOK_SECRET=local-dev-secret (the dialog function: Basic auth with
+# watson:local-dev-secret): the payloads in tests/invoke carry matching credentials. Never use
+# these secrets in a deployment. <FUNCTION>_<VARIABLE> sets a variable for one function only.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
@@ -30,6 +31,9 @@ export PATH="$PWD/.venv-tools/bin:$PATH"
 export WEBHOOK_AUTH="${WEBHOOK_AUTH:-jwt}"
 export WEBHOOK_SECRET="${WEBHOOK_SECRET:-local-dev-secret}"
 export ASSISTANT_LANGUAGE="${ASSISTANT_LANGUAGE:-en}"
+# Dialog callouts carry no Signed JWT: the dialog function gets Basic auth (see tests/invoke/dialog-*.json).
+export DIALOG_WEBHOOK_AUTH="${DIALOG_WEBHOOK_AUTH:-basic}"
+export DIALOG_WEBHOOK_SECRET="${DIALOG_WEBHOOK_SECRET:-watson:local-dev-secret}"
 export RUST_LOG="${RUST_LOG:-info}"
 
 if $fake_translate; then

@@ -27,6 +27,10 @@ echo "$out" | grep -q '\\"language\\":\\"es\\"' || fail "premessage did not stor
 out=$(invoke postmessage postmessage-spanish.json) || fail "invoke postmessage"
 echo "$out" | grep -q 'Déjame revisar tu pedido.' || fail "postmessage did not translate: $out"
 
+out=$(invoke dialog dialog-language-translator.json) || fail "invoke dialog"
+echo "$out" | grep -q 'Déjame revisar tu pedido.' || fail "dialog did not translate: $out"
+echo "$out" | grep -q 'word_count' || fail "dialog did not answer in Language Translator's shape: $out"
+
 token=$(python3 -c 'import json;print(json.load(open("tests/invoke/premessage-english.json"))["headers"]["authorization"])')
 body=$(python3 -c 'import json;print(json.load(open("tests/invoke/premessage-english.json"))["body"])')
 status=$(curl -s -o /tmp/smoke-english.json -w '%{http_code}' -H "authorization: $token" -H 'content-type: application/json' \
@@ -35,4 +39,4 @@ status=$(curl -s -o /tmp/smoke-english.json -w '%{http_code}' -H "authorization:
 grep -q '"text":"Where is my order?"' /tmp/smoke-english.json || fail "English turn changed: $(cat /tmp/smoke-english.json)"
 status=$(curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/json' --data "$body" "http://127.0.0.1:$port/lambda-url/premessage/")
 [ "$status" = 401 ] || fail "no token gave $status"
-echo "smoke: 4 passed, 0 failed"
+echo "smoke: 5 passed, 0 failed"
