@@ -14,6 +14,7 @@ pub const DEFAULT_TRANSLATE_TIMEOUT_MS: u64 = 3000;
 /// Watson caps pre/post-message bodies near 4 MB (reference §2.6); Lambda's own cap is 6 MB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 pub const DEFAULT_API_KEY_HEADER: &str = "x-api-key";
+pub const DEFAULT_TRANSLATE_CACHE_ENTRIES: usize = 1000;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
@@ -35,6 +36,8 @@ pub struct WebhookConfig {
     pub translate_timeout: Duration,
     /// `MAX_BODY_BYTES`: larger requests get 413.
     pub max_body_bytes: usize,
+    /// `TRANSLATE_CACHE_ENTRIES`: translations kept per warm instance (0: no cache).
+    pub translate_cache_entries: usize,
 }
 
 impl WebhookConfig {
@@ -101,12 +104,15 @@ impl WebhookConfig {
         let translate_timeout_ms = number("TRANSLATE_TIMEOUT_MS", get("TRANSLATE_TIMEOUT_MS"), DEFAULT_TRANSLATE_TIMEOUT_MS, 50..=30_000)?;
         let max_body_bytes = number("MAX_BODY_BYTES", get("MAX_BODY_BYTES"), DEFAULT_MAX_BODY_BYTES as u64, 1024..=6 * 1024 * 1024)?;
 
+        let translate_cache_entries = number("TRANSLATE_CACHE_ENTRIES", get("TRANSLATE_CACHE_ENTRIES"), DEFAULT_TRANSLATE_CACHE_ENTRIES as u64, 0..=100_000)?;
+
         Ok(WebhookConfig {
             auth,
             assistant_language,
             supported_languages,
             translate_timeout: Duration::from_millis(translate_timeout_ms),
             max_body_bytes: max_body_bytes as usize,
+            translate_cache_entries: translate_cache_entries as usize,
         })
     }
 }

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod config;
 pub mod http;
 pub mod language;
+pub mod metrics;
 pub mod payload;
 pub mod translate;
 pub mod webhook;

@@ -2,6 +2,7 @@
 //! hard deadline, at most one retry, and errors that never carry the text.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
@@ -116,6 +117,11 @@ impl AmazonTranslate {
         self.enabled
     }
 
+    /// Whether the SDK client has been built (it is, on the first translation).
+    pub fn is_client_built(&self) -> bool {
+        self.client.initialized()
+    }
+
     async fn client(&self) -> &aws_sdk_translate::Client {
         self.client
             .get_or_init(|| async {
@@ -222,4 +228,207 @@ pub fn aws_credentials_configured() -> bool {
     let Some(home) = std::env::var_os("HOME") else { return false };
     let aws = std::path::Path::new(&home).join(".aws");
     aws.join("credentials").is_file() || aws.join("config").is_file()
+}
+
+/// Counters of a translator, for metrics. Monotonic; take differences per invocation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TranslateCounters {
+    /// Calls that reached the Translate service.
+    pub calls: u64,
+    /// Characters sent to it (what Amazon Translate bills).
+    pub characters: u64,
+    pub cache_hits: u64,
+    pub cache_misses: u64,
+}
+
+impl std::ops::Sub for TranslateCounters {
+    type Output = TranslateCounters;
+    fn sub(self, earlier: TranslateCounters) -> TranslateCounters {
+        TranslateCounters {
+            calls: self.calls.saturating_sub(earlier.calls),
+            characters: self.characters.saturating_sub(earlier.characters),
+            cache_hits: self.cache_hits.saturating_sub(earlier.cache_hits),
+            cache_misses: self.cache_misses.saturating_sub(earlier.cache_misses),
+        }
+    }
+}
+
+/// A bounded in-memory cache in front of a translator, for the life of a warm instance: a reply
+/// the assistant sends again and again (greetings, menus, error messages) is translated once.
+/// Only successes are kept; keys are (text, source, target).
+pub struct CachedTranslator<T> {
+    inner: T,
+    capacity: usize,
+    entries: std::sync::Mutex<std::collections::HashMap<CacheKey, CacheEntry>>,
+    clock: AtomicU64,
+    calls: AtomicU64,
+    characters: AtomicU64,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+type CacheKey = (String, String, String);
+
+struct CacheEntry {
+    translation: Translation,
+    last_used: u64,
+}
+
+/// Texts longer than this are translated every time rather than kept.
+pub const CACHE_MAX_TEXT_BYTES: usize = 2048;
+
+
+impl<T: Translator> CachedTranslator<T> {
+    /// `capacity` entries at most (0 turns the cache off); each holds at most
+    /// `CACHE_MAX_TEXT_BYTES` of text and its translation, so memory stays bounded.
+    pub fn new(inner: T, capacity: usize) -> Self {
+        CachedTranslator {
+            inner,
+            capacity,
+            entries: std::sync::Mutex::new(std::collections::HashMap::new()),
+            clock: AtomicU64::new(0),
+            calls: AtomicU64::new(0),
+            characters: AtomicU64::new(0),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
+    }
+
+    pub fn inner(&self) -> &T {
+        &self.inner
+    }
+
+    pub fn counters(&self) -> TranslateCounters {
+        TranslateCounters {
+            calls: self.calls.load(Ordering::Relaxed),
+            characters: self.characters.load(Ordering::Relaxed),
+            cache_hits: self.hits.load(Ordering::Relaxed),
+            cache_misses: self.misses.load(Ordering::Relaxed),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.lock().map_or(0, |entries| entries.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lookup(&self, key: &CacheKey) -> Option<Translation> {
+        let mut entries = self.entries.lock().ok()?;
+        let entry = entries.get_mut(key)?;
+        entry.last_used = self.clock.fetch_add(1, Ordering::Relaxed);
+        Some(entry.translation.clone())
+    }
+
+    fn store(&self, key: CacheKey, translation: Translation) {
+        let Ok(mut entries) = self.entries.lock() else { return };
+        if entries.len() >= self.capacity && !entries.contains_key(&key) {
+            // Least recently used out. A linear scan over a few thousand entries costs
+            // microseconds, and it happens only after a network round trip.
+            if let Some(oldest) = entries.iter().min_by_key(|(_, entry)| entry.last_used).map(|(key, _)| key.clone()) {
+                entries.remove(&oldest);
+            }
+        }
+        let last_used = self.clock.fetch_add(1, Ordering::Relaxed);
+        entries.insert(key, CacheEntry { translation, last_used });
+    }
+}
+
+impl<T: Translator> Translator for CachedTranslator<T> {
+    async fn translate(&self, text: &str, source: &SourceLanguage, target: &str) -> Result<Translation, TranslateError> {
+        let cacheable = self.capacity > 0 && text.len() <= CACHE_MAX_TEXT_BYTES;
+        let key = (text.to_owned(), source.as_str().to_owned(), target.to_owned());
+        if cacheable {
+            if let Some(translation) = self.lookup(&key) {
+                self.hits.fetch_add(1, Ordering::Relaxed);
+                return Ok(translation);
+            }
+            self.misses.fetch_add(1, Ordering::Relaxed);
+        }
+        let result = self.inner.translate(text, source, target).await;
+        if !matches!(result, Err(TranslateError::Disabled | TranslateError::TextTooLong { .. })) {
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            self.characters.fetch_add(text.chars().count() as u64, Ordering::Relaxed);
+        }
+        if let (true, Ok(translation)) = (cacheable, &result) {
+            self.store(key, translation.clone());
+        }
+        result
+    }
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    /// Counts the calls that get through and fails on request.
+    struct Counting {
+        calls: AtomicUsize,
+        fail: bool,
+    }
+
+    impl Translator for Counting {
+        async fn translate(&self, text: &str, source: &SourceLanguage, target: &str) -> Result<Translation, TranslateError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            if self.fail {
+                return Err(TranslateError::Throttled);
+            }
+            Ok(Translation { text: format!("[{}->{target}] {text}", source.as_str()), source: source.as_str().to_owned() })
+        }
+    }
+
+    fn counting(fail: bool) -> Counting {
+        Counting { calls: AtomicUsize::new(0), fail }
+    }
+
+    #[tokio::test]
+    async fn a_repeated_text_is_translated_once() {
+        let cache = CachedTranslator::new(counting(false), 10);
+        let en = SourceLanguage::Code("en".into());
+        let first = cache.translate("Hello!", &en, "es").await.unwrap();
+        let second = cache.translate("Hello!", &en, "es").await.unwrap();
+        assert_eq!(first, second);
+        cache.translate("Hello!", &en, "fr").await.unwrap();
+        assert_eq!(cache.inner().calls.load(Ordering::SeqCst), 2, "a different target is another key");
+        let counters = cache.counters();
+        assert_eq!((counters.cache_hits, counters.cache_misses, counters.calls, counters.characters), (1, 2, 2, 12));
+    }
+
+    #[tokio::test]
+    async fn the_least_recently_used_entry_goes_when_full() {
+        let cache = CachedTranslator::new(counting(false), 2);
+        let en = SourceLanguage::Code("en".into());
+        cache.translate("a", &en, "es").await.unwrap();
+        cache.translate("b", &en, "es").await.unwrap();
+        cache.translate("a", &en, "es").await.unwrap(); // a is now fresher than b
+        cache.translate("c", &en, "es").await.unwrap(); // b goes
+        assert_eq!(cache.len(), 2);
+        cache.translate("a", &en, "es").await.unwrap();
+        assert_eq!(cache.inner().calls.load(Ordering::SeqCst), 3);
+        cache.translate("b", &en, "es").await.unwrap();
+        assert_eq!(cache.inner().calls.load(Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test]
+    async fn failures_and_long_texts_are_not_kept() {
+        let failing = CachedTranslator::new(counting(true), 10);
+        let en = SourceLanguage::Code("en".into());
+        assert!(failing.translate("x", &en, "es").await.is_err());
+        assert!(failing.translate("x", &en, "es").await.is_err());
+        assert_eq!(failing.inner().calls.load(Ordering::SeqCst), 2);
+        assert!(failing.is_empty());
+
+        let cache = CachedTranslator::new(counting(false), 10);
+        let long = "x".repeat(CACHE_MAX_TEXT_BYTES + 1);
+        cache.translate(&long, &en, "es").await.unwrap();
+        cache.translate(&long, &en, "es").await.unwrap();
+        assert_eq!(cache.inner().calls.load(Ordering::SeqCst), 2);
+        let off = CachedTranslator::new(counting(false), 0);
+        off.translate("x", &en, "es").await.unwrap();
+        off.translate("x", &en, "es").await.unwrap();
+        assert_eq!(off.inner().calls.load(Ordering::SeqCst), 2);
+    }
 }

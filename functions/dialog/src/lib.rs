@@ -16,7 +16,8 @@ use shared::auth::AuthMode;
 use shared::config::WebhookConfig;
 use shared::http::json_response;
 use shared::language::{Detection, LanguageDetector, Strength};
-use shared::translate::{SourceLanguage, Translator};
+use shared::metrics::{Invocation, MetricsSink};
+use shared::translate::{CachedTranslator, SourceLanguage, Translator};
 use shared::webhook;
 
 pub use call::DialogCall;
@@ -49,18 +50,35 @@ pub fn deadline(value: Option<String>) -> Result<Duration, String> {
 pub struct Dialog<T> {
     config: WebhookConfig,
     detector: LanguageDetector,
-    translator: T,
+    translator: CachedTranslator<T>,
     deadline: Duration,
+    metrics: MetricsSink,
 }
 
 impl<T: Translator> Dialog<T> {
     pub fn new(config: WebhookConfig, translator: T, deadline: Duration) -> Self {
         let detector = LanguageDetector::new(&config.assistant_language, &config.supported_languages);
-        Dialog { config, detector, translator, deadline }
+        let translator = CachedTranslator::new(translator, config.translate_cache_entries);
+        Dialog { config, detector, translator, deadline, metrics: MetricsSink::stdout() }
     }
 
-    /// The function-URL entry point: a JSON answer for every request, within the deadline.
+    /// Where the per-invocation metric line goes (stdout unless changed, for tests).
+    pub fn with_metrics(mut self, sink: MetricsSink) -> Self {
+        self.metrics = sink;
+        self
+    }
+
+    /// The function-URL entry point: a JSON answer for every request, within the deadline, and
+    /// one metric line.
     pub async fn handle(&self, request: Request) -> Response<Body> {
+        let invocation = Invocation::start(self.translator.counters());
+        let response = self.respond(request).await;
+        let failed = response.status().is_server_error();
+        invocation.finish(&self.metrics, "dialog", self.translator.counters(), failed);
+        response
+    }
+
+    async fn respond(&self, request: Request) -> Response<Body> {
         let request_id = webhook::request_id(&request);
         let params: Map<String, Value> = match webhook::accept(&self.config, &request) {
             Ok(params) => params,

@@ -10,7 +10,8 @@ use serde_json::Value;
 use shared::config::WebhookConfig;
 use shared::language::{ORIGINAL_OUTPUT_KEY, SessionLanguage};
 use shared::payload::{MessageResponse, event_names};
-use shared::translate::{SourceLanguage, Translator};
+use shared::metrics::{Invocation, MetricsSink};
+use shared::translate::{CachedTranslator, SourceLanguage, Translator};
 use shared::webhook;
 
 /// `original_output` lives in the session context, which Watson caps at 100 KB: keep it short.
@@ -30,24 +31,45 @@ pub enum Outcome {
 
 pub struct PostMessage<T> {
     config: WebhookConfig,
-    translator: T,
+    translator: CachedTranslator<T>,
+    metrics: MetricsSink,
 }
 
 impl<T: Translator> PostMessage<T> {
     pub fn new(config: WebhookConfig, translator: T) -> Self {
-        PostMessage { config, translator }
+        let translator = CachedTranslator::new(translator, config.translate_cache_entries);
+        PostMessage { config, translator, metrics: MetricsSink::stdout() }
     }
 
-    /// The function-URL entry point: every request gets an answer, never a panic.
+    /// Where the per-invocation metric line goes (stdout unless changed, for tests).
+    pub fn with_metrics(mut self, sink: MetricsSink) -> Self {
+        self.metrics = sink;
+        self
+    }
+
+    pub fn translator(&self) -> &CachedTranslator<T> {
+        &self.translator
+    }
+
+    /// The function-URL entry point: every request gets an answer, never a panic, and one
+    /// metric line.
     pub async fn handle(&self, request: Request) -> Response<Body> {
+        let invocation = Invocation::start(self.translator.counters());
+        let (response, failed) = self.respond(request).await;
+        invocation.finish(&self.metrics, "postmessage", self.translator.counters(), failed);
+        response
+    }
+
+    /// The answer, and whether a translation fault sent the reply out untranslated.
+    async fn respond(&self, request: Request) -> (Response<Body>, bool) {
         let mut envelope = match webhook::accept_event::<MessageResponse>(&self.config, &request, event_names::MESSAGE_PROCESSED) {
             Ok(envelope) => envelope,
-            Err(response) => return response,
+            Err(response) => return (response, false),
         };
         let request_id = webhook::request_id(&request);
         let outcome = self.process(&mut envelope.payload, &request_id).await;
         log_outcome(&request_id, &outcome);
-        webhook::reply(&envelope.payload)
+        (webhook::reply(&envelope.payload), matches!(outcome, Outcome::Failed { .. }))
     }
 
     /// Translates the user-visible texts of `output.generic` in place, all at once, each distinct

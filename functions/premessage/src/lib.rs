@@ -9,7 +9,8 @@ use serde_json::Value;
 use shared::config::WebhookConfig;
 use shared::language::{self, LanguageDetector, ORIGINAL_INPUT_KEY, SessionLanguage, store_language, word_count};
 use shared::payload::{MessageRequest, event_names};
-use shared::translate::Translator;
+use shared::metrics::{Invocation, MetricsSink};
+use shared::translate::{CachedTranslator, Translator};
 use shared::webhook;
 
 use decision::{Decision, PassReason, Plan, SessionUpdate, decide};
@@ -28,25 +29,46 @@ pub enum Outcome {
 pub struct PreMessage<T> {
     config: WebhookConfig,
     detector: LanguageDetector,
-    translator: T,
+    translator: CachedTranslator<T>,
+    metrics: MetricsSink,
 }
 
 impl<T: Translator> PreMessage<T> {
     pub fn new(config: WebhookConfig, translator: T) -> Self {
         let detector = LanguageDetector::new(&config.assistant_language, &config.supported_languages);
-        PreMessage { config, detector, translator }
+        let translator = CachedTranslator::new(translator, config.translate_cache_entries);
+        PreMessage { config, detector, translator, metrics: MetricsSink::stdout() }
     }
 
-    /// The function-URL entry point: every request gets an answer, never a panic.
+    /// Where the per-invocation metric line goes (stdout unless changed, for tests).
+    pub fn with_metrics(mut self, sink: MetricsSink) -> Self {
+        self.metrics = sink;
+        self
+    }
+
+    pub fn translator(&self) -> &CachedTranslator<T> {
+        &self.translator
+    }
+
+    /// The function-URL entry point: every request gets an answer, never a panic, and one
+    /// metric line.
     pub async fn handle(&self, request: Request) -> Response<Body> {
+        let invocation = Invocation::start(self.translator.counters());
+        let (response, failed) = self.respond(request).await;
+        invocation.finish(&self.metrics, "premessage", self.translator.counters(), failed);
+        response
+    }
+
+    /// The answer, and whether a translation fault made the message pass through.
+    async fn respond(&self, request: Request) -> (Response<Body>, bool) {
         let mut envelope = match webhook::accept_event::<MessageRequest>(&self.config, &request, event_names::MESSAGE_RECEIVED) {
             Ok(envelope) => envelope,
-            Err(response) => return response,
+            Err(response) => return (response, false),
         };
         let request_id = webhook::request_id(&request);
         let outcome = self.process(&mut envelope.payload, &request_id).await;
         log_outcome(&request_id, &outcome);
-        webhook::reply(&envelope.payload)
+        (webhook::reply(&envelope.payload), matches!(outcome, Outcome::Failed { .. }))
     }
 
     /// Checks the message and, if needed, translates `input.text` in place and records the
