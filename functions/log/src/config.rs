@@ -1,0 +1,154 @@
+//! The log webhook's own settings, read once at cold start next to the shared `WebhookConfig`.
+//! A malformed value fails the start with a message that names the variable.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use shared::config::ConfigError;
+
+use crate::redact::RedactPath;
+
+pub const DEFAULT_LOG_DIR: &str = "./logs";
+pub const DEFAULT_STORE_TIMEOUT_MS: u64 = 2000;
+
+/// Where events are written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// `LOG_BUCKET`: one object per event in this Amazon S3 bucket.
+    S3 { bucket: String },
+    /// No bucket: the same layout under a local directory (`LOG_DIR`), for local runs.
+    Directory { root: PathBuf },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogSettings {
+    pub backend: Backend,
+    /// `LOG_KEY_PREFIX`: empty, or `segment/…/` (always ending in `/`).
+    pub key_prefix: String,
+    /// `LOG_REDACT_PATHS`: the paths masked before an event is stored (or logged as a fallback).
+    pub redact_paths: Vec<RedactPath>,
+    /// `LOG_STORE_TIMEOUT_MS`: the deadline for one store, retry included.
+    pub store_timeout: Duration,
+}
+
+impl LogSettings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads through `lookup`; empty values count as unset (SAM passes empty parameters as "").
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).map(|value| value.trim().to_owned()).filter(|value| !value.is_empty());
+
+        let backend = match get("LOG_BUCKET") {
+            Some(bucket) => Backend::S3 { bucket: bucket_name(&bucket)? },
+            None => Backend::Directory { root: PathBuf::from(get("LOG_DIR").unwrap_or_else(|| DEFAULT_LOG_DIR.to_owned())) },
+        };
+        let key_prefix = key_prefix(get("LOG_KEY_PREFIX").as_deref().unwrap_or_default())?;
+        let mut redact_paths = Vec::new();
+        for path in get("LOG_REDACT_PATHS").as_deref().unwrap_or_default().split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let parsed = path.parse::<RedactPath>().map_err(|why| ConfigError::Invalid { variable: "LOG_REDACT_PATHS", why })?;
+            if !redact_paths.contains(&parsed) {
+                redact_paths.push(parsed);
+            }
+        }
+        let timeout_ms = match get("LOG_STORE_TIMEOUT_MS") {
+            None => DEFAULT_STORE_TIMEOUT_MS,
+            Some(value) => value.parse::<u64>().ok().filter(|ms| (100..=8000).contains(ms)).ok_or_else(|| ConfigError::Invalid {
+                variable: "LOG_STORE_TIMEOUT_MS",
+                // Below the function's 10 s timeout, so a hung S3 call still gets its 503.
+                why: "expected a whole number from 100 to 8000".into(),
+            })?,
+        };
+        Ok(LogSettings { backend, key_prefix, redact_paths, store_timeout: Duration::from_millis(timeout_ms) })
+    }
+}
+
+/// S3's naming rules: 3 to 63 lowercase letters, digits, dots and hyphens, starting and ending
+/// with a letter or digit. Catches an ARN or an `s3://` URL given instead of the name.
+fn bucket_name(value: &str) -> Result<String, ConfigError> {
+    let valid = (3..=63).contains(&value.len())
+        && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        && value.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && value.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if valid {
+        Ok(value.to_owned())
+    } else {
+        Err(ConfigError::Invalid {
+            variable: "LOG_BUCKET",
+            why: format!("`{value}` is not an S3 bucket name (give the name alone, not an ARN or an s3:// URL)"),
+        })
+    }
+}
+
+/// `logs`, `/logs/`, `a/b` → `logs/`, `logs/`, `a/b/`. Each segment is made of
+/// `[A-Za-z0-9._-]` and is not `.` or `..`, so the prefix is the same path on S3 and on disk.
+fn key_prefix(value: &str) -> Result<String, ConfigError> {
+    let trimmed = value.trim_matches('/');
+    if trimmed.is_empty() {
+        return Ok(String::new());
+    }
+    let valid = trimmed.split('/').all(|segment| {
+        !segment.is_empty()
+            && segment != "."
+            && segment != ".."
+            && segment.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    });
+    if valid {
+        Ok(format!("{trimmed}/"))
+    } else {
+        Err(ConfigError::Invalid {
+            variable: "LOG_KEY_PREFIX",
+            why: "expected segments of letters, digits, `.`, `_` and `-` separated by `/` (no `..`)".into(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<LogSettings, ConfigError> {
+        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        LogSettings::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_write_under_logs_with_no_prefix_and_no_redaction() {
+        let settings = settings(&[]).unwrap();
+        assert_eq!(settings.backend, Backend::Directory { root: PathBuf::from("./logs") });
+        assert_eq!(settings.key_prefix, "");
+        assert!(settings.redact_paths.is_empty());
+        assert_eq!(settings.store_timeout, Duration::from_millis(2000));
+        // SAM passes unset parameters as empty strings.
+        assert_eq!(super::tests::settings(&[("LOG_BUCKET", ""), ("LOG_KEY_PREFIX", "")]).unwrap().backend, settings.backend);
+    }
+
+    #[test]
+    fn a_bucket_selects_s3_and_the_prefix_is_normalised() {
+        let settings = settings(&[("LOG_BUCKET", "my-logs.example"), ("LOG_DIR", "/ignored"), ("LOG_KEY_PREFIX", "/watson/prod")]).unwrap();
+        assert_eq!(settings.backend, Backend::S3 { bucket: "my-logs.example".into() });
+        assert_eq!(settings.key_prefix, "watson/prod/");
+        let paths = super::tests::settings(&[("LOG_REDACT_PATHS", " payload.request.input.text , payload.response.output.generic,,")]).unwrap();
+        assert_eq!(paths.redact_paths.len(), 2);
+    }
+
+    #[test]
+    fn errors_name_the_variable() {
+        for (vars, variable) in [
+            (vec![("LOG_BUCKET", "arn:aws:s3:::my-logs")], "LOG_BUCKET"),
+            (vec![("LOG_BUCKET", "s3://my-logs")], "LOG_BUCKET"),
+            (vec![("LOG_BUCKET", "My_Logs")], "LOG_BUCKET"),
+            (vec![("LOG_KEY_PREFIX", "a/../b")], "LOG_KEY_PREFIX"),
+            (vec![("LOG_KEY_PREFIX", "a b")], "LOG_KEY_PREFIX"),
+            (vec![("LOG_KEY_PREFIX", "a//b")], "LOG_KEY_PREFIX"),
+            (vec![("LOG_STORE_TIMEOUT_MS", "2s")], "LOG_STORE_TIMEOUT_MS"),
+            (vec![("LOG_STORE_TIMEOUT_MS", "60000")], "LOG_STORE_TIMEOUT_MS"),
+            (vec![("LOG_REDACT_PATHS", "payload..text")], "LOG_REDACT_PATHS"),
+        ] {
+            let error = settings(&vars).unwrap_err();
+            assert!(error.to_string().starts_with(&format!("{variable} is invalid")), "{vars:?}: {error}");
+        }
+    }
+}

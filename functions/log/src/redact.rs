@@ -1,0 +1,116 @@
+//! Optional redaction (`LOG_REDACT_PATHS`): dotted paths whose values are replaced with
+//! `"[redacted]"` before an event is stored, for teams that must not keep user text.
+//!
+//! - A path starts at the top of the webhook request: `payload.request.input.text`.
+//! - Arrays are walked through: `payload.response.output.generic.text` masks the `text` of every
+//!   item, and `payload.response.output.generic` masks the whole array.
+//! - `*` matches every member of an object: `payload.request.context.skills.*.user_defined.original_input`.
+//! - A missing path or a `null` value is left alone; nothing is ever added.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde_json::Value;
+
+pub const REDACTED: &str = "[redacted]";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedactPath {
+    segments: Vec<String>,
+}
+
+impl FromStr for RedactPath {
+    type Err = String;
+
+    fn from_str(path: &str) -> Result<Self, Self::Err> {
+        let segments: Vec<String> = path.split('.').map(str::to_owned).collect();
+        if segments.iter().any(|segment| segment.trim().is_empty()) {
+            return Err(format!("`{path}` is not a dotted path such as payload.request.input.text"));
+        }
+        Ok(RedactPath { segments })
+    }
+}
+
+impl fmt::Display for RedactPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.segments.join("."))
+    }
+}
+
+/// Masks every path in `value`; returns how many values were replaced.
+pub fn redact(value: &mut Value, paths: &[RedactPath]) -> usize {
+    paths.iter().map(|path| apply(value, &path.segments)).sum()
+}
+
+fn apply(value: &mut Value, segments: &[String]) -> usize {
+    let Some((first, rest)) = segments.split_first() else { return 0 };
+    match value {
+        Value::Array(items) => items.iter_mut().map(|item| apply(item, segments)).sum(),
+        Value::Object(members) => {
+            let targets: Vec<&mut Value> = if first == "*" {
+                members.values_mut().collect()
+            } else {
+                members.get_mut(first.as_str()).into_iter().collect()
+            };
+            targets
+                .into_iter()
+                .map(|target| match (rest.is_empty(), &*target) {
+                    (true, Value::Null) => 0,
+                    (true, _) => {
+                        *target = Value::String(REDACTED.to_owned());
+                        1
+                    }
+                    (false, _) => apply(target, rest),
+                })
+                .sum()
+        }
+        _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn paths(list: &[&str]) -> Vec<RedactPath> {
+        list.iter().map(|p| p.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn leaves_arrays_wildcards_and_missing_paths() {
+        let mut event = json!({
+            "payload": {
+                "request": {"input": {"text": "my card is 4111", "message_type": "text"},
+                            "context": {"skills": {"actions skill": {"user_defined": {"original_input": "mi tarjeta", "language": "es"}},
+                                                   "main skill": {"user_defined": {"original_input": null}}}}},
+                "response": {"output": {"generic": [{"response_type": "text", "text": "Thanks"}, {"response_type": "pause", "time": 5}]}}
+            }
+        });
+        let count = redact(&mut event, &paths(&[
+            "payload.request.input.text",
+            "payload.request.context.skills.*.user_defined.original_input",
+            "payload.response.output.generic.text",
+            "payload.not.there",
+            "payload.request.input.text.deeper",
+        ]));
+        assert_eq!(count, 3);
+        assert_eq!(event["payload"]["request"]["input"], json!({"text": "[redacted]", "message_type": "text"}));
+        let skills = &event["payload"]["request"]["context"]["skills"];
+        assert_eq!(skills["actions skill"]["user_defined"], json!({"original_input": "[redacted]", "language": "es"}));
+        assert_eq!(skills["main skill"]["user_defined"], json!({"original_input": null}), "null stays null");
+        assert_eq!(event["payload"]["response"]["output"]["generic"][0], json!({"response_type": "text", "text": "[redacted]"}));
+        assert_eq!(event["payload"]["response"]["output"]["generic"][1], json!({"response_type": "pause", "time": 5}), "nothing added");
+
+        let whole = redact(&mut event, &paths(&["payload.response.output.generic"]));
+        assert_eq!((whole, &event["payload"]["response"]["output"]["generic"]), (1, &json!("[redacted]")));
+    }
+
+    #[test]
+    fn paths_must_have_no_empty_segment() {
+        for bad in ["", ".", "payload.", ".payload", "payload..text", "payload. .text"] {
+            assert!(bad.parse::<RedactPath>().is_err(), "{bad:?}");
+        }
+        assert_eq!("payload.request.input.text".parse::<RedactPath>().unwrap().to_string(), "payload.request.input.text");
+    }
+}
