@@ -2,6 +2,8 @@
 //! the SDK's real wire protocol, function-URL events, tokens, config and log capture.
 
 pub mod fake_translate;
+pub mod local_s3;
+pub mod temp_dir;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -12,6 +14,8 @@ use serde_json::{Value, json};
 use shared::config::WebhookConfig;
 
 pub use fake_translate::{Behaviour, FakeTranslate, TranslateCall};
+pub use local_s3::{LocalS3, S3Behaviour, log_settings};
+pub use temp_dir::TempDir;
 
 /// The webhook secret every test config uses.
 pub const SECRET: &str = "test-webhook-secret-0f8e";

@@ -1,0 +1,77 @@
+//! The log webhook with no bucket configured: the same layout under a local directory, so
+//! `cargo lambda watch` needs nothing else.
+
+use std::time::{Duration, Instant};
+
+use logwebhook::{Backend, ConfiguredStore, LogStore, LogWebhook};
+use serde_json::{Value, json};
+use webhook_tests::{FunctionUrlEvent, TempDir, config, fixture, fixture_json, log_settings, status_and_json};
+
+const MESSAGE_KEY: &str = "event=message_logged/dt=2025-06-01/58bebfd1-0118-419b-a555-b152a1efbbe8.json";
+const CDR_KEY: &str = "event=cdr_logged/dt=2021-10-12/9caa8bad-aaa8-4a5a-a4b5-62bccc703d15.json";
+
+#[tokio::test]
+async fn without_a_bucket_events_go_to_logs_in_the_working_directory() {
+    let settings = log_settings(&[]);
+    assert_eq!(settings.backend, Backend::Directory { root: "./logs".into() });
+    let store = ConfiguredStore::open(&settings).await;
+    assert!(matches!(store, ConfiguredStore::Directory(_)));
+    assert_eq!(store.location(), "directory ./logs");
+}
+
+#[tokio::test]
+async fn the_local_directory_holds_the_same_layout() {
+    let temp = TempDir::new("log-dir");
+    let settings = log_settings(&[("LOG_DIR", temp.path().to_str().unwrap())]);
+    let webhook = LogWebhook::new(config(&[]), settings.clone(), ConfiguredStore::open(&settings).await);
+    let send = |body: String| {
+        let webhook = &webhook;
+        async move { status_and_json(webhook.handle(FunctionUrlEvent::from_watson(&body).request()).await) }
+    };
+
+    assert_eq!(send(fixture("constructed-log-message-logged.json")).await, (201, json!({"stored": MESSAGE_KEY})));
+    assert_eq!(send(fixture("ibm-docs-log-cdr-logged.json")).await, (201, json!({"stored": CDR_KEY})));
+    // Redelivered with one more member: the file is replaced, not duplicated.
+    let mut again = fixture_json("constructed-log-message-logged.json");
+    again["payload"]["redelivered"] = json!(true);
+    assert_eq!(send(again.to_string()).await.0, 201);
+
+    assert_eq!(temp.files(), [CDR_KEY, MESSAGE_KEY], "no duplicates and no temporary files left");
+    let read = |key: &str| serde_json::from_slice::<Value>(&std::fs::read(temp.path().join(key)).unwrap()).unwrap();
+    assert_eq!(read(MESSAGE_KEY), again);
+    assert_eq!(read(CDR_KEY), fixture_json("ibm-docs-log-cdr-logged.json"));
+}
+
+#[tokio::test]
+async fn a_key_prefix_applies_to_the_directory_too() {
+    let temp = TempDir::new("log-dir-prefix");
+    let settings = log_settings(&[("LOG_DIR", temp.path().to_str().unwrap()), ("LOG_KEY_PREFIX", "assistant-a/")]);
+    let webhook = LogWebhook::new(config(&[]), settings.clone(), ConfiguredStore::open(&settings).await);
+    let (status, _) = status_and_json(webhook.handle(FunctionUrlEvent::from_watson(&fixture("constructed-log-message-logged.json")).request()).await);
+    assert_eq!(status, 201);
+    assert_eq!(temp.files(), [format!("assistant-a/{MESSAGE_KEY}")]);
+}
+
+/// The warm time of one store to the local directory (write a temporary file, rename it).
+#[tokio::test]
+async fn one_warm_store_to_the_directory_is_fast() {
+    let temp = TempDir::new("log-dir-timing");
+    let settings = log_settings(&[("LOG_DIR", temp.path().to_str().unwrap())]);
+    let webhook = LogWebhook::new(config(&[]), settings.clone(), ConfiguredStore::open(&settings).await);
+    let mut event = fixture_json("constructed-log-message-logged.json");
+    let mut times = Vec::new();
+    for round in 0..60 {
+        event["payload"]["log_id"] = json!(format!("warm-{round:03}"));
+        let request = FunctionUrlEvent::from_watson(&event.to_string()).request();
+        let started = Instant::now();
+        assert_eq!(webhook.handle(request).await.status().as_u16(), 201);
+        if round >= 10 {
+            times.push(started.elapsed());
+        }
+    }
+    times.sort();
+    let (median, p95) = (times[times.len() / 2], times[times.len() * 95 / 100]);
+    println!("log webhook, warm store to a local directory (debug build): median {median:?}, p95 {p95:?} over {} stores", times.len());
+    assert!(median < Duration::from_millis(250), "median {median:?}");
+    assert_eq!(temp.files().len(), 60);
+}

@@ -1,0 +1,246 @@
+//! The log webhook storing to S3: real function-URL events through lambda_http, the real
+//! aws-sdk-s3 client, a real S3-protocol server (s3s over s3s-fs) on 127.0.0.1.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use logwebhook::{LogWebhook, S3LogStore, minify};
+use serde_json::{Value, json};
+use webhook_tests::local_s3::BUCKET;
+use webhook_tests::{FunctionUrlEvent, LocalS3, LogCapture, SECRET, config, fixture, fixture_json, log_settings, sign_jwt, status_and_json};
+
+const DEADLINE: Duration = Duration::from_secs(2);
+const MESSAGE_KEY: &str = "event=message_logged/dt=2025-06-01/58bebfd1-0118-419b-a555-b152a1efbbe8.json";
+const CDR_KEY: &str = "event=cdr_logged/dt=2021-10-12/9caa8bad-aaa8-4a5a-a4b5-62bccc703d15.json";
+
+/// The webhook on the local S3; `vars` are the environment (`LOG_*` and the shared `WEBHOOK_*`, `MAX_BODY_BYTES`).
+async fn webhook(s3: &LocalS3, vars: &[(&str, &str)]) -> LogWebhook<S3LogStore> {
+    let mut all = vec![("LOG_BUCKET", BUCKET)];
+    all.extend_from_slice(vars);
+    LogWebhook::new(config(vars), log_settings(&all), s3.store(DEADLINE).await)
+}
+
+async fn send(webhook: &LogWebhook<S3LogStore>, body: &str) -> (u16, Value) {
+    status_and_json(webhook.handle(FunctionUrlEvent::from_watson(body).request()).await)
+}
+
+/// A message_logged event with members no schema documents, at every level, including numbers
+/// that a float would change and an item type nobody knows.
+fn message_with_unknown_fields() -> String {
+    let mut event = fixture_json("constructed-log-message-logged.json");
+    event["options"] = json!({});
+    event["delivery"] = json!({"attempt": 1, "trace": [null, true, "x"]});
+    event["payload"]["workspace_id"] = json!("9f0d3c2e-ws");
+    event["payload"]["brand_new"] = json!({"nested": [1, 2.5, -0.0, 1e-7, 12345678901234567890u64], "emoji": "📦 ✓", "escaped": "line\nbreak \"quoted\""});
+    event["payload"]["response"]["output"]["generic"].as_array_mut().unwrap().push(json!({"response_type": "carousel_v9", "cards": [{"id": 7}]}));
+    // Pretty-printed on purpose: the stored object is one line with the same meaning.
+    serde_json::to_string_pretty(&event).unwrap()
+}
+
+#[tokio::test]
+async fn each_event_type_is_stored_at_its_key_with_every_field_kept() {
+    let s3 = LocalS3::start();
+    let webhook = webhook(&s3, &[]).await;
+    let (logs, _guard) = LogCapture::start();
+
+    let message = message_with_unknown_fields();
+    let (status, reply) = send(&webhook, &message).await;
+    assert_eq!((status, &reply), (201, &json!({"stored": MESSAGE_KEY})));
+
+    let cdr = fixture("ibm-docs-log-cdr-logged.json");
+    let (status, reply) = send(&webhook, &cdr).await;
+    assert_eq!((status, &reply), (201, &json!({"stored": CDR_KEY})));
+
+    // An event name the assistant might add later: stored under its own name, never refused.
+    let later = json!({"event": {"name": "conversation_summarized", "version": 2},
+                       "payload": {"log_id": "sum-0001", "request_timestamp": "2025-07-04T08:00:00+09:00", "summary": {"turns": 3}}});
+    let (status, reply) = send(&webhook, &later.to_string()).await;
+    assert_eq!((status, &reply), (201, &json!({"stored": "event=conversation_summarized/dt=2025-07-03/sum-0001.json"})));
+
+    let objects = s3.objects().await;
+    assert_eq!(objects.keys().collect::<Vec<_>>(), [CDR_KEY, "event=conversation_summarized/dt=2025-07-03/sum-0001.json", MESSAGE_KEY]);
+    // Every member kept: the same JSON value, and without redaction the same bytes less layout.
+    let stored = &objects[MESSAGE_KEY];
+    assert_eq!(stored.json(), serde_json::from_str::<Value>(&message).unwrap());
+    assert_eq!(String::from_utf8(stored.body.clone()).unwrap(), format!("{}\n", minify(&message)));
+    assert!(String::from_utf8_lossy(&stored.body).contains("12345678901234567890"), "big integers are not rounded");
+    assert_eq!(objects[CDR_KEY].json(), fixture_json("ibm-docs-log-cdr-logged.json"));
+    assert_eq!(objects["event=conversation_summarized/dt=2025-07-03/sum-0001.json"].json(), later);
+    for object in objects.values() {
+        assert_eq!(object.content_type.as_deref(), Some("application/json"));
+        assert_eq!(object.body.iter().filter(|&&b| b == b'\n').count(), 1, "one line per object (JSON Lines)");
+    }
+
+    // What the client sent: path-style PUTs, SSE-S3, JSON, SigV4-signed (s3s checked it).
+    let puts = s3.puts();
+    assert_eq!(puts.len(), 3);
+    for put in &puts {
+        // Path-style, with the key's `=` percent-encoded as S3 expects.
+        assert!(put.path.starts_with(&format!("/{BUCKET}/event%3D")), "{}", put.path);
+        assert_eq!(put.headers.get("x-amz-server-side-encryption").map(String::as_str), Some("AES256"));
+        assert_eq!(put.headers.get("content-type").map(String::as_str), Some("application/json"));
+        assert!(put.headers.get("authorization").is_some_and(|a| a.starts_with("AWS4-HMAC-SHA256 ")));
+    }
+
+    // One structured line per stored event, and no user text in the logs.
+    let stored_lines = logs.lines_with_message("log event stored");
+    assert_eq!(stored_lines.len(), 3, "{}", logs.text());
+    assert_eq!(stored_lines[0]["fields"]["key"], MESSAGE_KEY);
+    assert_eq!(stored_lines[0]["fields"]["request_id"], "c6af9ac6-7b61-11e6-9a41-93e8deadbeef");
+    assert_eq!(stored_lines[0]["fields"]["id_source"], "log_id");
+    assert_eq!(stored_lines[1]["fields"]["date_source"], "call.start_timestamp");
+    let text = logs.text();
+    for user_text in ["Where is my order?", "Let me check your order.", "+18005550123", "📦"] {
+        assert!(!text.contains(user_text), "{user_text:?} in the logs");
+    }
+}
+
+#[tokio::test]
+async fn a_redelivered_log_id_leaves_one_object_with_the_latest_delivery() {
+    let s3 = LocalS3::start();
+    let webhook = webhook(&s3, &[]).await;
+    let first = fixture("constructed-log-message-logged.json");
+    assert_eq!(send(&webhook, &first).await.0, 201);
+    assert_eq!(send(&webhook, &first).await.0, 201);
+    // The same log_id delivered again with different bytes (re-serialised, a member added).
+    let mut again = fixture_json("constructed-log-message-logged.json");
+    again["payload"]["redelivered"] = json!(true);
+    assert_eq!(send(&webhook, &again.to_string()).await, (201, json!({"stored": MESSAGE_KEY})));
+
+    assert_eq!(s3.puts().len(), 3, "each delivery was written");
+    let objects = s3.objects().await;
+    assert_eq!(objects.keys().collect::<Vec<_>>(), [MESSAGE_KEY], "no duplicates");
+    assert_eq!(objects[MESSAGE_KEY].json(), again);
+}
+
+#[tokio::test]
+async fn an_event_without_log_id_is_keyed_by_the_sha256_of_its_body() {
+    let s3 = LocalS3::start();
+    let webhook = webhook(&s3, &[]).await;
+    let mut event = fixture_json("constructed-log-message-logged.json");
+    event["payload"].as_object_mut().unwrap().remove("log_id");
+    let body = event.to_string();
+    // The SHA-256 of the body, computed outside the code under test (coreutils' sha256sum).
+    let digest = {
+        use std::process::Command;
+        let path = std::env::temp_dir().join(format!("log-body-{}.json", std::process::id()));
+        std::fs::write(&path, &body).unwrap();
+        let out = Command::new("sha256sum").arg(&path).output().expect("sha256sum");
+        std::fs::remove_file(&path).unwrap();
+        String::from_utf8(out.stdout).unwrap().split_whitespace().next().unwrap().to_owned()
+    };
+    let expected = format!("event=message_logged/dt=2025-06-01/{digest}.json");
+
+    assert_eq!(send(&webhook, &body).await, (201, json!({"stored": expected})));
+    assert_eq!(send(&webhook, &body).await.0, 201, "the same body again");
+    let mut other = event.clone();
+    other["payload"]["response_timestamp"] = json!("2025-06-01T10:00:05.481Z");
+    let (_, reply) = send(&webhook, &other.to_string()).await;
+    assert_ne!(reply["stored"], expected.as_str(), "a different body is a different event");
+
+    let objects = s3.objects().await;
+    assert_eq!(objects.len(), 2);
+    assert_eq!(objects[&expected].json(), event);
+}
+
+#[tokio::test]
+async fn events_of_any_shape_are_stored_never_refused() {
+    let s3 = LocalS3::start();
+    let webhook = webhook(&s3, &[("LOG_KEY_PREFIX", "watson/prod")]).await;
+    let today = |now: SystemTime| {
+        aws_sdk_s3::primitives::DateTime::from(now).fmt(aws_sdk_s3::primitives::DateTimeFormat::DateTime).unwrap()[..10].to_owned()
+    };
+    let before = today(SystemTime::now());
+    for body in [
+        json!({"event": {"name": "message_logged"}}),
+        json!({"payload": {"log_id": "no-event-name"}}),
+        json!({"event": "not an object", "payload": [1, 2, 3]}),
+        json!({"event": {"name": "../../escape"}, "payload": {"log_id": "../../../etc/passwd"}}),
+    ] {
+        let (status, reply) = send(&webhook, &body.to_string()).await;
+        assert_eq!(status, 201, "{body}: {reply}");
+    }
+    let after = today(SystemTime::now());
+    let objects = s3.objects().await;
+    assert_eq!(objects.len(), 4);
+    for key in objects.keys() {
+        let parts: Vec<&str> = key.split('/').collect();
+        assert_eq!(parts.len(), 5, "{key}");
+        assert_eq!((parts[0], parts[1]), ("watson", "prod"), "{key}");
+        assert!(parts[3] == format!("dt={before}") || parts[3] == format!("dt={after}"), "receipt date: {key}");
+    }
+    assert!(objects.keys().any(|k| k.contains("/event=unnamed/") && k.ends_with("/no-event-name.json")), "{objects:?}");
+    // The hostile name and id became plain segments under the prefix (five segments each, above).
+    assert!(objects.keys().all(|k| k.split('/').all(|segment| segment != ".." && segment != ".")), "{:?}", objects.keys());
+}
+
+#[tokio::test]
+async fn redaction_masks_the_configured_paths_before_storing() {
+    let s3 = LocalS3::start();
+    let paths = "payload.request.input.text,payload.response.output.generic,payload.response.context.skills.*.user_defined.original_input";
+    let webhook = webhook(&s3, &[("LOG_REDACT_PATHS", paths)]).await;
+    let (logs, _guard) = LogCapture::start();
+    let mut event = fixture_json("constructed-log-message-logged.json");
+    event["payload"]["response"]["context"]["skills"]["actions skill"]["user_defined"]["original_input"] = json!("¿Dónde está mi pedido?");
+    assert_eq!(send(&webhook, &event.to_string()).await.0, 201);
+
+    let stored = s3.objects().await[MESSAGE_KEY].json();
+    let mut expected = event.clone();
+    expected["payload"]["request"]["input"]["text"] = json!("[redacted]");
+    expected["payload"]["response"]["output"]["generic"] = json!("[redacted]");
+    expected["payload"]["response"]["context"]["skills"]["actions skill"]["user_defined"]["original_input"] = json!("[redacted]");
+    assert_eq!(stored, expected, "only the listed paths change");
+    let raw = String::from_utf8(s3.objects().await[MESSAGE_KEY].body.clone()).unwrap();
+    for user_text in ["Where is my order?", "Let me check your order.", "pedido"] {
+        assert!(!raw.contains(user_text) && !logs.text().contains(user_text), "{user_text:?} kept");
+    }
+    assert_eq!(logs.lines_with_message("log event stored")[0]["fields"]["redacted"], 3);
+}
+
+#[tokio::test]
+async fn refused_requests_store_nothing() {
+    let s3 = LocalS3::start();
+    let webhook = webhook(&s3, &[("MAX_BODY_BYTES", "65536")]).await;
+    let event = fixture("constructed-log-message-logged.json");
+    let rows: Vec<(&str, FunctionUrlEvent, u16, &str)> = vec![
+        ("no credentials", FunctionUrlEvent::post(&event), 401, "unauthorized"),
+        ("wrong secret", FunctionUrlEvent::post(&event).header("authorization", &sign_jwt("not-the-secret", json!({}))), 401, "unauthorized"),
+        ("expired", FunctionUrlEvent::post(&event).header("authorization", &sign_jwt(SECRET, json!({"exp": 1_600_000_000}))), 401, "unauthorized"),
+        ("GET", FunctionUrlEvent::from_watson(&event).method("GET"), 405, "method_not_allowed"),
+        ("text/plain", FunctionUrlEvent::from_watson(&event).header("content-type", "text/plain"), 415, "unsupported_media_type"),
+        ("not JSON", FunctionUrlEvent::from_watson("logged"), 400, "invalid_json"),
+        ("an array", FunctionUrlEvent::from_watson("[{}]"), 422, "not_an_object"),
+        ("too large", FunctionUrlEvent::from_watson(&format!("{{\"pad\": \"{}\"}}", "x".repeat(70_000))), 413, "payload_too_large"),
+    ];
+    for (name, request, status, code) in rows {
+        let (got, body) = status_and_json(webhook.handle(request.request()).await);
+        assert_eq!((got, body["error"]["code"].as_str()), (status, Some(code)), "{name}: {body}");
+    }
+    assert!(s3.calls().is_empty(), "nothing reached S3: {:?}", s3.calls());
+    // The genuine token, then, is accepted.
+    assert_eq!(send(&webhook, &event).await.0, 201);
+}
+
+/// The warm time of one store: the whole handler (auth, parse, key, PutObject through the real
+/// SDK to the loopback S3, answer), after warm-up. Real S3 adds its own round trip on top.
+#[tokio::test]
+async fn one_warm_store_is_fast() {
+    let s3 = LocalS3::start();
+    let webhook = webhook(&s3, &[]).await;
+    let mut event = fixture_json("constructed-log-message-logged.json");
+    let mut times = Vec::new();
+    for round in 0..60 {
+        event["payload"]["log_id"] = json!(format!("warm-{round:03}"));
+        let request = FunctionUrlEvent::from_watson(&event.to_string()).request();
+        let started = Instant::now();
+        let (status, _) = status_and_json(webhook.handle(request).await);
+        let elapsed = started.elapsed();
+        assert_eq!(status, 201);
+        if round >= 10 {
+            times.push(elapsed);
+        }
+    }
+    times.sort();
+    let (median, p95) = (times[times.len() / 2], times[times.len() * 95 / 100]);
+    println!("log webhook, warm store to loopback S3 (debug build): median {median:?}, p95 {p95:?} over {} stores", times.len());
+    assert!(median < Duration::from_millis(250), "median {median:?}");
+}
