@@ -1,0 +1,97 @@
+//! In-process figures: the handler time of one turn, from the function URL event to the answer,
+//! with auth, parsing, the language check and serialization; the Translate endpoint is the fake
+//! on loopback, with a fixed added delay where a round trip matters.
+//!
+//! `cargo bench -p webhook-tests` (the README's performance section has the figures).
+
+use std::time::Duration;
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use postmessage::PostMessage;
+use premessage::PreMessage;
+use serde_json::{Value, json};
+use shared::metrics::MetricsSink;
+use webhook_tests::{Behaviour, FakeTranslate, FunctionUrlEvent, config, fixture};
+
+/// The fake Translate's added delay, standing in for a network round trip.
+const ROUND_TRIP: Duration = Duration::from_millis(20);
+
+fn pre_message(text: &str, context: Option<Value>) -> String {
+    let mut request: Value = serde_json::from_str(&fixture("ibm-docs-pre-message-request-sms-attachment.json")).unwrap();
+    request["payload"]["input"]["text"] = json!(text);
+    if let Some(context) = context {
+        request["payload"]["context"] = context;
+    }
+    request.to_string()
+}
+
+fn post_message_six_items() -> String {
+    let mut request: Value = serde_json::from_str(&fixture("capture-post-message-request-dialog.json")).unwrap();
+    request["payload"]["output"]["generic"] = json!([
+        {"response_type": "text", "text": "Let me check your order."},
+        {"response_type": "text", "text": "It left our warehouse yesterday."},
+        {"response_type": "option", "title": "What would you like to do?", "options": [
+            {"label": "Track order", "value": {"input": {"text": "Track order"}}},
+            {"label": "Cancel order", "value": {"input": {"text": "Cancel order"}}}
+        ]},
+        {"response_type": "text", "text": "Anything else?"}
+    ]);
+    request.to_string()
+}
+
+fn benches(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let translate = runtime.block_on(FakeTranslate::start());
+    let quiet = || MetricsSink::buffer().0;
+
+    let english = pre_message("Where is my order?", None);
+    let pre = PreMessage::new(config(&[]), translate.translator(Duration::from_secs(3))).with_metrics(quiet());
+    c.bench_function("premessage: English turn (no Translate call)", |b| {
+        b.to_async(&runtime).iter_batched(
+            || FunctionUrlEvent::from_watson(&english).request(),
+            |request| pre.handle(request),
+            BatchSize::SmallInput,
+        )
+    });
+
+    // Every iteration a new text, so the cache never answers: one real round trip each.
+    translate.set_behaviour(Behaviour::Translate { delay: ROUND_TRIP });
+    let spanish_session = json!({"skills": {"actions skill": {"user_defined": {"language": "es"}}}});
+    let mut n = 0u64;
+    c.bench_function("premessage: Spanish turn (one Translate call, 20 ms round trip)", |b| {
+        b.to_async(&runtime).iter_batched(
+            || {
+                n += 1;
+                FunctionUrlEvent::from_watson(&pre_message(&format!("¿Dónde está mi pedido {n}?"), Some(spanish_session.clone()))).request()
+            },
+            |request| pre.handle(request),
+            BatchSize::SmallInput,
+        )
+    });
+
+    let six = post_message_six_items();
+    let post_uncached = PostMessage::new(config(&[("TRANSLATE_CACHE_ENTRIES", "0")]), translate.translator(Duration::from_secs(3))).with_metrics(quiet());
+    c.bench_function("postmessage: six items, no cache (20 ms round trip)", |b| {
+        b.to_async(&runtime).iter_batched(
+            || FunctionUrlEvent::from_watson(&six).request(),
+            |request| post_uncached.handle(request),
+            BatchSize::SmallInput,
+        )
+    });
+
+    let post_cached = PostMessage::new(config(&[]), translate.translator(Duration::from_secs(3))).with_metrics(quiet());
+    c.bench_function("postmessage: six items, warm cache", |b| {
+        b.to_async(&runtime).iter_batched(
+            || FunctionUrlEvent::from_watson(&six).request(),
+            |request| post_cached.handle(request),
+            BatchSize::SmallInput,
+        )
+    });
+}
+
+criterion_group! {
+    name = handlers;
+    config = Criterion::default().sample_size(30).measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
+    targets = benches
+}
+criterion_main!(handlers);
