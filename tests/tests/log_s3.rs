@@ -9,6 +9,11 @@ use webhook_tests::local_s3::BUCKET;
 use webhook_tests::{FunctionUrlEvent, LocalS3, LogCapture, SECRET, config, fixture, fixture_json, log_settings, sign_jwt, status_and_json};
 
 const DEADLINE: Duration = Duration::from_secs(2);
+
+// Every test here starts with a LogCapture, even those that never read it. tracing caches each
+// log line's interest when the line first runs: a line first reached on a thread with no
+// subscriber, while a capturing test on another thread is just starting, can be cached as
+// "never" and then be missing from that test's capture.
 const MESSAGE_KEY: &str = "event=message_logged/dt=2025-06-01/58bebfd1-0118-419b-a555-b152a1efbbe8.json";
 const CDR_KEY: &str = "event=cdr_logged/dt=2021-10-12/9caa8bad-aaa8-4a5a-a4b5-62bccc703d15.json";
 
@@ -38,9 +43,9 @@ fn message_with_unknown_fields() -> String {
 
 #[tokio::test]
 async fn each_event_type_is_stored_at_its_key_with_every_field_kept() {
+    let (logs, _guard) = LogCapture::start();
     let s3 = LocalS3::start();
     let webhook = webhook(&s3, &[]).await;
-    let (logs, _guard) = LogCapture::start();
 
     let message = message_with_unknown_fields();
     let (status, reply) = send(&webhook, &message).await;
@@ -96,6 +101,7 @@ async fn each_event_type_is_stored_at_its_key_with_every_field_kept() {
 
 #[tokio::test]
 async fn a_redelivered_log_id_leaves_one_object_with_the_latest_delivery() {
+    let _logs = LogCapture::start();
     let s3 = LocalS3::start();
     let webhook = webhook(&s3, &[]).await;
     let first = fixture("constructed-log-message-logged.json");
@@ -114,6 +120,7 @@ async fn a_redelivered_log_id_leaves_one_object_with_the_latest_delivery() {
 
 #[tokio::test]
 async fn an_event_without_log_id_is_keyed_by_the_sha256_of_its_body() {
+    let _logs = LogCapture::start();
     let s3 = LocalS3::start();
     let webhook = webhook(&s3, &[]).await;
     let mut event = fixture_json("constructed-log-message-logged.json");
@@ -144,6 +151,7 @@ async fn an_event_without_log_id_is_keyed_by_the_sha256_of_its_body() {
 
 #[tokio::test]
 async fn events_of_any_shape_are_stored_never_refused() {
+    let _logs = LogCapture::start();
     let s3 = LocalS3::start();
     let webhook = webhook(&s3, &[("LOG_KEY_PREFIX", "watson/prod")]).await;
     let today = |now: SystemTime| {
@@ -175,10 +183,10 @@ async fn events_of_any_shape_are_stored_never_refused() {
 
 #[tokio::test]
 async fn redaction_masks_the_configured_paths_before_storing() {
+    let (logs, _guard) = LogCapture::start();
     let s3 = LocalS3::start();
     let paths = "payload.request.input.text,payload.response.output.generic,payload.response.context.skills.*.user_defined.original_input";
     let webhook = webhook(&s3, &[("LOG_REDACT_PATHS", paths)]).await;
-    let (logs, _guard) = LogCapture::start();
     let mut event = fixture_json("constructed-log-message-logged.json");
     event["payload"]["response"]["context"]["skills"]["actions skill"]["user_defined"]["original_input"] = json!("¿Dónde está mi pedido?");
     assert_eq!(send(&webhook, &event.to_string()).await.0, 201);
@@ -198,6 +206,7 @@ async fn redaction_masks_the_configured_paths_before_storing() {
 
 #[tokio::test]
 async fn refused_requests_store_nothing() {
+    let _logs = LogCapture::start();
     let s3 = LocalS3::start();
     let webhook = webhook(&s3, &[("MAX_BODY_BYTES", "65536")]).await;
     let event = fixture("constructed-log-message-logged.json");
@@ -224,6 +233,7 @@ async fn refused_requests_store_nothing() {
 /// SDK to the loopback S3, answer), after warm-up. Real S3 adds its own round trip on top.
 #[tokio::test]
 async fn one_warm_store_is_fast() {
+    let _logs = LogCapture::start();
     let s3 = LocalS3::start();
     let webhook = webhook(&s3, &[]).await;
     let mut event = fixture_json("constructed-log-message-logged.json");
