@@ -1,7 +1,9 @@
 //! Test support shared by the cross-function tests: a fake Amazon Translate endpoint that speaks
 //! the SDK's real wire protocol, function-URL events, tokens, config and log capture.
 
+pub mod entry_point;
 pub mod fake_translate;
+pub mod hardening;
 pub mod local_s3;
 pub mod temp_dir;
 

@@ -1,0 +1,215 @@
+//! The four functions as the hardening tests build them: production code, the real SDK clients
+//! (Translate against the fake endpoint, S3 against the local server or a directory), each
+//! reached through `entry_point::invoke`, with the credentials each one expects.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine as _;
+use dialog::Dialog;
+use logwebhook::{DirLogStore, LogWebhook, S3LogStore};
+use postmessage::PostMessage;
+use premessage::PreMessage;
+use serde_json::{Value, json};
+use shared::metrics::MetricsSink;
+use shared::translate::AmazonTranslate;
+
+use crate::entry_point::{Handler, UrlEvent, UrlResponse, invoke};
+use crate::local_s3::BUCKET;
+use crate::{FakeTranslate, LocalS3, SECRET, TempDir, config, fixture_json, log_settings, watson_authorization};
+
+/// The dialog function's Basic credentials (dialog callouts carry no Signed JWT).
+pub const DIALOG_CREDENTIALS: &str = "watson:dialog-hardening-s3cret";
+/// The rotation secret (`WEBHOOK_SECRET_PREVIOUS`) the token tests configure.
+pub const PREVIOUS_SECRET: &str = "previous-hardening-secret-9c1d";
+/// Words that stand for what a user wrote: they may be answered back in a payload, but must never
+/// reach a log line or an error body.
+pub const USER_MARKER: &str = "qzx-user-words-7731";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Function {
+    PreMessage,
+    PostMessage,
+    Dialog,
+    Log,
+}
+
+impl Function {
+    pub const ALL: [Function; 4] = [Function::PreMessage, Function::PostMessage, Function::Dialog, Function::Log];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Function::PreMessage => "premessage",
+            Function::PostMessage => "postmessage",
+            Function::Dialog => "dialog",
+            Function::Log => "log",
+        }
+    }
+
+    /// A body the function accepts, as the assistant sends it.
+    pub fn valid_body(self) -> Value {
+        match self {
+            Function::PreMessage => fixture_json("ibm-docs-pre-message-request-sms-attachment.json"),
+            Function::PostMessage => fixture_json("ibm-docs-post-message-request-actions.json"),
+            Function::Dialog => json!({"action": "detect", "text": "¿Dónde está mi pedido?"}),
+            Function::Log => fixture_json("constructed-log-message-logged.json"),
+        }
+    }
+
+    /// The status of an accepted request.
+    pub fn accepted_status(self) -> u16 {
+        if self == Function::Log { 201 } else { 200 }
+    }
+}
+
+/// One function, built as its main.rs builds it.
+pub enum Webhook {
+    Pre(PreMessage<AmazonTranslate>),
+    Post(PostMessage<AmazonTranslate>),
+    Dialog(Dialog<AmazonTranslate>),
+    LogDir(LogWebhook<DirLogStore>),
+    LogS3(LogWebhook<S3LogStore>),
+}
+
+impl Handler for Webhook {
+    fn handle(&self, request: lambda_http::Request) -> impl std::future::Future<Output = lambda_http::Response<lambda_http::Body>> + Send {
+        async move {
+            match self {
+                Webhook::Pre(webhook) => webhook.handle(request).await,
+                Webhook::Post(webhook) => webhook.handle(request).await,
+                Webhook::Dialog(webhook) => webhook.handle(request).await,
+                Webhook::LogDir(webhook) => webhook.handle(request).await,
+                Webhook::LogS3(webhook) => webhook.handle(request).await,
+            }
+        }
+    }
+}
+
+/// A function under test, with the doubles behind it.
+pub struct Subject {
+    pub function: Function,
+    pub webhook: Webhook,
+    /// Behind premessage, postmessage and dialog.
+    pub translate: Option<FakeTranslate>,
+    /// Behind the log function when it writes to a directory.
+    pub log_dir: Option<TempDir>,
+    metrics: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Subject {
+    /// The function with its production config plus `overrides` (environment variables such as
+    /// `MAX_BODY_BYTES`, `TRANSLATE_TIMEOUT_MS`, `DIALOG_DEADLINE_MS`, `WEBHOOK_SECRET_PREVIOUS`).
+    /// premessage, postmessage and dialog get a healthy fake Translate; the log function a
+    /// fresh directory.
+    pub async fn start(function: Function, overrides: &[(&str, &str)]) -> Subject {
+        let (sink, metrics) = MetricsSink::buffer();
+        let config = function_config(function, overrides);
+        let lookup = |name: &str| overrides.iter().find(|(key, _)| *key == name).map(|(_, value)| value.to_string());
+        let (webhook, translate, log_dir) = match function {
+            Function::PreMessage | Function::PostMessage | Function::Dialog => {
+                let translate = FakeTranslate::start().await;
+                let translator = translate.translator(config.translate_timeout);
+                let webhook = match function {
+                    Function::PreMessage => Webhook::Pre(PreMessage::new(config, translator).with_metrics(sink)),
+                    Function::PostMessage => Webhook::Post(PostMessage::new(config, translator).with_metrics(sink)),
+                    _ => {
+                        let deadline = dialog::deadline(lookup("DIALOG_DEADLINE_MS")).expect("DIALOG_DEADLINE_MS");
+                        Webhook::Dialog(Dialog::new(config, translator, deadline).with_metrics(sink))
+                    }
+                };
+                (webhook, Some(translate), None)
+            }
+            Function::Log => {
+                let dir = TempDir::new("hardening-log");
+                let root = dir.path().to_str().expect("a UTF-8 temp path").to_owned();
+                let mut vars: Vec<(&str, &str)> = overrides.iter().copied().filter(|(key, _)| key.starts_with("LOG_")).collect();
+                vars.push(("LOG_DIR", &root));
+                let webhook = Webhook::LogDir(LogWebhook::new(config, log_settings(&vars), DirLogStore::new(&root)));
+                (webhook, None, Some(dir))
+            }
+        };
+        Subject { function, webhook, translate, log_dir, metrics }
+    }
+
+    /// The log function on the local S3, through the real aws-sdk-s3 client, with the store
+    /// deadline `LOG_STORE_TIMEOUT_MS` from `overrides` (default 2000 ms).
+    pub async fn log_on_s3(s3: &LocalS3, overrides: &[(&str, &str)]) -> Subject {
+        let (_, metrics) = MetricsSink::buffer();
+        let mut vars: Vec<(&str, &str)> = overrides.iter().copied().filter(|(key, _)| key.starts_with("LOG_")).collect();
+        vars.push(("LOG_BUCKET", BUCKET));
+        let settings = log_settings(&vars);
+        let store = s3.store(settings.store_timeout).await;
+        let webhook = LogWebhook::new(function_config(Function::Log, overrides), settings, store);
+        Subject { function: Function::Log, webhook: Webhook::LogS3(webhook), translate: None, log_dir: None, metrics }
+    }
+
+    pub fn translate(&self) -> &FakeTranslate {
+        self.translate.as_ref().expect("this function has a Translate")
+    }
+
+    /// The header that carries this function's credentials, and its value.
+    pub fn credentials(&self) -> (&'static str, String) {
+        match self.function {
+            Function::Dialog => {
+                ("authorization", format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(DIALOG_CREDENTIALS)))
+            }
+            _ => ("authorization", watson_authorization()),
+        }
+    }
+
+    /// The event with this function's valid credentials, unless it already carries an
+    /// `authorization` header.
+    pub fn authorize(&self, event: UrlEvent) -> UrlEvent {
+        if event.has_header("authorization") {
+            return event;
+        }
+        let (name, value) = self.credentials();
+        event.header(name, &value)
+    }
+
+    /// Through the real entry point, with valid credentials.
+    pub async fn send(&self, event: UrlEvent) -> UrlResponse {
+        invoke(&self.webhook, &self.authorize(event)).await
+    }
+
+    /// Through the real entry point, exactly as given.
+    pub async fn send_as_is(&self, event: &UrlEvent) -> UrlResponse {
+        invoke(&self.webhook, event).await
+    }
+
+    /// Every secret this function knows, in the forms it could leak in.
+    pub fn secrets(&self) -> Vec<String> {
+        let basic = base64::engine::general_purpose::STANDARD.encode(DIALOG_CREDENTIALS);
+        vec![SECRET.to_owned(), PREVIOUS_SECRET.to_owned(), DIALOG_CREDENTIALS.to_owned(), "dialog-hardening-s3cret".to_owned(), basic]
+    }
+
+    /// The files the log function wrote to its directory.
+    pub fn stored_files(&self) -> Vec<String> {
+        self.log_dir.as_ref().map(TempDir::files).unwrap_or_default()
+    }
+
+    /// The stored object at `key` in the log directory, as JSON.
+    pub fn stored_json(&self, key: &str) -> Value {
+        let dir = self.log_dir.as_ref().expect("a log directory");
+        let bytes = std::fs::read(dir.path().join(key)).unwrap_or_else(|error| panic!("{key}: {error}"));
+        serde_json::from_slice(&bytes).expect("a stored object is JSON")
+    }
+
+    /// The metric lines written so far (premessage, postmessage, dialog).
+    pub fn metrics_text(&self) -> String {
+        String::from_utf8_lossy(&self.metrics.lock().expect("metrics")).into_owned()
+    }
+}
+
+/// The function's config as the template sets it: JWT with `SECRET` (dialog: Basic with
+/// `DIALOG_CREDENTIALS`), then `overrides` on top.
+pub fn function_config(function: Function, overrides: &[(&str, &str)]) -> shared::config::WebhookConfig {
+    let mut vars: Vec<(&str, &str)> = overrides.to_vec();
+    if function == Function::Dialog {
+        vars.extend([("WEBHOOK_AUTH", "basic"), ("WEBHOOK_SECRET", DIALOG_CREDENTIALS)]);
+    }
+    config(&vars)
+}
+
+/// How long to allow beyond a deadline for scheduling on a busy 2-core machine.
+pub const SLACK: Duration = Duration::from_millis(400);
