@@ -17,7 +17,7 @@ use shared::config::WebhookConfig;
 use shared::http::json_response;
 use shared::language::{Detection, LanguageDetector, Strength};
 use shared::metrics::{Invocation, MetricsSink};
-use shared::translate::{CachedTranslator, SourceLanguage, Translator};
+use shared::translate::{CachedTranslator, SourceLanguage, TranslateError, Translator};
 use shared::webhook;
 
 pub use call::DialogCall;
@@ -167,7 +167,13 @@ impl<T: Translator> Dialog<T> {
             .translator
             .translate(text, source, target)
             .await
-            .map_err(|error| DialogError::TranslationFailed { kind: error.kind() })?;
+            .map_err(|error| match error {
+                // Over Translate's limit is the caller's problem (400 naming `text`), not ours (502).
+                TranslateError::TextTooLong { .. } => {
+                    DialogError::InvalidParameter { name: "text", expected: "at most 10000 bytes of UTF-8 to translate" }
+                }
+                error => DialogError::TranslationFailed { kind: error.kind() },
+            })?;
         Ok((translation.text, translation.source))
     }
 }
