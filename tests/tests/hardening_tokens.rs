@@ -1,0 +1,357 @@
+//! Forged, stale and misplaced tokens against the Signed JWT mode, through the real lambda_http
+//! entry point of each function that takes one (premessage, postmessage, log), one test per row
+//! and function. The config is the template's: `WEBHOOK_AUTH=jwt`, `WEBHOOK_SECRET`, and
+//! `WEBHOOK_SECRET_PREVIOUS` set as during a rotation.
+//!
+//! Refused rows get exactly the generic 401 body, the function does nothing (no Translate call,
+//! nothing stored), and one log line gives the reason code and the invocation id. In every row,
+//! accepted or not, no token, secret or user text appears in a log line or the answer's error.
+//!
+//! Rows: 35 refused and 15 accepted, for each of the 3 functions: 150 tests.
+
+use base64::Engine as _;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+use webhook_tests::entry_point::{INVOCATION_ID, UrlEvent, assert_nothing_leaks};
+use webhook_tests::hardening::{Function, PREVIOUS_SECRET, Subject, USER_MARKER};
+use webhook_tests::{LogCapture, SECRET};
+
+/// `exp` and `nbf` are checked with this much leeway (shared::auth::JWT_LEEWAY_SECONDS).
+const LEEWAY: u64 = shared::auth::JWT_LEEWAY_SECONDS;
+
+struct Case {
+    /// Puts the credentials into the event.
+    present: Box<dyn Fn(UrlEvent) -> UrlEvent>,
+    accepted: bool,
+    /// What must never be echoed or logged (the token in every form sent).
+    tokens: Vec<String>,
+}
+
+fn now() -> u64 {
+    jsonwebtoken::get_current_timestamp()
+}
+
+fn b64(value: &Value) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string())
+}
+
+/// A token signed by jsonwebtoken with `alg`.
+fn signed(alg: Algorithm, secret: &str, claims: Value) -> String {
+    jsonwebtoken::encode(&Header::new(alg), &claims, &EncodingKey::from_secret(secret.as_bytes())).expect("sign")
+}
+
+/// A token with a hand-made header, signed by HMAC (`hmac`) with `secret` over `header.claims`.
+fn hand_made(header: Value, claims: Value, secret: &str, hmac: Algorithm) -> String {
+    let message = format!("{}.{}", b64(&header), b64(&claims));
+    let signature = jsonwebtoken::crypto::sign(message.as_bytes(), &EncodingKey::from_secret(secret.as_bytes()), hmac).expect("hmac");
+    format!("{message}.{signature}")
+}
+
+/// The assistant's usual claims, with a user-looking subject.
+fn claims() -> Value {
+    json!({"iss": "watsonx-assistant", "sub": "qzx-user-words-7731", "exp": now() + 300})
+}
+
+fn in_header(name: &'static str, value: String, accepted: bool) -> Case {
+    let token = value.split_once(' ').map_or(value.as_str(), |(_, token)| token).trim().to_owned();
+    let tokens = vec![value.clone(), token];
+    Case { present: Box::new(move |event| event.header(name, &value)), accepted, tokens }
+}
+
+fn refused(value: String) -> Case {
+    in_header("authorization", value, false)
+}
+
+fn accepted(value: String) -> Case {
+    in_header("authorization", value, true)
+}
+
+mod cases {
+    use super::*;
+
+    // ---- refused ----
+    pub fn alg_none_unsigned() -> Case {
+        refused(format!("{}.{}.", b64(&json!({"alg": "none", "typ": "JWT"})), b64(&claims())))
+    }
+    pub fn alg_none_with_a_real_signature() -> Case {
+        refused(hand_made(json!({"alg": "none", "typ": "JWT"}), claims(), SECRET, Algorithm::HS256))
+    }
+    pub fn alg_none_upper_case() -> Case {
+        refused(format!("{}.{}.", b64(&json!({"alg": "NONE", "typ": "JWT"})), b64(&claims())))
+    }
+    pub fn alg_missing() -> Case {
+        refused(hand_made(json!({"typ": "JWT"}), claims(), SECRET, Algorithm::HS256))
+    }
+    pub fn signed_with_another_secret() -> Case {
+        refused(format!("Bearer {}", signed(Algorithm::HS256, "guessed-webhook-secret", claims())))
+    }
+    pub fn signed_with_the_secret_plus_a_byte() -> Case {
+        refused(signed(Algorithm::HS256, &format!("{SECRET}x"), claims()))
+    }
+    pub fn signed_with_a_prefix_of_the_secret() -> Case {
+        refused(signed(Algorithm::HS256, &SECRET[..SECRET.len() - 1], claims()))
+    }
+    pub fn signed_with_an_empty_secret() -> Case {
+        refused(signed(Algorithm::HS256, "", claims()))
+    }
+    /// Key confusion: an asymmetric header over an HMAC made with the secret as the "public key".
+    pub fn rs256_header_hmac_with_the_secret() -> Case {
+        refused(hand_made(json!({"alg": "RS256", "typ": "JWT"}), claims(), SECRET, Algorithm::HS256))
+    }
+    pub fn es256_header_hmac_with_the_secret() -> Case {
+        refused(hand_made(json!({"alg": "ES256", "typ": "JWT"}), claims(), SECRET, Algorithm::HS256))
+    }
+    pub fn ps256_header_hmac_with_the_secret() -> Case {
+        refused(hand_made(json!({"alg": "PS256", "typ": "JWT"}), claims(), SECRET, Algorithm::HS256))
+    }
+    pub fn eddsa_header_hmac_with_the_secret() -> Case {
+        refused(hand_made(json!({"alg": "EdDSA", "typ": "JWT"}), claims(), SECRET, Algorithm::HS512))
+    }
+    /// The header says HS256, the signature is HS512 with the right secret.
+    pub fn header_and_signature_algorithms_differ() -> Case {
+        refused(hand_made(json!({"alg": "HS256", "typ": "JWT"}), claims(), SECRET, Algorithm::HS512))
+    }
+    pub fn expired() -> Case {
+        refused(signed(Algorithm::HS256, SECRET, json!({"exp": now() - 3600})))
+    }
+    pub fn expired_just_beyond_the_leeway() -> Case {
+        refused(signed(Algorithm::HS256, SECRET, json!({"exp": now() - LEEWAY - 10})))
+    }
+    pub fn not_yet_valid() -> Case {
+        refused(signed(Algorithm::HS256, SECRET, json!({"nbf": now() + LEEWAY + 60})))
+    }
+    /// Claims changed after signing (a later `exp`), the signature kept.
+    pub fn claims_tampered_after_signing() -> Case {
+        let token = signed(Algorithm::HS256, SECRET, json!({"exp": now() - 3600}));
+        let signature = token.rsplit('.').next().unwrap();
+        refused(format!("{}.{}.{signature}", b64(&json!({"alg": "HS256", "typ": "JWT"})), b64(&json!({"exp": now() + 3600}))))
+    }
+    /// A genuine signature of another token.
+    pub fn signature_of_another_token() -> Case {
+        let other = signed(Algorithm::HS256, SECRET, json!({"sub": "someone else"}));
+        let token = signed(Algorithm::HS256, SECRET, claims());
+        let (message, _) = token.rsplit_once('.').unwrap();
+        refused(format!("{message}.{}", other.rsplit('.').next().unwrap()))
+    }
+    pub fn truncated() -> Case {
+        let token = signed(Algorithm::HS256, SECRET, claims());
+        refused(token[..token.len() - 6].to_owned())
+    }
+    pub fn without_its_signature() -> Case {
+        let token = signed(Algorithm::HS256, SECRET, claims());
+        refused(token.rsplit_once('.').unwrap().0.to_owned())
+    }
+    pub fn garbage() -> Case {
+        refused("Bearer qzx%%garbage$$token".to_owned())
+    }
+    pub fn three_garbage_segments() -> Case {
+        refused("a.b.c".to_owned())
+    }
+    pub fn empty_header() -> Case {
+        refused(String::new())
+    }
+    pub fn whitespace_header() -> Case {
+        refused("   ".to_owned())
+    }
+    pub fn scheme_only() -> Case {
+        refused("Bearer".to_owned())
+    }
+    pub fn header_of_10_kb_garbage() -> Case {
+        refused(format!("Bearer {}", "a".repeat(10 * 1024)))
+    }
+    /// Even a genuine signature: a 10 KB header is refused before any parsing.
+    pub fn header_of_10_kb_correctly_signed() -> Case {
+        refused(format!("Bearer {}", signed(Algorithm::HS256, SECRET, json!({"pad": "p".repeat(8 * 1024)}))))
+    }
+    pub fn non_ascii_header() -> Case {
+        refused(format!("Bearer {}ö", signed(Algorithm::HS256, SECRET, claims())))
+    }
+    pub fn the_secret_itself_as_the_token() -> Case {
+        refused(format!("Bearer {SECRET}"))
+    }
+    pub fn basic_scheme_around_a_valid_token() -> Case {
+        refused(format!("Basic {}", signed(Algorithm::HS256, SECRET, claims())))
+    }
+    /// Two `Authorization` headers reach a function URL joined with a comma.
+    pub fn two_valid_tokens_joined() -> Case {
+        let token = signed(Algorithm::HS256, SECRET, claims());
+        refused(format!("{token},{token}"))
+    }
+    pub fn right_token_in_the_query_string() -> Case {
+        let token = signed(Algorithm::HS256, SECRET, claims());
+        let query = format!("token={token}&access_token={token}");
+        Case { present: Box::new(move |event| event.query(&query)), accepted: false, tokens: vec![token] }
+    }
+    pub fn right_bearer_in_the_query_string() -> Case {
+        let token = signed(Algorithm::HS256, SECRET, claims());
+        let query = format!("authorization=Bearer%20{token}");
+        Case { present: Box::new(move |event| event.query(&query)), accepted: false, tokens: vec![token] }
+    }
+    pub fn right_token_in_x_authorization() -> Case {
+        in_header("x-authorization", format!("Bearer {}", signed(Algorithm::HS256, SECRET, claims())), false)
+    }
+    /// IBM's documentation sample names the header `authentication`.
+    pub fn right_token_in_authentication() -> Case {
+        in_header("authentication", signed(Algorithm::HS256, SECRET, claims()), false)
+    }
+
+    // ---- accepted ----
+    pub fn valid_bare() -> Case {
+        accepted(signed(Algorithm::HS256, SECRET, claims()))
+    }
+    pub fn valid_with_bearer() -> Case {
+        accepted(format!("Bearer {}", signed(Algorithm::HS256, SECRET, claims())))
+    }
+    pub fn valid_with_lower_case_bearer() -> Case {
+        accepted(format!("bearer {}", signed(Algorithm::HS256, SECRET, claims())))
+    }
+    pub fn valid_with_upper_case_bearer_and_spaces() -> Case {
+        accepted(format!("  BEARER   {}  ", signed(Algorithm::HS256, SECRET, claims())))
+    }
+    pub fn valid_without_exp() -> Case {
+        accepted(signed(Algorithm::HS256, SECRET, json!({"iss": "watsonx-assistant"})))
+    }
+    pub fn valid_with_no_claims_at_all() -> Case {
+        accepted(signed(Algorithm::HS256, SECRET, json!({})))
+    }
+    pub fn valid_expired_within_the_leeway() -> Case {
+        accepted(signed(Algorithm::HS256, SECRET, json!({"exp": now() - LEEWAY / 3})))
+    }
+    pub fn valid_with_nbf_and_iat_in_the_past() -> Case {
+        accepted(signed(Algorithm::HS256, SECRET, json!({"nbf": now() - 60, "iat": now() - 60, "exp": now() + 60})))
+    }
+    pub fn valid_hs384() -> Case {
+        accepted(format!("Bearer {}", signed(Algorithm::HS384, SECRET, claims())))
+    }
+    pub fn valid_hs512() -> Case {
+        accepted(signed(Algorithm::HS512, SECRET, claims()))
+    }
+    pub fn valid_previous_secret_during_rotation() -> Case {
+        accepted(format!("Bearer {}", signed(Algorithm::HS256, PREVIOUS_SECRET, claims())))
+    }
+    pub fn valid_previous_secret_hs512() -> Case {
+        accepted(signed(Algorithm::HS512, PREVIOUS_SECRET, claims()))
+    }
+    pub fn valid_header_name_capitalised() -> Case {
+        in_header("Authorization", format!("Bearer {}", signed(Algorithm::HS256, SECRET, claims())), true)
+    }
+    pub fn valid_header_name_upper_case() -> Case {
+        in_header("AUTHORIZATION", signed(Algorithm::HS256, SECRET, claims()), true)
+    }
+    pub fn valid_with_unknown_header_members() -> Case {
+        accepted(hand_made(json!({"alg": "HS256", "typ": "JWT", "kid": "k1", "jku": "https://attacker.example/keys"}), claims(), SECRET, Algorithm::HS256))
+    }
+}
+
+/// A valid body whose user-visible text carries `USER_MARKER`.
+fn body(function: Function) -> Value {
+    let mut body = function.valid_body();
+    match function {
+        Function::PreMessage => body["payload"]["input"]["text"] = json!(format!("Hello {USER_MARKER}")),
+        Function::PostMessage => body["payload"]["output"]["generic"][0]["text"] = json!(format!("Good evening {USER_MARKER}")),
+        Function::Log => body["payload"]["request"]["input"]["text"] = json!(format!("Where is my order {USER_MARKER}")),
+        Function::Dialog => unreachable!("dialog callouts carry no Signed JWT"),
+    }
+    body
+}
+
+async fn run(function: Function, case: Case) {
+    let (logs, _guard) = LogCapture::start();
+    let subject = Subject::start(function, &[("WEBHOOK_SECRET_PREVIOUS", PREVIOUS_SECRET)]).await;
+    let event = (case.present)(UrlEvent::post(&body(function).to_string()));
+    let response = subject.send_as_is(&event).await;
+    let reply = response.json();
+
+    let auth_lines = logs.lines_with_message("webhook auth failed");
+    if case.accepted {
+        assert_eq!(response.status, function.accepted_status(), "{}: refused a valid token: {reply}", function.name());
+        assert!(auth_lines.is_empty(), "{:?}", auth_lines);
+    } else {
+        assert_eq!(response.status, 401, "{}: accepted: {reply}", function.name());
+        assert_eq!(reply, json!({"error": {"code": "unauthorized", "message": "missing or invalid credentials"}}));
+        assert_eq!(auth_lines.len(), 1, "{}: one line with the reason\n{}", function.name(), logs.text());
+        let fields = &auth_lines[0]["fields"];
+        assert_eq!(fields["request_id"], INVOCATION_ID);
+        let reason = fields["reason"].as_str().unwrap_or_default();
+        assert!(["missing_credentials", "malformed_credentials", "invalid_credentials"].contains(&reason), "{reason}");
+        // Refused before any work: nothing translated, nothing stored.
+        if let Some(translate) = &subject.translate {
+            assert!(translate.calls().is_empty());
+        }
+        assert!(subject.stored_files().is_empty(), "{:?}", subject.stored_files());
+    }
+
+    let mut needles: Vec<String> = case.tokens.iter().filter(|token| token.len() >= 8).cloned().collect();
+    needles.extend(subject.secrets());
+    needles.push(USER_MARKER.to_owned());
+    let needles: Vec<&str> = needles.iter().map(String::as_str).collect();
+    let error_body = if case.accepted { String::new() } else { response.text() };
+    assert_nothing_leaks(&[("the logs", &logs.text()), ("the metric line", &subject.metrics_text()), ("the error body", &error_body)], &needles);
+}
+
+macro_rules! jwt_functions {
+    ($($case:ident),* $(,)?) => {$(
+        mod $case {
+            use super::*;
+            #[tokio::test]
+            async fn premessage() { run(Function::PreMessage, cases::$case()).await }
+            #[tokio::test]
+            async fn postmessage() { run(Function::PostMessage, cases::$case()).await }
+            #[tokio::test]
+            async fn log() { run(Function::Log, cases::$case()).await }
+        }
+    )*};
+}
+
+jwt_functions!(
+    alg_none_unsigned,
+    alg_none_with_a_real_signature,
+    alg_none_upper_case,
+    alg_missing,
+    signed_with_another_secret,
+    signed_with_the_secret_plus_a_byte,
+    signed_with_a_prefix_of_the_secret,
+    signed_with_an_empty_secret,
+    rs256_header_hmac_with_the_secret,
+    es256_header_hmac_with_the_secret,
+    ps256_header_hmac_with_the_secret,
+    eddsa_header_hmac_with_the_secret,
+    header_and_signature_algorithms_differ,
+    expired,
+    expired_just_beyond_the_leeway,
+    not_yet_valid,
+    claims_tampered_after_signing,
+    signature_of_another_token,
+    truncated,
+    without_its_signature,
+    garbage,
+    three_garbage_segments,
+    empty_header,
+    whitespace_header,
+    scheme_only,
+    header_of_10_kb_garbage,
+    header_of_10_kb_correctly_signed,
+    non_ascii_header,
+    the_secret_itself_as_the_token,
+    basic_scheme_around_a_valid_token,
+    two_valid_tokens_joined,
+    right_token_in_the_query_string,
+    right_bearer_in_the_query_string,
+    right_token_in_x_authorization,
+    right_token_in_authentication,
+    valid_bare,
+    valid_with_bearer,
+    valid_with_lower_case_bearer,
+    valid_with_upper_case_bearer_and_spaces,
+    valid_without_exp,
+    valid_with_no_claims_at_all,
+    valid_expired_within_the_leeway,
+    valid_with_nbf_and_iat_in_the_past,
+    valid_hs384,
+    valid_hs512,
+    valid_previous_secret_during_rotation,
+    valid_previous_secret_hs512,
+    valid_header_name_capitalised,
+    valid_header_name_upper_case,
+    valid_with_unknown_header_members,
+);
