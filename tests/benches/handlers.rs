@@ -11,7 +11,10 @@ use postmessage::PostMessage;
 use premessage::PreMessage;
 use serde_json::{Value, json};
 use shared::metrics::MetricsSink;
-use webhook_tests::{Behaviour, FakeTranslate, FunctionUrlEvent, config, fixture};
+use logwebhook::{ConfiguredStore, LogWebhook};
+use webhook_tests::local_s3::{BUCKET, LocalS3, log_settings};
+use webhook_tests::temp_dir::TempDir;
+use webhook_tests::{Behaviour, FakeTranslate, FunctionUrlEvent, config, fixture, fixture_json};
 
 /// The fake Translate's added delay, standing in for a network round trip.
 const ROUND_TRIP: Duration = Duration::from_millis(20);
@@ -89,9 +92,36 @@ fn benches(c: &mut Criterion) {
     });
 }
 
+/// One store of a `message_logged` event: the whole handler (auth, parse, key, PutObject through
+/// the real SDK to an S3 on loopback, or a file written and renamed). Real S3 adds its round trip.
+fn log_benches(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let mut event = fixture_json("constructed-log-message-logged.json");
+    let mut n = 0u64;
+    let mut next_event = move || {
+        n += 1;
+        event["payload"]["log_id"] = json!(format!("bench-{n}"));
+        FunctionUrlEvent::from_watson(&event.to_string()).request()
+    };
+
+    let s3 = LocalS3::start();
+    let settings = log_settings(&[("LOG_BUCKET", BUCKET)]);
+    let to_s3 = LogWebhook::new(config(&[]), settings, runtime.block_on(s3.store(Duration::from_secs(2))));
+    c.bench_function("log: one store to S3 on loopback", |b| {
+        b.to_async(&runtime).iter_batched(&mut next_event, |request| to_s3.handle(request), BatchSize::SmallInput)
+    });
+
+    let directory = TempDir::new("bench-log-dir");
+    let settings = log_settings(&[("LOG_DIR", directory.path().to_str().unwrap())]);
+    let to_directory = LogWebhook::new(config(&[]), settings.clone(), runtime.block_on(ConfiguredStore::open(&settings)));
+    c.bench_function("log: one store to a local directory", |b| {
+        b.to_async(&runtime).iter_batched(&mut next_event, |request| to_directory.handle(request), BatchSize::SmallInput)
+    });
+}
+
 criterion_group! {
     name = handlers;
     config = Criterion::default().sample_size(30).measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
-    targets = benches
+    targets = benches, log_benches
 }
 criterion_main!(handlers);

@@ -73,6 +73,9 @@ async fn postmessage_sends_the_reply_untranslated_on_every_fault() {
 
 #[tokio::test]
 async fn one_throttle_is_retried_once_and_the_turn_is_translated() {
+    // Capture from the start, as every test in this binary does: tracing caches whether a
+    // log line has a listener, and a test without one could hide a line from one with one.
+    let (_logs, _guard) = LogCapture::start();
     let translate = FakeTranslate::start().await;
     translate.set_behaviour(Behaviour::ThrottleOnce);
     let pre = PreMessage::new(config(&[]), translate.translator(Duration::from_secs(3)));
@@ -85,6 +88,9 @@ async fn one_throttle_is_retried_once_and_the_turn_is_translated() {
 
 #[tokio::test]
 async fn text_over_translates_limit_is_never_sent() {
+    // Capture from the start, as every test in this binary does: tracing caches whether a
+    // log line has a listener, and a test without one could hide a line from one with one.
+    let (_logs, _guard) = LogCapture::start();
     let translate = FakeTranslate::start().await;
     let pre = PreMessage::new(config(&[]), translate.translator(Duration::from_secs(3)));
     let long = "¿Dónde está mi pedido? ".repeat(600);

@@ -21,6 +21,9 @@ async fn both(event: &FunctionUrlEvent) -> [(u16, serde_json::Value); 2] {
 
 #[tokio::test]
 async fn refusals_have_the_right_status_and_a_named_problem() {
+    // Capture from the start, as every test in this binary does: tracing caches whether a
+    // log line has a listener, and a test without one could hide a line from one with one.
+    let (_logs, _guard) = LogCapture::start();
     let valid = fixture("ibm-docs-pre-message-request-sms-attachment.json");
     let token = sign_jwt(SECRET, json!({}));
     let rows: Vec<(&str, FunctionUrlEvent, u16, &str)> = vec![
@@ -51,6 +54,9 @@ async fn refusals_have_the_right_status_and_a_named_problem() {
 
 #[tokio::test]
 async fn wrong_types_are_named_by_path_without_echoing_values() {
+    // Capture from the start, as every test in this binary does: tracing caches whether a
+    // log line has a listener, and a test without one could hide a line from one with one.
+    let (_logs, _guard) = LogCapture::start();
     let secret_text = "my card number is 4111";
     let cases = [
         (json!({"payload": {"input": secret_text}}), "payload.input", "pre"),
@@ -71,6 +77,9 @@ async fn wrong_types_are_named_by_path_without_echoing_values() {
 
 #[tokio::test]
 async fn an_unexpected_event_name_is_refused() {
+    // Capture from the start, as every test in this binary does: tracing caches whether a
+    // log line has a listener, and a test without one could hide a line from one with one.
+    let (_logs, _guard) = LogCapture::start();
     let pre_request = fixture("ibm-docs-pre-message-request-sms-attachment.json");
     let (status, body) = status_and_json(post().handle(FunctionUrlEvent::from_watson(&pre_request).request()).await);
     assert_eq!((status, body["error"]["code"].as_str()), (422, Some("unexpected_event")));
@@ -98,6 +107,9 @@ async fn a_refused_token_is_neither_echoed_nor_logged() {
 
 #[tokio::test]
 async fn the_other_auth_modes_work_end_to_end() {
+    // Capture from the start, as every test in this binary does: tracing caches whether a
+    // log line has a listener, and a test without one could hide a line from one with one.
+    let (_logs, _guard) = LogCapture::start();
     use base64::Engine as _;
     let body = fixture("ibm-docs-pre-message-request-sms-attachment.json");
     let basic = PreMessage::new(config(&[("WEBHOOK_AUTH", "basic"), ("WEBHOOK_SECRET", "watson:pa ss")]), AmazonTranslate::disabled());

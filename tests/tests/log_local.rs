@@ -1,7 +1,6 @@
 //! The log webhook with no bucket configured: the same layout under a local directory, so
 //! `cargo lambda watch` needs nothing else.
 
-use std::time::{Duration, Instant};
 
 use logwebhook::{Backend, ConfiguredStore, LogStore, LogWebhook};
 use serde_json::{Value, json};
@@ -52,27 +51,3 @@ async fn a_key_prefix_applies_to_the_directory_too() {
     assert_eq!(temp.files(), [format!("assistant-a/{MESSAGE_KEY}")]);
 }
 
-/// The warm time of one store to the local directory (write a temporary file, rename it).
-#[tokio::test]
-async fn one_warm_store_to_the_directory_is_fast() {
-    let temp = TempDir::new("log-dir-timing");
-    let settings = log_settings(&[("LOG_DIR", temp.path().to_str().unwrap())]);
-    let webhook = LogWebhook::new(config(&[]), settings.clone(), ConfiguredStore::open(&settings).await);
-    let mut event = fixture_json("constructed-log-message-logged.json");
-    let mut times = Vec::new();
-    for round in 0..60 {
-        event["payload"]["log_id"] = json!(format!("warm-{round:03}"));
-        let request = FunctionUrlEvent::from_watson(&event.to_string()).request();
-        let started = Instant::now();
-        assert_eq!(webhook.handle(request).await.status().as_u16(), 201);
-        if round >= 10 {
-            times.push(started.elapsed());
-        }
-    }
-    times.sort();
-    let (median, p95) = (times[times.len() / 2], times[times.len() * 95 / 100]);
-    let build = if cfg!(debug_assertions) { "debug" } else { "optimised" };
-    println!("log webhook, warm store to a local directory ({build} build): median {median:?}, p95 {p95:?} over {} stores", times.len());
-    assert!(median < Duration::from_millis(250), "median {median:?}");
-    assert_eq!(temp.files().len(), 60);
-}
