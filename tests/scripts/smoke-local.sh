@@ -31,6 +31,11 @@ out=$(invoke dialog dialog-language-translator.json) || fail "invoke dialog"
 echo "$out" | grep -q 'Déjame revisar tu pedido.' || fail "dialog did not translate: $out"
 echo "$out" | grep -q 'word_count' || fail "dialog did not answer in Language Translator's shape: $out"
 
+rm -rf logs/event=message_logged/dt=2025-06-01/58bebfd1-0118-419b-a555-b152a1efbbe8.json
+out=$(invoke log log-message-logged.json) || fail "invoke log"
+echo "$out" | grep -q '"statusCode":201' || fail "log did not store the event: $out"
+[ -f logs/event=message_logged/dt=2025-06-01/58bebfd1-0118-419b-a555-b152a1efbbe8.json ] || fail "log wrote no file under ./logs"
+
 token=$(python3 -c 'import json;print(json.load(open("tests/invoke/premessage-english.json"))["headers"]["authorization"])')
 body=$(python3 -c 'import json;print(json.load(open("tests/invoke/premessage-english.json"))["body"])')
 status=$(curl -s -o /tmp/smoke-english.json -w '%{http_code}' -H "authorization: $token" -H 'content-type: application/json' \
@@ -39,4 +44,4 @@ status=$(curl -s -o /tmp/smoke-english.json -w '%{http_code}' -H "authorization:
 grep -q '"text":"Where is my order?"' /tmp/smoke-english.json || fail "English turn changed: $(cat /tmp/smoke-english.json)"
 status=$(curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/json' --data "$body" "http://127.0.0.1:$port/lambda-url/premessage/")
 [ "$status" = 401 ] || fail "no token gave $status"
-echo "smoke: 5 passed, 0 failed"
+echo "smoke: 6 passed, 0 failed"
