@@ -79,11 +79,11 @@ impl WebhookConfig {
             })?;
             secrets.push(current);
             secrets.extend(secret("WEBHOOK_SECRET_PREVIOUS"));
-            if mode == AuthMode::Basic {
-                if let Some(position) = secrets.iter().position(|s| !s.contains(':')) {
-                    let variable = if position == 0 { "WEBHOOK_SECRET" } else { "WEBHOOK_SECRET_PREVIOUS" };
-                    return Err(ConfigError::Invalid { variable, why: "basic auth expects user:password".into() });
-                }
+            if mode == AuthMode::Basic
+                && let Some(position) = secrets.iter().position(|s| !s.contains(':'))
+            {
+                let variable = if position == 0 { "WEBHOOK_SECRET" } else { "WEBHOOK_SECRET_PREVIOUS" };
+                return Err(ConfigError::Invalid { variable, why: "basic auth expects user:password".into() });
             }
         }
         let auth = WebhookAuth::new(mode, secrets.into_iter().map(Secret::new).collect());

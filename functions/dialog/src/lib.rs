@@ -158,10 +158,10 @@ impl<T: Translator> Dialog<T> {
 
     /// (translated text, source language). The same language in and out costs no call.
     async fn translate(&self, text: &str, source: &SourceLanguage, target: &str) -> Result<(String, String), DialogError> {
-        if let SourceLanguage::Code(code) = source {
-            if code == target || text.trim().is_empty() {
-                return Ok((text.to_owned(), code.clone()));
-            }
+        if let SourceLanguage::Code(code) = source
+            && (code == target || text.trim().is_empty())
+        {
+            return Ok((text.to_owned(), code.clone()));
         }
         let translation = self
             .translator

@@ -135,11 +135,13 @@ impl LanguageDetector {
             }
         }
         // Most words common words of one language, clearly ahead of the others.
-        if let Some((code, count)) = best {
-            if count >= 2 && count * 2 >= n && count > runner_up {
-                let support = count as f64 / n as f64;
-                return (Detection::Language { code: code.to_owned(), strength: strength(count * 3 >= n * 2) }, support);
-            }
+        if let Some((code, count)) = best
+            && count >= 2
+            && count * 2 >= n
+            && count > runner_up
+        {
+            let support = count as f64 / n as f64;
+            return (Detection::Language { code: code.to_owned(), strength: strength(count * 3 >= n * 2) }, support);
         }
         (Detection::Unknown, 0.0)
     }
