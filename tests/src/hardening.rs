@@ -134,11 +134,17 @@ impl Subject {
     /// The log function on the local S3, through the real aws-sdk-s3 client, with the store
     /// deadline `LOG_STORE_TIMEOUT_MS` from `overrides` (default 2000 ms).
     pub async fn log_on_s3(s3: &LocalS3, overrides: &[(&str, &str)]) -> Subject {
+        Self::log_on_s3_endpoint(s3.endpoint(), overrides).await
+    }
+
+    /// The log function with its S3 client pointed at `endpoint` (e.g. a port where nothing
+    /// listens), bucket `BUCKET`.
+    pub async fn log_on_s3_endpoint(endpoint: &str, overrides: &[(&str, &str)]) -> Subject {
         let (_, metrics) = MetricsSink::buffer();
         let mut vars: Vec<(&str, &str)> = overrides.iter().copied().filter(|(key, _)| key.starts_with("LOG_")).collect();
         vars.push(("LOG_BUCKET", BUCKET));
         let settings = log_settings(&vars);
-        let store = s3.store(settings.store_timeout).await;
+        let store = S3LogStore::local(endpoint, BUCKET, settings.store_timeout).await;
         let webhook = LogWebhook::new(function_config(Function::Log, overrides), settings, store);
         Subject { function: Function::Log, webhook: Webhook::LogS3(webhook), translate: None, log_dir: None, metrics }
     }
