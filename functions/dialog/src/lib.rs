@@ -156,10 +156,14 @@ impl<T: Translator> Dialog<T> {
         }
     }
 
-    /// (translated text, source language). The same language in and out costs no call.
+    /// (translated text, source language). The same language in and out, or no text at all
+    /// (whatever the source, `auto` included: Translate refuses an empty text), costs no call.
     async fn translate(&self, text: &str, source: &SourceLanguage, target: &str) -> Result<(String, String), DialogError> {
+        if text.trim().is_empty() {
+            return Ok((text.to_owned(), source.as_str().to_owned()));
+        }
         if let SourceLanguage::Code(code) = source
-            && (code == target || text.trim().is_empty())
+            && code == target
         {
             return Ok((text.to_owned(), code.clone()));
         }
