@@ -9,8 +9,8 @@
 //! rows test a configured limit of 2,048 bytes (one byte over, and exactly at it) and a real
 //! 4 MiB + 1 body against the default.
 //!
-//! Rows: 36 common rows × 4 functions = 144, plus 27 premessage, 24 postmessage, 16 dialog and 12
-//! log rows of their own: 223 tests (premessage 63, postmessage 60, dialog 52, log 48).
+//! Rows: 36 common rows × 4 functions = 144, plus 27 premessage, 24 postmessage, 18 dialog and 12
+//! log rows of their own: 225 tests (premessage 63, postmessage 60, dialog 54, log 48).
 
 use serde_json::{Value, json};
 use shared::translate::MAX_TEXT_BYTES;
@@ -562,6 +562,22 @@ rows! {
     // A translation of more than Translate's 10,000 bytes is the caller's problem: a 4xx naming
     // `text`, not a 5xx, and never sent.
     dialog_translate_100_kb: Dialog => body_refused(json!({"action": "translate", "text": "How are you? qzx-user-words-7731 ".repeat(3200), "target": "es"}), 400, "invalid_parameter", "`text`");
+    // No text to translate, and no source: answered without asking Translate (which refuses an
+    // empty text).
+    dialog_translate_empty_text_without_source: Dialog => |_| {
+        let check = |subject: &Subject, body: &Value| {
+            assert_eq!(body["translation"], "  ");
+            assert!(subject.translate().calls().is_empty());
+        };
+        Row::new(post(&json!({"action": "translate", "text": "  ", "target": "es"})), Expect::Accepted(Box::new(check)))
+    };
+    dialog_language_translator_with_an_empty_text: Dialog => |_| {
+        let check = |subject: &Subject, body: &Value| {
+            assert_eq!(body["translations"], json!([{"translation": ""}, {"translation": "[en->de] Fine."}]));
+            assert_eq!(subject.translate().calls().len(), 1);
+        };
+        Row::new(post(&json!({"target": "de", "text": ["", "Fine."]})), Expect::Accepted(Box::new(check)))
+    };
     dialog_language_translator_100_kb: Dialog => body_refused(json!({"model_id": "en-es", "text": ["Fine.", "How are you? qzx-user-words-7731 ".repeat(3200)]}), 400, "invalid_parameter", "`text`");
 
     // The log function stores any event name and any shape on purpose: nothing is refused for its
