@@ -128,6 +128,16 @@ fn dialog_params() -> impl Strategy<Value = Value> {
         })
 }
 
+/// Every key and string value in `value`.
+fn strings(value: &Value) -> Vec<&str> {
+    match value {
+        Value::String(text) => vec![text.as_str()],
+        Value::Array(items) => items.iter().flat_map(strings).collect(),
+        Value::Object(map) => map.iter().flat_map(|(key, member)| std::iter::once(key.as_str()).chain(strings(member))).collect(),
+        _ => vec![],
+    }
+}
+
 fn runner(cases: u32) -> TestRunner {
     TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() })
 }
@@ -150,6 +160,11 @@ fn never_5xx(function: Function, bodies: impl Strategy<Value = Value>, cases: u3
             let reply: Value = serde_json::from_slice(&response.body).map_err(|e| TestCaseError::fail(format!("not JSON: {e}")))?;
             if response.status >= 400 {
                 prop_assert!(reply["error"]["code"].is_string() && reply["error"]["message"].is_string(), "{reply}");
+                // An error names paths and kinds, never a key or value from the request.
+                let text = response.text();
+                for echoed in strings(&body).into_iter().filter(|s| s.chars().count() >= 10 && !TYPED_NAMES.contains(s)) {
+                    prop_assert!(!text.contains(echoed), "{echoed:?} echoed in {text}");
+                }
             }
             Ok(())
         })
