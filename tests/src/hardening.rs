@@ -72,15 +72,13 @@ pub enum Webhook {
 }
 
 impl Handler for Webhook {
-    fn handle(&self, request: lambda_http::Request) -> impl std::future::Future<Output = lambda_http::Response<lambda_http::Body>> + Send {
-        async move {
-            match self {
-                Webhook::Pre(webhook) => webhook.handle(request).await,
-                Webhook::Post(webhook) => webhook.handle(request).await,
-                Webhook::Dialog(webhook) => webhook.handle(request).await,
-                Webhook::LogDir(webhook) => webhook.handle(request).await,
-                Webhook::LogS3(webhook) => webhook.handle(request).await,
-            }
+    async fn handle(&self, request: lambda_http::Request) -> lambda_http::Response<lambda_http::Body> {
+        match self {
+            Webhook::Pre(webhook) => webhook.handle(request).await,
+            Webhook::Post(webhook) => webhook.handle(request).await,
+            Webhook::Dialog(webhook) => webhook.handle(request).await,
+            Webhook::LogDir(webhook) => webhook.handle(request).await,
+            Webhook::LogS3(webhook) => webhook.handle(request).await,
         }
     }
 }

@@ -136,7 +136,7 @@ async fn premessage(fault: &str) {
     let mut worst = Duration::ZERO;
     for run in 0..RUNS {
         let calls_before = subject.translate().calls().len();
-        let (response, elapsed) = timed(&subject, &event).await;
+        let (response, elapsed) = timed(subject, &event).await;
         worst = worst.max(elapsed);
         assert_eq!(response.status, 200, "{fault}: {}", response.text());
         assert_eq!(response.json()["payload"]["input"]["text"], USER_TEXT, "{fault}: passed through untranslated");
@@ -154,7 +154,7 @@ async fn premessage(fault: &str) {
     let turns = logs.lines_with_message("turn");
     assert_eq!(turns.last().unwrap()["fields"]["outcome"], "passed_through_after_fault");
     assert!(subject.metrics_text().lines().last().unwrap().contains("\"PassThroughAfterFault\":1"));
-    no_leaks(&subject, &logs, &[USER_MARKER, "pedido"]);
+    no_leaks(subject, &logs, &[USER_MARKER, "pedido"]);
     Timing { baseline, worst }.report("premessage", fault, TRANSLATE_DEADLINE_MS);
 }
 
@@ -198,7 +198,7 @@ async fn postmessage(fault: &str) {
     let mut worst = Duration::ZERO;
     for run in 0..RUNS {
         let calls_before = subject.translate().calls().len();
-        let (response, elapsed) = timed(&subject, &event).await;
+        let (response, elapsed) = timed(subject, &event).await;
         worst = worst.max(elapsed);
         assert_eq!(response.status, 200, "{fault}: {}", response.text());
         assert_eq!(response.json()["payload"], request["payload"], "{fault}: the reply goes out as it came, never half translated");
@@ -212,7 +212,7 @@ async fn postmessage(fault: &str) {
         println!("postmessage {fault}: error {}", new[0]["fields"]["error"]);
     }
     assert_eq!(logs.lines_with_message("turn").last().unwrap()["fields"]["outcome"], "passed_through_after_fault");
-    no_leaks(&subject, &logs, &[USER_MARKER, "ships tomorrow", "Track another order"]);
+    no_leaks(subject, &logs, &[USER_MARKER, "ships tomorrow", "Track another order"]);
     Timing { baseline, worst }.report("postmessage", fault, TRANSLATE_DEADLINE_MS);
 }
 
@@ -246,7 +246,7 @@ async fn dialog(fault: &str) {
     subject.translate().set_behaviour(translate_faults(fault));
     let mut worst = Duration::ZERO;
     for _ in 0..RUNS {
-        let (response, elapsed) = timed(&subject, &event).await;
+        let (response, elapsed) = timed(subject, &event).await;
         worst = worst.max(elapsed);
         let body = response.json();
         assert!(matches!(response.status, 502 | 504), "{fault}: {} {body}", response.status);
@@ -258,7 +258,7 @@ async fn dialog(fault: &str) {
     let failed = logs.lines_with_message("callout failed");
     assert_eq!(failed.len(), RUNS, "one line per failed callout\n{}", logs.text());
     assert!(failed.iter().all(|line| line["fields"]["request_id"] == INVOCATION_ID));
-    no_leaks(&subject, &logs, &[USER_MARKER, "ships tomorrow"]);
+    no_leaks(subject, &logs, &[USER_MARKER, "ships tomorrow"]);
     Timing { baseline, worst }.report("dialog", fault, DIALOG_DEADLINE_MS);
 }
 

@@ -490,11 +490,11 @@ fn expected_translation(request: &Value) -> (Value, Vec<String>) {
             pointers.extend((0..count).map(|i| format!("/{member}/{i}/label")));
         }
         for pointer in pointers {
-            if let Some(Value::String(text)) = item.pointer_mut(&pointer) {
-                if !text.trim().is_empty() {
-                    originals.push(text.clone());
-                    *text = format!("[en->es] {text}");
-                }
+            if let Some(Value::String(text)) = item.pointer_mut(&pointer)
+                && !text.trim().is_empty()
+            {
+                originals.push(text.clone());
+                *text = format!("[en->es] {text}");
             }
         }
     }
