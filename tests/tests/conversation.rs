@@ -155,3 +155,17 @@ async fn the_captured_dialog_reply_is_translated_as_in_the_reference() {
     expected["payload"]["output"]["debug"] = serde_json::from_str::<Value>(&request).unwrap()["payload"]["output"]["debug"].clone();
     assert_eq!(reply, expected);
 }
+
+#[tokio::test]
+async fn an_untranslated_reply_drops_the_original_of_an_earlier_turn() {
+    let translate = FakeTranslate::start().await;
+    let post = PostMessage::new(config(&[]), translate.translator(DEADLINE));
+    let mut request: Value = serde_json::from_str(&fixture("capture-post-message-request-dialog.json")).unwrap();
+    // The user switched back to English; the Spanish turn before left its original behind.
+    request["payload"]["context"]["skills"]["main skill"]["user_defined"] =
+        json!({"language": "en", "original_output": "Welcome from Dialog (an earlier turn)"});
+    let (_, reply) = status_and_json(post.handle(FunctionUrlEvent::from_watson(&request.to_string()).request()).await);
+    assert_eq!(reply["payload"]["context"]["skills"]["main skill"]["user_defined"], json!({"language": "en"}));
+    assert_eq!(reply["payload"]["output"], request["payload"]["output"]);
+    assert!(translate.calls().is_empty());
+}

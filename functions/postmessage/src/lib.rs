@@ -67,14 +67,27 @@ impl<T: Translator> PostMessage<T> {
             Err(response) => return (response, false),
         };
         let request_id = webhook::request_id(&request);
-        let outcome = self.process(&mut envelope.payload, &request_id).await;
+        let outcome = self.process(&mut envelope.payload).await;
         log_outcome(&request_id, &outcome);
         (webhook::reply(&envelope.payload), matches!(outcome, Outcome::Failed { .. }))
     }
 
     /// Translates the user-visible texts of `output.generic` in place, all at once, each distinct
     /// string once, and records the assistant's original in `original_output`.
-    pub async fn process(&self, payload: &mut MessageResponse, request_id: &str) -> Outcome {
+    pub async fn process(&self, payload: &mut MessageResponse) -> Outcome {
+        let outcome = self.translate_reply(payload).await;
+        if !matches!(outcome, Outcome::Translated { .. }) {
+            // An earlier turn's original would describe this one wrongly.
+            if let Some(context) = payload.context.as_mut()
+                && context.user_defined(ORIGINAL_OUTPUT_KEY).is_some()
+            {
+                context.remove_user_defined(ORIGINAL_OUTPUT_KEY);
+            }
+        }
+        outcome
+    }
+
+    async fn translate_reply(&self, payload: &mut MessageResponse) -> Outcome {
         let assistant = self.config.assistant_language.as_str();
         let Some(target) = SessionLanguage::stored(payload.context.as_ref()).filter(|code| code != assistant) else {
             return Outcome::NotNeeded;
@@ -102,10 +115,7 @@ impl<T: Translator> PostMessage<T> {
                 Ok(translation) => {
                     translated.insert(original.as_str(), translation.text);
                 }
-                Err(error) => {
-                    tracing::warn!(request_id, error = error.kind(), target = %target, "translation failed; the reply goes out untranslated");
-                    return Outcome::Failed { target, error: error.kind() };
-                }
+                Err(error) => return Outcome::Failed { target, error: error.kind() },
             }
         }
         let originals: Vec<String> = texts.iter().map(|text| text.to_string()).collect();
@@ -129,6 +139,13 @@ fn log_outcome(request_id: &str, outcome: &Outcome) {
         Outcome::Translated { target, texts, calls } => {
             tracing::info!(request_id, outcome = "translated", target, texts, translate_calls = calls, "turn")
         }
-        Outcome::Failed { target, error } => tracing::info!(request_id, outcome = "passed_through_after_fault", target, error, "turn"),
+        // The one line that says a fault sent the reply out untranslated: a warning, no user text.
+        Outcome::Failed { target, error } => tracing::warn!(
+            request_id,
+            outcome = "passed_through_after_fault",
+            target,
+            error,
+            "translation failed; the reply goes out untranslated"
+        ),
     }
 }

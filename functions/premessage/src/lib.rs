@@ -23,7 +23,7 @@ pub enum Outcome {
     /// Amazon Translate detected the assistant's language (or one not enabled): text kept.
     KeptAfterDetection { detected: String },
     /// Translation failed; the message went on untranslated (fail open).
-    Failed { error: &'static str },
+    Failed { error: &'static str, source: String },
 }
 
 pub struct PreMessage<T> {
@@ -66,14 +66,14 @@ impl<T: Translator> PreMessage<T> {
             Err(response) => return (response, false),
         };
         let request_id = webhook::request_id(&request);
-        let outcome = self.process(&mut envelope.payload, &request_id).await;
+        let outcome = self.process(&mut envelope.payload).await;
         log_outcome(&request_id, &outcome);
         (webhook::reply(&envelope.payload), matches!(outcome, Outcome::Failed { .. }))
     }
 
     /// Checks the message and, if needed, translates `input.text` in place and records the
     /// session's language. Everything else in the payload is left as it came.
-    pub async fn process(&self, payload: &mut MessageRequest, request_id: &str) -> Outcome {
+    pub async fn process(&self, payload: &mut MessageRequest) -> Outcome {
         let assistant = self.config.assistant_language.as_str();
         let text = payload.text().unwrap_or_default().to_owned();
         let decision = if text.trim().is_empty() {
@@ -107,18 +107,12 @@ impl<T: Translator> PreMessage<T> {
                 Outcome::Translated { source: detected }
             }
             Err(error) => {
-                tracing::warn!(
-                    request_id,
-                    error = error.kind(),
-                    source = source.as_str(),
-                    "translation failed; the message goes on untranslated"
-                );
                 let update = match decision.session {
                     SessionUpdate::Detected => SessionUpdate::Keep,
                     other => other,
                 };
                 self.record(payload, &update, None);
-                Outcome::Failed { error: error.kind() }
+                Outcome::Failed { error: error.kind(), source: source.as_str().to_owned() }
             }
         }
     }
@@ -150,7 +144,14 @@ fn log_outcome(request_id: &str, outcome: &Outcome) {
         Outcome::KeptAfterDetection { detected } => {
             tracing::info!(request_id, outcome = "kept_after_detection", detected, translate_calls = 1, "turn")
         }
-        Outcome::Failed { error } => tracing::info!(request_id, outcome = "passed_through_after_fault", error, "turn"),
+        // The one line that says a fault let the message through: a warning, with no user text.
+        Outcome::Failed { error, source } => tracing::warn!(
+            request_id,
+            outcome = "passed_through_after_fault",
+            error,
+            source = source.as_str(),
+            "translation failed; the message goes on untranslated"
+        ),
     }
 }
 
