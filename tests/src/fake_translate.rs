@@ -39,6 +39,8 @@ pub enum Behaviour {
     Garbage,
     /// Throttle the first call, then translate.
     ThrottleOnce,
+    /// Refuse the pair, as Translate does for a language it does not support.
+    RefusePair,
 }
 
 /// One request the fake received.
@@ -201,6 +203,7 @@ async fn answer(state: Arc<Mutex<State>>, request: Request<Incoming>) -> Result<
     match behaviour {
         Behaviour::Throttle => Ok(error(StatusCode::BAD_REQUEST, "TooManyRequestsException")),
         Behaviour::ServerError => Ok(error(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerException")),
+        Behaviour::RefusePair => Ok(error(StatusCode::BAD_REQUEST, "UnsupportedLanguagePairException")),
         Behaviour::Hang => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             Ok(error(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerException"))

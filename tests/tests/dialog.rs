@@ -136,6 +136,11 @@ async fn a_hung_translate_still_gets_an_answer_before_the_deadline() {
     assert_eq!((status, body["error"]["code"].as_str()), (504, Some("deadline_exceeded")));
     assert!(elapsed < Duration::from_millis(1000), "{elapsed:?}");
 
+    translate.set_behaviour(Behaviour::RefusePair);
+    let event = FunctionUrlEvent::post(&json!({"action": "translate", "text": "hola amigo", "target": "tlh"}).to_string()).header("x-api-key", "k-1");
+    let (status, body) = status_and_json(dialog.handle(event.request()).await);
+    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("translation_refused")), "the node's input, not our fault");
+
     translate.set_behaviour(Behaviour::ServerError);
     let event = FunctionUrlEvent::post(&json!({"action": "translate", "text": "hola amigo", "target": "en"}).to_string()).header("x-api-key", "k-1");
     let (status, body) = status_and_json(dialog.handle(event.request()).await);

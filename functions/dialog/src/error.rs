@@ -21,6 +21,8 @@ pub enum DialogError {
     DeadlineExceeded { deadline_ms: u64 },
     #[error("translation failed ({kind})")]
     TranslationFailed { kind: &'static str },
+    #[error("Amazon Translate refused this text or language pair (check `source` and `target`)")]
+    TranslationRefused,
 }
 
 impl DialogError {
@@ -31,6 +33,7 @@ impl DialogError {
             }
             DialogError::DeadlineExceeded { .. } => StatusCode::GATEWAY_TIMEOUT,
             DialogError::TranslationFailed { .. } => StatusCode::BAD_GATEWAY,
+            DialogError::TranslationRefused => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
@@ -41,6 +44,7 @@ impl DialogError {
             DialogError::InvalidParameter { .. } => "invalid_parameter",
             DialogError::DeadlineExceeded { .. } => "deadline_exceeded",
             DialogError::TranslationFailed { .. } => "translation_failed",
+            DialogError::TranslationRefused => "translation_refused",
         }
     }
 

@@ -176,6 +176,8 @@ impl<T: Translator> Dialog<T> {
                 TranslateError::TextTooLong { .. } => {
                     DialogError::InvalidParameter { name: "text", expected: "at most 10000 bytes of UTF-8 to translate" }
                 }
+                // An unsupported language pair, or a text Translate cannot place: the node's input.
+                TranslateError::Refused { .. } => DialogError::TranslationRefused,
                 error => DialogError::TranslationFailed { kind: error.kind() },
             })?;
         Ok((translation.text, translation.source))
