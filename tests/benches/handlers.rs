@@ -43,6 +43,16 @@ fn post_message_six_items() -> String {
 }
 
 fn benches(c: &mut Criterion) {
+    // What loading the language check eagerly adds to a cold start: the word lists of the 16
+    // default languages and whatlang's allowlist. Every non-empty turn needs it, so it is built
+    // at start; the Translate client, which only foreign turns need, is built on first use.
+    let enabled: Vec<String> = shared::config::DEFAULT_SUPPORTED_LANGUAGES.split(',').map(String::from).collect();
+    c.bench_function("language check: build for 16 languages (cold-start cost)", |b| {
+        b.iter(|| shared::language::LanguageDetector::new("en", &enabled))
+    });
+    let detector = shared::language::LanguageDetector::new("en", &enabled);
+    c.bench_function("language check: one short message", |b| b.iter(|| detector.detect("¿Dónde está mi pedido?")));
+
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let translate = runtime.block_on(FakeTranslate::start());
     let quiet = || MetricsSink::buffer().0;

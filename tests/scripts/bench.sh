@@ -7,7 +7,7 @@
 #     fixed 20 ms added delay, so the concurrency of postmessage shows;
 #   - the in-process criterion benches (handler time).
 #
-#   tests/scripts/bench.sh               # everything; about 10 minutes on 2 cores after a release build
+#   tests/scripts/bench.sh               # everything; about 20 minutes on 2 cores, most of it release builds
 #   tests/scripts/bench.sh --no-arm64    # skip the arm64 package build
 #   tests/scripts/bench.sh --quick       # fewer runs (a smoke test of the harness)
 set -euo pipefail
@@ -25,11 +25,11 @@ done
 
 out=target/bench
 mkdir -p "$out"
-functions="premessage postmessage dialog"
+functions="premessage postmessage dialog log"   # binaries; the log binary's package is logwebhook
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(rustc --version)"
 echo "== release build (host)"
-cargo build --release --quiet $(printf -- '-p %s ' $functions)
+cargo build --release --quiet -p premessage -p postmessage -p dialog -p logwebhook
 cargo build --release --quiet -p webhook-tests --bin fake-translate
 
 size_of() { stat -c %s "$1"; }
@@ -76,13 +76,14 @@ post["payload"]["output"]["generic"] = [
 json.dump(post, open(f"{out}/post-six-items.json", "w"))
 json.dump(data("ibm-docs-post-message-request-actions.json"), open(f"{out}/post-english.json", "w"))
 json.dump({"action": "detect", "text": "¿Dónde está mi pedido?"}, open(f"{out}/dialog-detect.json", "w"))
+json.dump(data("constructed-log-message-logged.json"), open(f"{out}/log-message-logged.json", "w"))
 PY
 
 run() {  # name binary body count cold-runs [extra env...]
   local name=$1 fn=$2 body=$3 count=$4 cold=$5; shift 5
   local envs=(--env WEBHOOK_AUTH=none --env "AWS_ENDPOINT_URL_TRANSLATE=http://127.0.0.1:$port")
   for e in "$@"; do envs+=(--env "$e"); done
-  python3 tests/scripts/bench_process.py "target/release/$fn" "$out/$body" "$count" --cold-runs "$cold" \
+  python3 tests/scripts/bench_process.py "target/release/$fn" "$out/$body" "$count" --cold-runs "$cold" --expect-status "${EXPECT:-200}" \
     "${envs[@]}" --log "$out/$name.log" --json-out "$out/$name.json" > "$out/$name.out"
 }
 
@@ -93,6 +94,7 @@ run postmessage-english postmessage post-english.json "$warm" "$cold_runs"
 run postmessage-six-items postmessage post-six-items.json "$slow" 0 TRANSLATE_CACHE_ENTRIES=0
 run postmessage-six-items-cached postmessage post-six-items.json "$warm" 0
 run dialog-detect dialog dialog-detect.json "$warm" "$cold_runs"
+EXPECT=201 run log-to-directory log log-message-logged.json "$warm" "$cold_runs" "LOG_DIR=$out/logs"
 
 python3 - "$out" <<'PY'
 import json, math, statistics, sys
@@ -101,7 +103,7 @@ def pct(v, p):
     s = sorted(v); return s[max(0, math.ceil(p / 100 * len(s)) - 1)]
 print(f"{'scenario':30} {'cold median':>12} {'cold p90':>9} {'warm median':>12} {'warm p99':>9} {'peak RSS':>9}")
 for name in ["premessage-english", "premessage-spanish", "postmessage-english", "postmessage-six-items",
-             "postmessage-six-items-cached", "dialog-detect"]:
+             "postmessage-six-items-cached", "dialog-detect", "log-to-directory"]:
     r = json.load(open(f"{out}/{name}.json"))
     cold = r.get("cold_start_ms")
     c1 = f"{statistics.median(cold):.2f} ms" if cold else "-"
@@ -113,5 +115,5 @@ PY
 
 if $criterion; then
   echo "== in-process handler time (criterion)"
-  cargo bench -p webhook-tests --bench handlers 2>&1 | grep -E '^(premessage|postmessage|dialog)|time:'
+  cargo bench -p webhook-tests --bench handlers 2>&1 | grep -E '^(premessage|postmessage|dialog|log|language check)|time:'
 fi
