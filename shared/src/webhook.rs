@@ -13,8 +13,29 @@ use crate::payload::{Envelope, PayloadReply, SKIP_ASSISTANT_HEADER, WebhookReply
 use crate::translate::{AmazonTranslate, aws_credentials_configured};
 
 /// Method, auth, content type, size and shape, in that order: a caller without credentials learns
-/// nothing about the body rules, and the body is not read before auth.
-pub fn accept<T: DeserializeOwned>(config: &WebhookConfig, request: &Request) -> Result<T, RequestError> {
+/// nothing about the body rules, and the body is not read before auth. A refusal comes back as
+/// the response to send, already logged (status and code only).
+// The error is the finished response, built once per refused request: boxing it buys nothing.
+#[allow(clippy::result_large_err)]
+pub fn accept<T: DeserializeOwned>(config: &WebhookConfig, request: &Request) -> Result<T, Response<Body>> {
+    check(config, request).map_err(|error| refuse(request, error))
+}
+
+/// Like `accept`, for an envelope that must carry `expected_event` (or no event name).
+#[allow(clippy::result_large_err)]
+pub fn accept_event<P: DeserializeOwned>(
+    config: &WebhookConfig,
+    request: &Request,
+    expected_event: &'static str,
+) -> Result<Envelope<P>, Response<Body>> {
+    let envelope: Envelope<P> = accept(config, request)?;
+    if envelope.event_name().is_some_and(|name| name != expected_event) {
+        return Err(refuse(request, RequestError::UnexpectedEvent { expected: expected_event }));
+    }
+    Ok(envelope)
+}
+
+fn check<T: DeserializeOwned>(config: &WebhookConfig, request: &Request) -> Result<T, RequestError> {
     http::check_method(request)?;
     if let Err(failure) = config.auth.verify(request.headers()) {
         tracing::warn!(request_id = %request_id(request), reason = failure.reason(), "webhook auth failed");
@@ -24,24 +45,9 @@ pub fn accept<T: DeserializeOwned>(config: &WebhookConfig, request: &Request) ->
     http::parse_json_body(request.body(), config.max_body_bytes)
 }
 
-/// Accepts a webhook envelope carrying `expected_event` (or no event name), or gives the error
-/// response to send, after logging why (status and code only).
-// The error is the finished response, built once per refused request: boxing it buys nothing.
-#[allow(clippy::result_large_err)]
-pub fn accept_event<P: DeserializeOwned>(
-    config: &WebhookConfig,
-    request: &Request,
-    expected_event: &'static str,
-) -> Result<Envelope<P>, Response<Body>> {
-    let refuse = |error: RequestError| {
-        tracing::info!(request_id = %request_id(request), status = error.status().as_u16(), error = error.code(), "request refused");
-        error.into_response()
-    };
-    let envelope: Envelope<P> = accept(config, request).map_err(refuse)?;
-    if envelope.event_name().is_some_and(|name| name != expected_event) {
-        return Err(refuse(RequestError::UnexpectedEvent { expected: expected_event }));
-    }
-    Ok(envelope)
+fn refuse(request: &Request, error: RequestError) -> Response<Body> {
+    tracing::info!(request_id = %request_id(request), status = error.status().as_u16(), error = error.code(), "request refused");
+    error.into_response()
 }
 
 /// `200 {"payload": …}`: the normal answer of the pre- and post-message webhooks.

@@ -82,10 +82,7 @@ impl<T: Translator> Dialog<T> {
         let request_id = webhook::request_id(&request);
         let params: Map<String, Value> = match webhook::accept(&self.config, &request) {
             Ok(params) => params,
-            Err(error) => {
-                tracing::info!(request_id, status = error.status().as_u16(), error = error.code(), "request refused");
-                return error.into_response();
-            }
+            Err(response) => return response,
         };
         let result = match DialogCall::parse(&params) {
             Ok(call) => match tokio::time::timeout(self.deadline, self.answer(call)).await {

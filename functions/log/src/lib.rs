@@ -50,10 +50,7 @@ impl<S: LogStore> LogWebhook<S> {
         // name and any payload shape are accepted: a log event is never refused for its content.
         let event: Map<String, Value> = match webhook::accept(&self.config, &request) {
             Ok(event) => event,
-            Err(error) => {
-                tracing::info!(request_id, status = error.status().as_u16(), error = error.code(), "request refused");
-                return error.into_response();
-            }
+            Err(response) => return response,
         };
         // `accept` has checked that the body is UTF-8 JSON.
         let body = std::str::from_utf8(request.body().as_ref()).unwrap_or_default();
