@@ -75,7 +75,10 @@ impl WebhookConfig {
         if mode != AuthMode::None {
             let current = secret("WEBHOOK_SECRET").ok_or_else(|| ConfigError::Missing {
                 variable: "WEBHOOK_SECRET",
-                why: format!("WEBHOOK_AUTH={} needs a secret (set WEBHOOK_AUTH=none to accept any caller)", mode.name()),
+                why: format!(
+                    "WEBHOOK_AUTH={} needs a secret (set WEBHOOK_AUTH=none to accept any caller)",
+                    mode.name()
+                ),
             })?;
             secrets.push(current);
             secrets.extend(secret("WEBHOOK_SECRET_PREVIOUS"));
@@ -88,7 +91,10 @@ impl WebhookConfig {
         }
         let auth = WebhookAuth::new(mode, secrets.into_iter().map(Secret::new).collect());
 
-        let assistant_language = language_code("ASSISTANT_LANGUAGE", get("ASSISTANT_LANGUAGE").as_deref().unwrap_or(DEFAULT_ASSISTANT_LANGUAGE))?;
+        let assistant_language = language_code(
+            "ASSISTANT_LANGUAGE",
+            get("ASSISTANT_LANGUAGE").as_deref().unwrap_or(DEFAULT_ASSISTANT_LANGUAGE),
+        )?;
         let supported = get("SUPPORTED_LANGUAGES").unwrap_or_else(|| DEFAULT_SUPPORTED_LANGUAGES.to_owned());
         let mut supported_languages = Vec::new();
         for tag in supported.split(',').map(str::trim).filter(|tag| !tag.is_empty()) {
@@ -101,10 +107,17 @@ impl WebhookConfig {
             supported_languages.push(assistant_language.clone());
         }
 
-        let translate_timeout_ms = number("TRANSLATE_TIMEOUT_MS", get("TRANSLATE_TIMEOUT_MS"), DEFAULT_TRANSLATE_TIMEOUT_MS, 50..=30_000)?;
-        let max_body_bytes = number("MAX_BODY_BYTES", get("MAX_BODY_BYTES"), DEFAULT_MAX_BODY_BYTES as u64, 1024..=6 * 1024 * 1024)?;
+        let translate_timeout_ms =
+            number("TRANSLATE_TIMEOUT_MS", get("TRANSLATE_TIMEOUT_MS"), DEFAULT_TRANSLATE_TIMEOUT_MS, 50..=30_000)?;
+        let max_body_bytes =
+            number("MAX_BODY_BYTES", get("MAX_BODY_BYTES"), DEFAULT_MAX_BODY_BYTES as u64, 1024..=6 * 1024 * 1024)?;
 
-        let translate_cache_entries = number("TRANSLATE_CACHE_ENTRIES", get("TRANSLATE_CACHE_ENTRIES"), DEFAULT_TRANSLATE_CACHE_ENTRIES as u64, 0..=100_000)?;
+        let translate_cache_entries = number(
+            "TRANSLATE_CACHE_ENTRIES",
+            get("TRANSLATE_CACHE_ENTRIES"),
+            DEFAULT_TRANSLATE_CACHE_ENTRIES as u64,
+            0..=100_000,
+        )?;
 
         Ok(WebhookConfig {
             auth,
@@ -127,7 +140,12 @@ fn language_code(variable: &'static str, tag: &str) -> Result<String, ConfigErro
     })
 }
 
-fn number(variable: &'static str, value: Option<String>, default: u64, range: std::ops::RangeInclusive<u64>) -> Result<u64, ConfigError> {
+fn number(
+    variable: &'static str,
+    value: Option<String>,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
     let Some(value) = value else { return Ok(default) };
     value.parse::<u64>().ok().filter(|n| range.contains(n)).ok_or_else(|| ConfigError::Invalid {
         variable,
@@ -174,7 +192,9 @@ mod tests {
     #[test]
     fn none_needs_no_secret_and_api_key_takes_a_header() {
         assert_eq!(config(&[("WEBHOOK_AUTH", "none")]).unwrap().auth.mode(), &AuthMode::None);
-        let config = config(&[("WEBHOOK_AUTH", "api-key"), ("WEBHOOK_SECRET", "k"), ("WEBHOOK_API_KEY_HEADER", "X-Watson-Key")]).unwrap();
+        let config =
+            config(&[("WEBHOOK_AUTH", "api-key"), ("WEBHOOK_SECRET", "k"), ("WEBHOOK_API_KEY_HEADER", "X-Watson-Key")])
+                .unwrap();
         assert_eq!(config.auth.mode(), &AuthMode::ApiKey { header: HeaderName::from_static("x-watson-key") });
     }
 }

@@ -44,9 +44,9 @@ impl RequestError {
             RequestError::EmptyBody | RequestError::InvalidUtf8 | RequestError::InvalidJson { .. } => {
                 StatusCode::BAD_REQUEST
             }
-            RequestError::NotAnObject
-            | RequestError::InvalidPayload { .. }
-            | RequestError::UnexpectedEvent { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            RequestError::NotAnObject | RequestError::InvalidPayload { .. } | RequestError::UnexpectedEvent { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
         }
     }
 
@@ -88,9 +88,7 @@ pub fn json_response(status: StatusCode, body: &impl Serialize) -> Response<Body
     };
     let mut response = Response::new(Body::Binary(body));
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
     response
 }
 

@@ -52,7 +52,13 @@ impl Invocation {
 
     /// Writes the EMF line: Translate calls, characters sent, cache hits and misses, whether the
     /// message passed through after a fault, and the handler's duration.
-    pub fn finish(self, sink: &MetricsSink, function: &str, counters: TranslateCounters, passed_through_after_fault: bool) {
+    pub fn finish(
+        self,
+        sink: &MetricsSink,
+        function: &str,
+        counters: TranslateCounters,
+        passed_through_after_fault: bool,
+    ) {
         let delta = counters - self.before;
         let duration_ms = duration_ms(self.started.elapsed());
         let timestamp = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);

@@ -136,12 +136,15 @@ impl AmazonTranslate {
                     .with_max_attempts(2)
                     .with_initial_backoff(Duration::from_millis(50))
                     .with_max_backoff(Duration::from_millis(200));
-                let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts).retry_config(retries);
+                let mut loader =
+                    aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts).retry_config(retries);
                 if let Some(endpoint) = &self.local_endpoint {
                     loader = loader
                         .endpoint_url(endpoint)
                         .region(aws_sdk_translate::config::Region::new("us-east-1"))
-                        .credentials_provider(aws_sdk_translate::config::Credentials::new("test", "test", None, None, "local"));
+                        .credentials_provider(aws_sdk_translate::config::Credentials::new(
+                            "test", "test", None, None, "local",
+                        ));
                 }
                 let config = loader.load().await;
                 aws_sdk_translate::Client::new(&config)
@@ -176,7 +179,12 @@ impl AmazonTranslate {
 }
 
 impl Translator for AmazonTranslate {
-    async fn translate(&self, text: &str, source: &SourceLanguage, target: &str) -> Result<Translation, TranslateError> {
+    async fn translate(
+        &self,
+        text: &str,
+        source: &SourceLanguage,
+        target: &str,
+    ) -> Result<Translation, TranslateError> {
         if !self.enabled {
             return Err(TranslateError::Disabled);
         }
@@ -277,7 +285,6 @@ struct CacheEntry {
 /// Texts longer than this are translated every time rather than kept.
 pub const CACHE_MAX_TEXT_BYTES: usize = 2048;
 
-
 impl<T: Translator> CachedTranslator<T> {
     /// `capacity` entries at most (0 turns the cache off); each holds at most
     /// `CACHE_MAX_TEXT_BYTES` of text and its translation, so memory stays bounded.
@@ -337,7 +344,12 @@ impl<T: Translator> CachedTranslator<T> {
 }
 
 impl<T: Translator> Translator for CachedTranslator<T> {
-    async fn translate(&self, text: &str, source: &SourceLanguage, target: &str) -> Result<Translation, TranslateError> {
+    async fn translate(
+        &self,
+        text: &str,
+        source: &SourceLanguage,
+        target: &str,
+    ) -> Result<Translation, TranslateError> {
         let cacheable = self.capacity > 0 && text.len() <= CACHE_MAX_TEXT_BYTES;
         let key = (text.to_owned(), source.as_str().to_owned(), target.to_owned());
         if cacheable {
@@ -371,12 +383,20 @@ mod cache_tests {
     }
 
     impl Translator for Counting {
-        async fn translate(&self, text: &str, source: &SourceLanguage, target: &str) -> Result<Translation, TranslateError> {
+        async fn translate(
+            &self,
+            text: &str,
+            source: &SourceLanguage,
+            target: &str,
+        ) -> Result<Translation, TranslateError> {
             self.calls.fetch_add(1, Ordering::SeqCst);
             if self.fail {
                 return Err(TranslateError::Throttled);
             }
-            Ok(Translation { text: format!("[{}->{target}] {text}", source.as_str()), source: source.as_str().to_owned() })
+            Ok(Translation {
+                text: format!("[{}->{target}] {text}", source.as_str()),
+                source: source.as_str().to_owned(),
+            })
         }
     }
 

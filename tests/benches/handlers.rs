@@ -7,11 +7,11 @@
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use logwebhook::{ConfiguredStore, LogWebhook};
 use postmessage::PostMessage;
 use premessage::PreMessage;
 use serde_json::{Value, json};
 use shared::metrics::MetricsSink;
-use logwebhook::{ConfiguredStore, LogWebhook};
 use webhook_tests::local_s3::{BUCKET, LocalS3, log_settings};
 use webhook_tests::temp_dir::TempDir;
 use webhook_tests::{Behaviour, FakeTranslate, FunctionUrlEvent, config, fixture, fixture_json};
@@ -20,7 +20,8 @@ use webhook_tests::{Behaviour, FakeTranslate, FunctionUrlEvent, config, fixture,
 const ROUND_TRIP: Duration = Duration::from_millis(20);
 
 fn pre_message(text: &str, context: Option<Value>) -> String {
-    let mut request: Value = serde_json::from_str(&fixture("ibm-docs-pre-message-request-sms-attachment.json")).unwrap();
+    let mut request: Value =
+        serde_json::from_str(&fixture("ibm-docs-pre-message-request-sms-attachment.json")).unwrap();
     request["payload"]["input"]["text"] = json!(text);
     if let Some(context) = context {
         request["payload"]["context"] = context;
@@ -75,7 +76,11 @@ fn benches(c: &mut Criterion) {
         b.to_async(&runtime).iter_batched(
             || {
                 n += 1;
-                FunctionUrlEvent::from_watson(&pre_message(&format!("¿Dónde está mi pedido {n}?"), Some(spanish_session.clone()))).request()
+                FunctionUrlEvent::from_watson(&pre_message(
+                    &format!("¿Dónde está mi pedido {n}?"),
+                    Some(spanish_session.clone()),
+                ))
+                .request()
             },
             |request| pre.handle(request),
             BatchSize::SmallInput,
@@ -83,7 +88,9 @@ fn benches(c: &mut Criterion) {
     });
 
     let six = post_message_six_items();
-    let post_uncached = PostMessage::new(config(&[("TRANSLATE_CACHE_ENTRIES", "0")]), translate.translator(Duration::from_secs(3))).with_metrics(quiet());
+    let post_uncached =
+        PostMessage::new(config(&[("TRANSLATE_CACHE_ENTRIES", "0")]), translate.translator(Duration::from_secs(3)))
+            .with_metrics(quiet());
     c.bench_function("postmessage: six items, no cache (20 ms round trip)", |b| {
         b.to_async(&runtime).iter_batched(
             || FunctionUrlEvent::from_watson(&six).request(),
@@ -123,9 +130,14 @@ fn log_benches(c: &mut Criterion) {
 
     let directory = TempDir::new("bench-log-dir");
     let settings = log_settings(&[("LOG_DIR", directory.path().to_str().unwrap())]);
-    let to_directory = LogWebhook::new(config(&[]), settings.clone(), runtime.block_on(ConfiguredStore::open(&settings)));
+    let to_directory =
+        LogWebhook::new(config(&[]), settings.clone(), runtime.block_on(ConfiguredStore::open(&settings)));
     c.bench_function("log: one store to a local directory", |b| {
-        b.to_async(&runtime).iter_batched(&mut next_event, |request| to_directory.handle(request), BatchSize::SmallInput)
+        b.to_async(&runtime).iter_batched(
+            &mut next_event,
+            |request| to_directory.handle(request),
+            BatchSize::SmallInput,
+        )
     });
 }
 

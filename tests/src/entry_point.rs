@@ -108,7 +108,9 @@ impl UrlEvent {
 
     /// Whether a header of this name (any case) is present.
     pub fn has_header(&self, name: &str) -> bool {
-        self.event["headers"].as_object().is_some_and(|headers| headers.keys().any(|key| key.eq_ignore_ascii_case(name)))
+        self.event["headers"]
+            .as_object()
+            .is_some_and(|headers| headers.keys().any(|key| key.eq_ignore_ascii_case(name)))
     }
 
     /// The raw query string, and `queryStringParameters` as a function URL fills it in.
@@ -178,7 +180,8 @@ impl UrlResponse {
 
     /// The body as JSON; panics, naming the status, if it is not.
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|error| panic!("status {}: the body is not JSON ({error}): {}", self.status, self.text()))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|error| panic!("status {}: the body is not JSON ({error}): {}", self.status, self.text()))
     }
 
     /// `error.code` of an error body.
@@ -206,7 +209,8 @@ pub async fn invoke_bytes<H: Handler>(handler: &H, event: &[u8], request_id: &st
     let service = service_fn(|request: Request| async move { Ok::<_, Infallible>(handler.handle(request).await) });
     let mut adapter = Adapter::from(service);
     std::future::poll_fn(|cx| adapter.poll_ready(cx)).await.unwrap_or_else(|never: Infallible| match never {});
-    let response = adapter.call(LambdaEvent::new(payload, context)).await.unwrap_or_else(|never: Infallible| match never {});
+    let response =
+        adapter.call(LambdaEvent::new(payload, context)).await.unwrap_or_else(|never: Infallible| match never {});
     let serialized = serde_json::to_vec(&response).expect("the runtime serializes the response");
     UrlResponse::from_lambda_response(&serialized)
 }
@@ -237,14 +241,16 @@ mod tests {
             let body = String::from_utf8_lossy(request.body().as_ref()).into_owned();
             let authorization = request.headers().get("authorization").map(|v| v.to_str().unwrap_or("?").to_owned());
             let query = request.uri().query().map(str::to_owned);
-            let reply = serde_json::json!({"method": method, "body": body, "authorization": authorization, "query": query});
+            let reply =
+                serde_json::json!({"method": method, "body": body, "authorization": authorization, "query": query});
             shared::http::json_response(lambda_http::http::StatusCode::IM_A_TEAPOT, &reply)
         }
     }
 
     #[tokio::test]
     async fn the_driver_goes_through_lambda_http_s_conversions() {
-        let event = UrlEvent::post_base64(b"{\"a\": 1}").method("PATCH").header("Authorization", "Bearer x").query("k=v");
+        let event =
+            UrlEvent::post_base64(b"{\"a\": 1}").method("PATCH").header("Authorization", "Bearer x").query("k=v");
         let response = invoke(&Echo, &event).await;
         assert_eq!(response.status, 418);
         assert_eq!(response.header("content-type"), Some("application/json"));

@@ -235,7 +235,11 @@ fn translate(state: &Mutex<State>, call: TranslateTextRequest) -> Response<Full<
             .unwrap_or_else(|| format!("[{source}->{target}] {}", call.text))
     };
     let mut body = Vec::new();
-    let response = TranslateTextResponse { translated_text: translated, source_language_code: source, target_language_code: target };
+    let response = TranslateTextResponse {
+        translated_text: translated,
+        source_language_code: source,
+        target_language_code: target,
+    };
     ciborium::into_writer(&response, &mut body).expect("encode CBOR");
     cbor_response(StatusCode::OK, Bytes::from(body))
 }

@@ -120,7 +120,8 @@ impl Subject {
             Function::Log => {
                 let dir = TempDir::new("hardening-log");
                 let root = dir.path().to_str().expect("a UTF-8 temp path").to_owned();
-                let mut vars: Vec<(&str, &str)> = overrides.iter().copied().filter(|(key, _)| key.starts_with("LOG_")).collect();
+                let mut vars: Vec<(&str, &str)> =
+                    overrides.iter().copied().filter(|(key, _)| key.starts_with("LOG_")).collect();
                 vars.push(("LOG_DIR", &root));
                 let webhook = Webhook::LogDir(LogWebhook::new(config, log_settings(&vars), DirLogStore::new(&root)));
                 (webhook, None, Some(dir))
@@ -139,7 +140,8 @@ impl Subject {
     /// listens), bucket `BUCKET`.
     pub async fn log_on_s3_endpoint(endpoint: &str, overrides: &[(&str, &str)]) -> Subject {
         let (_, metrics) = MetricsSink::buffer();
-        let mut vars: Vec<(&str, &str)> = overrides.iter().copied().filter(|(key, _)| key.starts_with("LOG_")).collect();
+        let mut vars: Vec<(&str, &str)> =
+            overrides.iter().copied().filter(|(key, _)| key.starts_with("LOG_")).collect();
         vars.push(("LOG_BUCKET", BUCKET));
         let settings = log_settings(&vars);
         let store = S3LogStore::local(endpoint, BUCKET, settings.store_timeout).await;
@@ -154,9 +156,10 @@ impl Subject {
     /// The header that carries this function's credentials, and its value.
     pub fn credentials(&self) -> (&'static str, String) {
         match self.function {
-            Function::Dialog => {
-                ("authorization", format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(DIALOG_CREDENTIALS)))
-            }
+            Function::Dialog => (
+                "authorization",
+                format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(DIALOG_CREDENTIALS)),
+            ),
             _ => ("authorization", watson_authorization()),
         }
     }
@@ -184,7 +187,13 @@ impl Subject {
     /// Every secret this function knows, in the forms it could leak in.
     pub fn secrets(&self) -> Vec<String> {
         let basic = base64::engine::general_purpose::STANDARD.encode(DIALOG_CREDENTIALS);
-        vec![SECRET.to_owned(), PREVIOUS_SECRET.to_owned(), DIALOG_CREDENTIALS.to_owned(), "dialog-hardening-s3cret".to_owned(), basic]
+        vec![
+            SECRET.to_owned(),
+            PREVIOUS_SECRET.to_owned(),
+            DIALOG_CREDENTIALS.to_owned(),
+            "dialog-hardening-s3cret".to_owned(),
+            basic,
+        ]
     }
 
     /// The files the log function wrote to its directory.

@@ -52,7 +52,10 @@ pub fn sign_jwt(secret: &str, claims: Value) -> String {
 
 /// The `Authorization` value the assistant sends in Signed JWT mode.
 pub fn watson_authorization() -> String {
-    format!("Bearer {}", sign_jwt(SECRET, json!({"iss": "watsonx-assistant", "exp": jsonwebtoken::get_current_timestamp() + 300})))
+    format!(
+        "Bearer {}",
+        sign_jwt(SECRET, json!({"iss": "watsonx-assistant", "exp": jsonwebtoken::get_current_timestamp() + 300}))
+    )
 }
 
 /// A Lambda function URL event as AWS delivers it, parsed by lambda_http: the same path a
@@ -112,7 +115,8 @@ impl FunctionUrlEvent {
 /// The status and JSON body of a handler's response.
 pub fn status_and_json(response: lambda_http::Response<lambda_http::Body>) -> (u16, Value) {
     let status = response.status().as_u16();
-    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let content_type =
+        response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     assert_eq!(content_type, "application/json", "every answer is JSON");
     let body = serde_json::from_slice(response.body().as_ref()).expect("a JSON body");
     (status, body)

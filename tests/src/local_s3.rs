@@ -200,7 +200,11 @@ async fn answer(
             .iter()
             .map(|(name, value)| (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
             .collect();
-        state.calls.push(S3Call { method: request.method().to_string(), path: request.uri().path().to_owned(), headers });
+        state.calls.push(S3Call {
+            method: request.method().to_string(),
+            path: request.uri().path().to_owned(),
+            headers,
+        });
         state.behaviour.clone()
     };
     match behaviour {
@@ -226,6 +230,8 @@ fn error(status: StatusCode, code: &str) -> Response<s3s::Body> {
 
 /// The log webhook's settings as the environment would give them (`LOG_BUCKET`, `LOG_DIR`, …).
 pub fn log_settings(vars: &[(&str, &str)]) -> logwebhook::LogSettings {
-    logwebhook::LogSettings::from_lookup(|name| vars.iter().find(|(key, _)| *key == name).map(|(_, value)| value.to_string()))
-        .expect("test log settings")
+    logwebhook::LogSettings::from_lookup(|name| {
+        vars.iter().find(|(key, _)| *key == name).map(|(_, value)| value.to_string())
+    })
+    .expect("test log settings")
 }

@@ -29,7 +29,9 @@ impl TempDir {
                 if path.is_dir() {
                     walk(root, &path, out);
                 } else if let Ok(relative) = path.strip_prefix(root) {
-                    out.push(relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"));
+                    out.push(
+                        relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"),
+                    );
                 }
             }
         }

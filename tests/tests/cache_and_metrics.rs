@@ -37,7 +37,8 @@ async fn a_menu_sent_again_is_served_from_the_cache_and_the_metrics_say_so() {
     let post = PostMessage::new(config(&[]), translate.translator(Duration::from_secs(3))).with_metrics(sink);
 
     for _ in 0..3 {
-        let (status, reply) = status_and_json(post.handle(FunctionUrlEvent::from_watson(&spanish_reply()).request()).await);
+        let (status, reply) =
+            status_and_json(post.handle(FunctionUrlEvent::from_watson(&spanish_reply()).request()).await);
         assert_eq!(status, 200);
         assert_eq!(reply["payload"]["output"]["generic"][1]["options"][1]["label"], "[en->es] Returns");
     }
@@ -46,10 +47,19 @@ async fn a_menu_sent_again_is_served_from_the_cache_and_the_metrics_say_so() {
     let lines = metric_lines(&lines);
     assert_eq!(lines.len(), 3, "one metric line per invocation");
     assert_eq!(lines[0]["Function"], "postmessage");
-    assert_eq!((lines[0]["TranslateCalls"].as_u64(), lines[0]["CacheMisses"].as_u64(), lines[0]["CacheHits"].as_u64()), (Some(4), Some(4), Some(0)));
-    assert_eq!(lines[0]["TranslatedCharacters"].as_u64(), Some(("Hello! How can I help?".len() + "Main menu".len() + "Orders".len() + "Returns".len()) as u64));
+    assert_eq!(
+        (lines[0]["TranslateCalls"].as_u64(), lines[0]["CacheMisses"].as_u64(), lines[0]["CacheHits"].as_u64()),
+        (Some(4), Some(4), Some(0))
+    );
+    assert_eq!(
+        lines[0]["TranslatedCharacters"].as_u64(),
+        Some(("Hello! How can I help?".len() + "Main menu".len() + "Orders".len() + "Returns".len()) as u64)
+    );
     for line in &lines[1..] {
-        assert_eq!((line["TranslateCalls"].as_u64(), line["CacheHits"].as_u64(), line["CacheMisses"].as_u64()), (Some(0), Some(4), Some(0)));
+        assert_eq!(
+            (line["TranslateCalls"].as_u64(), line["CacheHits"].as_u64(), line["CacheMisses"].as_u64()),
+            (Some(0), Some(4), Some(0))
+        );
     }
     assert!(post.translator().counters().cache_hits == 8);
 }
@@ -59,7 +69,8 @@ async fn an_english_turn_never_builds_the_translate_client() {
     let translate = FakeTranslate::start().await;
     let (sink, lines) = MetricsSink::buffer();
     let pre = PreMessage::new(config(&[]), translate.translator(Duration::from_secs(3))).with_metrics(sink);
-    let mut request: Value = serde_json::from_str(&fixture("ibm-docs-pre-message-request-sms-attachment.json")).unwrap();
+    let mut request: Value =
+        serde_json::from_str(&fixture("ibm-docs-pre-message-request-sms-attachment.json")).unwrap();
     for text in ["hi", "Where is my order?", "48213"] {
         request["payload"]["input"]["text"] = json!(text);
         pre.handle(FunctionUrlEvent::from_watson(&request.to_string()).request()).await;

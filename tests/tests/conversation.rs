@@ -31,10 +31,12 @@ async fn a_spanish_turn_costs_one_call_in_and_translates_every_visible_reply_out
     let post = PostMessage::new(config(&[]), translate.translator(DEADLINE));
 
     // Turn 1, pre-message: the IBM-shaped request of a Spanish user on an actions skill.
-    let mut request: Value = serde_json::from_str(&fixture("constructed-pre-message-request-actions-spanish.json")).unwrap();
+    let mut request: Value =
+        serde_json::from_str(&fixture("constructed-pre-message-request-actions-spanish.json")).unwrap();
     // A first turn: nothing stored yet.
     request["payload"]["context"]["skills"]["actions skill"]["user_defined"] = json!({});
-    let (status, reply) = status_and_json(pre.handle(FunctionUrlEvent::from_watson(&request.to_string()).request()).await);
+    let (status, reply) =
+        status_and_json(pre.handle(FunctionUrlEvent::from_watson(&request.to_string()).request()).await);
     assert_eq!(status, 200, "{reply}");
     let calls = translate.calls();
     assert_eq!(calls.len(), 1, "exactly one Translate call");
@@ -70,7 +72,9 @@ async fn a_spanish_turn_costs_one_call_in_and_translates_every_visible_reply_out
     ]);
     let context = payload["context"].clone();
     let started = Instant::now();
-    let (status, reply) = status_and_json(post.handle(FunctionUrlEvent::from_watson(&post_message_request(&context, generic.clone())).request()).await);
+    let (status, reply) = status_and_json(
+        post.handle(FunctionUrlEvent::from_watson(&post_message_request(&context, generic.clone())).request()).await,
+    );
     let elapsed = started.elapsed();
     assert_eq!(status, 200, "{reply}");
     let post_calls = &translate.calls()[1..];
@@ -78,7 +82,16 @@ async fn a_spanish_turn_costs_one_call_in_and_translates_every_visible_reply_out
     texts.sort_unstable();
     assert_eq!(
         texts,
-        ["A map", "Cancel order", "Choose one", "Did you mean:", "Let me check your order.", "Track order", "What would you like to do?", "Your parcel"],
+        [
+            "A map",
+            "Cancel order",
+            "Choose one",
+            "Did you mean:",
+            "Let me check your order.",
+            "Track order",
+            "What would you like to do?",
+            "Your parcel"
+        ],
         "each distinct visible string once"
     );
     assert!(post_calls.iter().all(|call| call.source == "en" && call.target == "es"));
@@ -104,7 +117,8 @@ async fn a_spanish_turn_costs_one_call_in_and_translates_every_visible_reply_out
     assert_eq!(out[3], generic[3]);
     assert_eq!(out[4]["source"], generic[4]["source"]);
     assert_eq!(reply["payload"]["output"]["intents"], json!([{"intent": "order_status", "confidence": 0.93}]));
-    let original_output = reply["payload"]["context"]["skills"]["actions skill"]["user_defined"]["original_output"].as_str().unwrap();
+    let original_output =
+        reply["payload"]["context"]["skills"]["actions skill"]["user_defined"]["original_output"].as_str().unwrap();
     assert!(original_output.starts_with("Let me check your order.\nWhat would you like to do?"));
 
     // Turn 2: "sí" in the Spanish session stays Spanish.
@@ -124,10 +138,20 @@ async fn an_english_turn_makes_no_call_and_comes_back_unchanged() {
     let translate = FakeTranslate::start().await;
     let pre = PreMessage::new(config(&[]), translate.translator(DEADLINE));
     let post = PostMessage::new(config(&[]), translate.translator(DEADLINE));
-    for text in ["hi", "ok", "faq", "Where is my order?", "jane.doe@example.com", "48213", "I want to cancel my subscription please"] {
-        let mut request: Value = serde_json::from_str(&fixture("ibm-docs-pre-message-request-sms-attachment.json")).unwrap();
+    for text in [
+        "hi",
+        "ok",
+        "faq",
+        "Where is my order?",
+        "jane.doe@example.com",
+        "48213",
+        "I want to cancel my subscription please",
+    ] {
+        let mut request: Value =
+            serde_json::from_str(&fixture("ibm-docs-pre-message-request-sms-attachment.json")).unwrap();
         request["payload"]["input"]["text"] = json!(text);
-        let (status, reply) = status_and_json(pre.handle(FunctionUrlEvent::from_watson(&request.to_string()).request()).await);
+        let (status, reply) =
+            status_and_json(pre.handle(FunctionUrlEvent::from_watson(&request.to_string()).request()).await);
         assert_eq!(status, 200);
         assert_eq!(reply["payload"], request["payload"], "{text}: the payload comes back unchanged");
     }
@@ -152,7 +176,8 @@ async fn the_captured_dialog_reply_is_translated_as_in_the_reference() {
     assert_eq!(status, 200);
     let mut expected = webhook_tests::fixture_json("constructed-post-message-response-translated.json");
     // The constructed response drops `output.debug`; this function keeps what it does not translate.
-    expected["payload"]["output"]["debug"] = serde_json::from_str::<Value>(&request).unwrap()["payload"]["output"]["debug"].clone();
+    expected["payload"]["output"]["debug"] =
+        serde_json::from_str::<Value>(&request).unwrap()["payload"]["output"]["debug"].clone();
     assert_eq!(reply, expected);
 }
 

@@ -16,7 +16,8 @@ fn basic() -> String {
 }
 
 async fn dialog(translate: &FakeTranslate, deadline: Duration) -> Dialog<shared::translate::AmazonTranslate> {
-    let config = config(&[("WEBHOOK_AUTH", "basic"), ("WEBHOOK_SECRET", CREDENTIALS), ("TRANSLATE_TIMEOUT_MS", "3000")]);
+    let config =
+        config(&[("WEBHOOK_AUTH", "basic"), ("WEBHOOK_SECRET", CREDENTIALS), ("TRANSLATE_TIMEOUT_MS", "3000")]);
     Dialog::new(config, translate.translator(Duration::from_secs(3)), deadline)
 }
 
@@ -31,11 +32,13 @@ async fn translate_with_a_given_or_detected_source() {
     translate.phrase("How are you?", "es", "¿Cómo estás?");
     let dialog = dialog(&translate, Duration::from_secs(5)).await;
 
-    let (status, body) = call(&dialog, json!({"action": "translate", "text": "How are you?", "target": "es", "source": "en"})).await;
+    let (status, body) =
+        call(&dialog, json!({"action": "translate", "text": "How are you?", "target": "es", "source": "en"})).await;
     assert_eq!((status, body), (200, json!({"translation": "¿Cómo estás?", "source": "en", "target": "es"})));
 
     // No source: the offline check finds Spanish, so Translate is asked es→en, not auto.
-    let (status, body) = call(&dialog, json!({"action": "translate", "text": "¿Dónde está mi pedido?", "target": "en"})).await;
+    let (status, body) =
+        call(&dialog, json!({"action": "translate", "text": "¿Dónde está mi pedido?", "target": "en"})).await;
     assert_eq!(status, 200);
     assert_eq!(body["source"], "es");
     assert_eq!(translate.calls().last().unwrap().source, "es");
@@ -48,7 +51,8 @@ async fn translate_with_a_given_or_detected_source() {
 
     // The same language in and out costs nothing.
     let before = translate.calls().len();
-    let (_, body) = call(&dialog, json!({"action": "translate", "text": "hello", "target": "en", "source": "en"})).await;
+    let (_, body) =
+        call(&dialog, json!({"action": "translate", "text": "hello", "target": "en", "source": "en"})).await;
     assert_eq!(body["translation"], "hello");
     assert_eq!(translate.calls().len(), before);
     assert!(translate.rejected().is_empty());
@@ -65,7 +69,10 @@ async fn detect_uses_the_premessage_check() {
     assert_eq!(body["clear"], true);
     assert!(body["confidence"].as_f64().unwrap() > 0.5);
     let (_, body) = call(&dialog, json!({"action": "detect", "text": "hola"})).await;
-    assert_eq!((body["language"].as_str(), body["reliable"].as_bool(), body["clear"].as_bool()), (Some("es"), Some(true), Some(false)));
+    assert_eq!(
+        (body["language"].as_str(), body["reliable"].as_bool(), body["clear"].as_bool()),
+        (Some("es"), Some(true), Some(false))
+    );
     let (_, body) = call(&dialog, json!({"action": "detect", "text": "48213"})).await;
     assert_eq!(body, json!({"language": null, "confidence": 0.0, "reliable": false, "clear": false}));
     assert!(translate.calls().is_empty(), "detect never calls Translate");
@@ -129,7 +136,8 @@ async fn a_hung_translate_still_gets_an_answer_before_the_deadline() {
     let config = config(&[("WEBHOOK_AUTH", "api-key"), ("WEBHOOK_SECRET", "k-1")]);
     // The Translate deadline is longer than the dialog's, so the dialog's own deadline answers.
     let dialog = Dialog::new(config, translate.translator(Duration::from_secs(10)), Duration::from_millis(700));
-    let event = FunctionUrlEvent::post(&json!({"model_id": "en-es", "text": "How are you?"}).to_string()).header("x-api-key", "k-1");
+    let event = FunctionUrlEvent::post(&json!({"model_id": "en-es", "text": "How are you?"}).to_string())
+        .header("x-api-key", "k-1");
     let started = Instant::now();
     let (status, body) = status_and_json(dialog.handle(event.request()).await);
     let elapsed = started.elapsed();
@@ -137,12 +145,20 @@ async fn a_hung_translate_still_gets_an_answer_before_the_deadline() {
     assert!(elapsed < Duration::from_millis(1000), "{elapsed:?}");
 
     translate.set_behaviour(Behaviour::RefusePair);
-    let event = FunctionUrlEvent::post(&json!({"action": "translate", "text": "hola amigo", "target": "tlh"}).to_string()).header("x-api-key", "k-1");
+    let event =
+        FunctionUrlEvent::post(&json!({"action": "translate", "text": "hola amigo", "target": "tlh"}).to_string())
+            .header("x-api-key", "k-1");
     let (status, body) = status_and_json(dialog.handle(event.request()).await);
-    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("translation_refused")), "the node's input, not our fault");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("translation_refused")),
+        "the node's input, not our fault"
+    );
 
     translate.set_behaviour(Behaviour::ServerError);
-    let event = FunctionUrlEvent::post(&json!({"action": "translate", "text": "hola amigo", "target": "en"}).to_string()).header("x-api-key", "k-1");
+    let event =
+        FunctionUrlEvent::post(&json!({"action": "translate", "text": "hola amigo", "target": "en"}).to_string())
+            .header("x-api-key", "k-1");
     let (status, body) = status_and_json(dialog.handle(event.request()).await);
     assert_eq!((status, body["error"]["code"].as_str()), (502, Some("translation_failed")));
 }

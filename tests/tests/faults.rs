@@ -24,11 +24,13 @@ async fn premessage_passes_the_text_through_on_every_fault() {
         let translate = FakeTranslate::start().await;
         translate.set_behaviour(fault.clone());
         let pre = PreMessage::new(config(&[("TRANSLATE_TIMEOUT_MS", "800")]), translate.translator(DEADLINE));
-        let mut request: Value = serde_json::from_str(&fixture("constructed-pre-message-request-actions-spanish.json")).unwrap();
+        let mut request: Value =
+            serde_json::from_str(&fixture("constructed-pre-message-request-actions-spanish.json")).unwrap();
         request["payload"]["input"]["text"] = json!(USER_TEXT);
 
         let started = Instant::now();
-        let (status, reply) = status_and_json(pre.handle(FunctionUrlEvent::from_watson(&request.to_string()).request()).await);
+        let (status, reply) =
+            status_and_json(pre.handle(FunctionUrlEvent::from_watson(&request.to_string()).request()).await);
         let elapsed = started.elapsed();
 
         assert_eq!(status, 200, "{fault:?}");
@@ -58,7 +60,8 @@ async fn postmessage_sends_the_reply_untranslated_on_every_fault() {
         ]);
 
         let started = Instant::now();
-        let (status, reply) = status_and_json(post.handle(FunctionUrlEvent::from_watson(&request.to_string()).request()).await);
+        let (status, reply) =
+            status_and_json(post.handle(FunctionUrlEvent::from_watson(&request.to_string()).request()).await);
         let elapsed = started.elapsed();
 
         assert_eq!(status, 200, "{fault:?}");
@@ -79,7 +82,8 @@ async fn one_throttle_is_retried_once_and_the_turn_is_translated() {
     let translate = FakeTranslate::start().await;
     translate.set_behaviour(Behaviour::ThrottleOnce);
     let pre = PreMessage::new(config(&[]), translate.translator(Duration::from_secs(3)));
-    let mut request: Value = serde_json::from_str(&fixture("constructed-pre-message-request-actions-spanish.json")).unwrap();
+    let mut request: Value =
+        serde_json::from_str(&fixture("constructed-pre-message-request-actions-spanish.json")).unwrap();
     request["payload"]["input"]["text"] = json!(USER_TEXT);
     let (_, reply) = status_and_json(pre.handle(FunctionUrlEvent::from_watson(&request.to_string()).request()).await);
     assert_eq!(translate.calls().len(), 2);
@@ -95,9 +99,11 @@ async fn text_over_translates_limit_is_never_sent() {
     let pre = PreMessage::new(config(&[]), translate.translator(Duration::from_secs(3)));
     let long = "¿Dónde está mi pedido? ".repeat(600);
     assert!(long.len() > shared::translate::MAX_TEXT_BYTES);
-    let mut request: Value = serde_json::from_str(&fixture("constructed-pre-message-request-actions-spanish.json")).unwrap();
+    let mut request: Value =
+        serde_json::from_str(&fixture("constructed-pre-message-request-actions-spanish.json")).unwrap();
     request["payload"]["input"]["text"] = json!(long);
-    let (status, reply) = status_and_json(pre.handle(FunctionUrlEvent::from_watson(&request.to_string()).request()).await);
+    let (status, reply) =
+        status_and_json(pre.handle(FunctionUrlEvent::from_watson(&request.to_string()).request()).await);
     assert_eq!(status, 200);
     assert_eq!(reply["payload"]["input"]["text"], long.as_str());
     assert!(translate.calls().is_empty() && translate.rejected().is_empty());

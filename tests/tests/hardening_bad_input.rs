@@ -64,7 +64,13 @@ async fn run(function: Function, row: Row) {
     let credential = event.json()["headers"]["authorization"].as_str().unwrap_or_default().to_owned();
     let response = invoke(&subject.webhook, &event).await;
 
-    assert!(response.status < 500, "{}: a 5xx for the client's input: {} {}", function.name(), response.status, response.text());
+    assert!(
+        response.status < 500,
+        "{}: a 5xx for the client's input: {} {}",
+        function.name(),
+        response.status,
+        response.text()
+    );
     assert_eq!(response.header("content-type"), Some("application/json"), "{}: every answer is JSON", function.name());
     let body = response.json();
     let refusal = match &row.expect {
@@ -87,8 +93,11 @@ async fn run(function: Function, row: Row) {
 
     // Each line about this request carries the invocation's id, and some line does.
     let lines: Vec<Value> = logs.text().lines().filter_map(|line| serde_json::from_str(line).ok()).collect();
-    let ours = |line: &&Value| line["target"].as_str().is_some_and(|target| OUR_TARGETS.iter().any(|ours| target.starts_with(ours)));
-    let with_id: Vec<&Value> = lines.iter().filter(ours).filter(|line| !line["fields"]["request_id"].is_null()).collect();
+    let ours = |line: &&Value| {
+        line["target"].as_str().is_some_and(|target| OUR_TARGETS.iter().any(|ours| target.starts_with(ours)))
+    };
+    let with_id: Vec<&Value> =
+        lines.iter().filter(ours).filter(|line| !line["fields"]["request_id"].is_null()).collect();
     assert!(!with_id.is_empty(), "{}: no log line names the request\n{}", function.name(), logs.text());
     for line in with_id {
         assert_eq!(line["fields"]["request_id"], INVOCATION_ID, "{}: {line}", function.name());
@@ -101,7 +110,10 @@ async fn run(function: Function, row: Row) {
     let needles: Vec<&str> = needles.iter().map(String::as_str).collect();
     let (log_text, metrics) = (logs.text(), subject.metrics_text());
     let error_body = if refusal { response.text() } else { String::new() };
-    assert_nothing_leaks(&[("the logs", &log_text), ("the metric line", &metrics), ("the error body", &error_body)], &needles);
+    assert_nothing_leaks(
+        &[("the logs", &log_text), ("the metric line", &metrics), ("the error body", &error_body)],
+        &needles,
+    );
 
     // Translate never got a request it would refuse (such as a text over its 10,000-byte limit).
     if let Some(translate) = &subject.translate {
@@ -170,7 +182,8 @@ fn with_text(function: Function, text: &str) -> Value {
     match function {
         Function::PreMessage => valid_with(function, "/payload/input/text", json!(text)),
         Function::PostMessage => {
-            let mut body = valid_with(function, "/payload/output/generic", json!([{"response_type": "text", "text": text}]));
+            let mut body =
+                valid_with(function, "/payload/output/generic", json!([{"response_type": "text", "text": text}]));
             set(&mut body, "/payload/context/skills/actions skill/user_defined/language", json!("es"));
             body
         }
@@ -204,13 +217,17 @@ fn answered_as_usual(function: Function, request: Value) -> Check {
 /// original kept where the function keeps it. Never cut, mangled or lost.
 fn text_intact(function: Function, text: &'static str) -> Check {
     Box::new(move |subject: &Subject, body: &Value| {
-        let translated = |got: &str| got.strip_prefix('[').and_then(|rest| rest.split_once("] ")).is_some_and(|(_, t)| t == text);
+        let translated =
+            |got: &str| got.strip_prefix('[').and_then(|rest| rest.split_once("] ")).is_some_and(|(_, t)| t == text);
         match function {
             Function::PreMessage => {
                 let got = body["payload"]["input"]["text"].as_str().expect("input.text");
                 if got != text {
                     assert!(translated(got), "{got:?}");
-                    assert_eq!(body["payload"]["context"]["skills"]["actions skill"]["user_defined"]["original_input"], text);
+                    assert_eq!(
+                        body["payload"]["context"]["skills"]["actions skill"]["user_defined"]["original_input"],
+                        text
+                    );
                 }
             }
             Function::PostMessage => {
@@ -231,11 +248,16 @@ fn untranslated_never_sent(function: Function, text: String) -> Check {
     Box::new(move |subject: &Subject, body: &Value| {
         match function {
             Function::PreMessage => assert_eq!(body["payload"]["input"]["text"].as_str(), Some(text.as_str())),
-            Function::PostMessage => assert_eq!(body["payload"]["output"]["generic"][0]["text"].as_str(), Some(text.as_str())),
+            Function::PostMessage => {
+                assert_eq!(body["payload"]["output"]["generic"][0]["text"].as_str(), Some(text.as_str()))
+            }
             Function::Dialog => assert!(body.get("language").is_some(), "{body}"),
             Function::Log => {
                 let files = subject.stored_files();
-                assert_eq!(subject.stored_json(&files[0])["payload"]["request"]["input"]["text"].as_str(), Some(text.as_str()));
+                assert_eq!(
+                    subject.stored_json(&files[0])["payload"]["request"]["input"]["text"].as_str(),
+                    Some(text.as_str())
+                );
             }
         }
         if let Some(translate) = &subject.translate {
@@ -246,8 +268,7 @@ fn untranslated_never_sent(function: Function, text: String) -> Check {
 
 // ---- rows every function gets -----------------------------------------------------------------
 
-const CONTROL_TEXT: &str =
-    "nul\u{0} bel\u{7} esc\u{1b}[31m del\u{7f} bs\u{8} \r\n\t ls\u{2028} ps\u{2029} bom\u{feff} zwsp\u{200b} qzx-user-words-7731";
+const CONTROL_TEXT: &str = "nul\u{0} bel\u{7} esc\u{1b}[31m del\u{7f} bs\u{8} \r\n\t ls\u{2028} ps\u{2029} bom\u{feff} zwsp\u{200b} qzx-user-words-7731";
 const RTL_TEXT: &str = "\u{202e}مرحبا، أين طلبي؟\u{202c} שלום, איפה ההזמנה שלי?\u{200f} qzx-user-words-7731";
 const EMOJI_TEXT: &str = "📦🚚 👩🏽‍💻 🇪🇸 ❤️‍🔥 1️⃣ 🏳️‍🌈 \u{1F600}\u{FE0F} qzx-user-words-7731";
 
@@ -299,10 +320,16 @@ mod common {
         Row::new(UrlEvent::post(&format!("\u{feff}{}", f.valid_body())), refused(400, "invalid_json", "not valid JSON"))
     }
     pub fn lone_surrogate_escape(f: Function) -> Row {
-        Row::new(UrlEvent::post(&valid_with_raw_member(f, r#""\ud800 qzx""#)), refused(400, "invalid_json", "not valid JSON"))
+        Row::new(
+            UrlEvent::post(&valid_with_raw_member(f, r#""\ud800 qzx""#)),
+            refused(400, "invalid_json", "not valid JSON"),
+        )
     }
     pub fn text_plain(f: Function) -> Row {
-        Row::new(post(&f.valid_body()).header("content-type", "text/plain"), refused(415, "unsupported_media_type", "application/json"))
+        Row::new(
+            post(&f.valid_body()).header("content-type", "text/plain"),
+            refused(415, "unsupported_media_type", "application/json"),
+        )
     }
     pub fn form_urlencoded(f: Function) -> Row {
         let event = post(&f.valid_body()).header("content-type", "application/x-www-form-urlencoded");
@@ -318,7 +345,8 @@ mod common {
     }
     pub fn json_with_charset_and_odd_case(f: Function) -> Row {
         let body = f.valid_body();
-        let event = post(&body).without_header("content-type").header("Content-Type", "Application/JSON ; charset=UTF-8");
+        let event =
+            post(&body).without_header("content-type").header("Content-Type", "Application/JSON ; charset=UTF-8");
         Row::new(event, Expect::Accepted(answered_as_usual(f, body)))
     }
     pub fn over_configured_limit(f: Function) -> Row {
@@ -331,7 +359,10 @@ mod common {
         Row::new(UrlEvent::post(&body), Expect::Accepted(answered_as_usual(f, request))).with("MAX_BODY_BYTES", "2048")
     }
     pub fn over_default_limit_4_mib_plus_1(f: Function) -> Row {
-        Row::new(UrlEvent::post(&padded(f, DEFAULT_LIMIT + 1)), refused(413, "payload_too_large", "limit of 4194304 bytes"))
+        Row::new(
+            UrlEvent::post(&padded(f, DEFAULT_LIMIT + 1)),
+            refused(413, "payload_too_large", "limit of 4194304 bytes"),
+        )
     }
     pub fn arrays_nested_5000_deep(f: Function) -> Row {
         let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));

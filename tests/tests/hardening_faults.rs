@@ -117,7 +117,11 @@ async fn premessage(fault: &str) {
     let mut healthy = Vec::new();
     for _ in 0..=RUNS {
         let (response, elapsed) = timed(&subject, &event).await;
-        assert_eq!(response.json()["payload"]["input"]["text"], format!("[es->en] {USER_TEXT}"), "the healthy turn is translated");
+        assert_eq!(
+            response.json()["payload"]["input"]["text"],
+            format!("[es->en] {USER_TEXT}"),
+            "the healthy turn is translated"
+        );
         healthy.push(elapsed);
     }
     let baseline = median(healthy.split_off(1));
@@ -154,7 +158,9 @@ async fn premessage(fault: &str) {
     // The warning is the turn's only line: no separate "turn" line repeats it.
     let last = warnings(&logs).pop().unwrap();
     assert_eq!(last["fields"]["outcome"], "passed_through_after_fault");
-    assert!(logs.lines_with_message("turn").iter().all(|line| line["fields"]["outcome"] != "passed_through_after_fault"));
+    assert!(
+        logs.lines_with_message("turn").iter().all(|line| line["fields"]["outcome"] != "passed_through_after_fault")
+    );
     assert!(subject.metrics_text().lines().last().unwrap().contains("\"PassThroughAfterFault\":1"));
     no_leaks(subject, &logs, &[USER_MARKER, "pedido"]);
     Timing { baseline, worst }.report("premessage", fault, TRANSLATE_DEADLINE_MS);
@@ -203,7 +209,11 @@ async fn postmessage(fault: &str) {
         let (response, elapsed) = timed(subject, &event).await;
         worst = worst.max(elapsed);
         assert_eq!(response.status, 200, "{fault}: {}", response.text());
-        assert_eq!(response.json()["payload"], request["payload"], "{fault}: the reply goes out as it came, never half translated");
+        assert_eq!(
+            response.json()["payload"],
+            request["payload"],
+            "{fault}: the reply goes out as it came, never half translated"
+        );
         assert!(elapsed < Duration::from_millis(TRANSLATE_DEADLINE_MS) + SLACK, "{fault}: answered after {elapsed:?}");
         let calls = subject.translate().calls().len() - calls_before;
         assert!((1..=8).contains(&calls), "{fault}: {calls} calls for 4 texts (at most one retry each)");
@@ -215,7 +225,9 @@ async fn postmessage(fault: &str) {
     }
     let last = warnings(&logs).pop().unwrap();
     assert_eq!(last["fields"]["outcome"], "passed_through_after_fault");
-    assert!(logs.lines_with_message("turn").iter().all(|line| line["fields"]["outcome"] != "passed_through_after_fault"));
+    assert!(
+        logs.lines_with_message("turn").iter().all(|line| line["fields"]["outcome"] != "passed_through_after_fault")
+    );
     no_leaks(subject, &logs, &[USER_MARKER, "ships tomorrow", "Track another order"]);
     Timing { baseline, worst }.report("postmessage", fault, TRANSLATE_DEADLINE_MS);
 }
@@ -225,7 +237,11 @@ async fn postmessage(fault: &str) {
 async fn dialog(fault: &str) {
     let (logs, _guard) = LogCapture::start();
     let (deadline, translate) = (DIALOG_DEADLINE_MS.to_string(), DIALOG_TRANSLATE_MS.to_string());
-    let overrides = [("DIALOG_DEADLINE_MS", deadline.as_str()), ("TRANSLATE_TIMEOUT_MS", translate.as_str()), ("TRANSLATE_CACHE_ENTRIES", "0")];
+    let overrides = [
+        ("DIALOG_DEADLINE_MS", deadline.as_str()),
+        ("TRANSLATE_TIMEOUT_MS", translate.as_str()),
+        ("TRANSLATE_CACHE_ENTRIES", "0"),
+    ];
     let subject = Subject::start(Function::Dialog, &overrides).await;
     let params = json!({"action": "translate", "text": REPLY_TEXT, "target": "es", "source": "en"});
     let event = UrlEvent::post(&params.to_string());
@@ -415,13 +431,27 @@ mod log {
 async fn dialog_hang_past_its_own_deadline() {
     let (logs, _guard) = LogCapture::start();
     let deadline = DIALOG_DEADLINE_MS.to_string();
-    let subject = Subject::start(Function::Dialog, &[("DIALOG_DEADLINE_MS", &deadline), ("TRANSLATE_TIMEOUT_MS", "5000")]).await;
+    let subject =
+        Subject::start(Function::Dialog, &[("DIALOG_DEADLINE_MS", &deadline), ("TRANSLATE_TIMEOUT_MS", "5000")]).await;
     subject.translate().set_behaviour(Behaviour::Hang);
     let event = UrlEvent::post(&json!({"model_id": "en-es", "text": [REPLY_TEXT, "Fine."]}).to_string());
     let (response, elapsed) = timed(&subject, &event).await;
-    assert_eq!((response.status, response.error_code().as_deref()), (504, Some("deadline_exceeded")), "{}", response.text());
-    assert!(elapsed >= Duration::from_millis(DIALOG_DEADLINE_MS) && elapsed < Duration::from_millis(DIALOG_DEADLINE_MS) + SLACK, "{elapsed:?}");
+    assert_eq!(
+        (response.status, response.error_code().as_deref()),
+        (504, Some("deadline_exceeded")),
+        "{}",
+        response.text()
+    );
+    assert!(
+        elapsed >= Duration::from_millis(DIALOG_DEADLINE_MS)
+            && elapsed < Duration::from_millis(DIALOG_DEADLINE_MS) + SLACK,
+        "{elapsed:?}"
+    );
     assert_eq!(logs.lines_with_message("callout failed").len(), 1);
     no_leaks(&subject, &logs, &[USER_MARKER, "ships tomorrow"]);
-    println!("| dialog | hang, Translate deadline 5000 ms > dialog deadline | answered 504 after {:.1} ms | bound {} ms |", ms(elapsed), DIALOG_DEADLINE_MS + SLACK.as_millis() as u64);
+    println!(
+        "| dialog | hang, Translate deadline 5000 ms > dialog deadline | answered 504 after {:.1} ms | bound {} ms |",
+        ms(elapsed),
+        DIALOG_DEADLINE_MS + SLACK.as_millis() as u64
+    );
 }

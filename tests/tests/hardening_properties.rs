@@ -26,11 +26,45 @@ use webhook_tests::hardening::{Function, Subject};
 
 /// Member names the functions read somewhere, so that arbitrary JSON reaches typed code.
 const TYPED_NAMES: &[&str] = &[
-    "event", "name", "options", "payload", "input", "text", "context", "global", "system", "skills", "main skill",
-    "actions skill", "user_defined", "skill_variables", "integrations", "chat", "browser_info", "language", "output",
-    "generic", "response_type", "title", "description", "label", "suggestions", "message_to_human_agent",
-    "agent_available", "agent_unavailable", "message", "message_to_user", "alt_text", "header", "action", "target",
-    "source", "model_id", "log_id", "request_timestamp", "value",
+    "event",
+    "name",
+    "options",
+    "payload",
+    "input",
+    "text",
+    "context",
+    "global",
+    "system",
+    "skills",
+    "main skill",
+    "actions skill",
+    "user_defined",
+    "skill_variables",
+    "integrations",
+    "chat",
+    "browser_info",
+    "language",
+    "output",
+    "generic",
+    "response_type",
+    "title",
+    "description",
+    "label",
+    "suggestions",
+    "message_to_human_agent",
+    "agent_available",
+    "agent_unavailable",
+    "message",
+    "message_to_user",
+    "alt_text",
+    "header",
+    "action",
+    "target",
+    "source",
+    "model_id",
+    "log_id",
+    "request_timestamp",
+    "value",
 ];
 
 fn any_key() -> impl Strategy<Value = String> {
@@ -58,7 +92,8 @@ fn arb_json(depth: u32) -> impl Strategy<Value = Value> {
     leaf().prop_recursive(depth, 48, 6, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::vec((any_key(), inner), 0..6).prop_map(|members| Value::Object(members.into_iter().collect())),
+            prop::collection::vec((any_key(), inner), 0..6)
+                .prop_map(|members| Value::Object(members.into_iter().collect())),
         ]
     })
 }
@@ -106,10 +141,26 @@ fn grafted(valid: Value) -> impl Strategy<Value = Value> {
 
 /// Dialog parameters, arbitrary but close to what a node sends.
 fn dialog_params() -> impl Strategy<Value = Value> {
-    let action = prop_oneof![Just(json!("translate")), Just(json!("detect")), any_string().prop_map(Value::from), arb_json(2)];
-    let text = prop_oneof![any_string().prop_map(Value::from), prop::collection::vec(any_string(), 0..4).prop_map(|t| json!(t)), arb_json(2)];
-    let code = prop_oneof![Just(json!("es")), Just(json!("pt-br")), Just(json!("auto")), "[a-zA-Z-]{0,8}".prop_map(Value::from), arb_json(1)];
-    let model = prop_oneof![Just(json!("en-es")), Just(json!("en-zh-TW")), "[a-zA-Z-]{0,12}".prop_map(Value::from), arb_json(1)];
+    let action =
+        prop_oneof![Just(json!("translate")), Just(json!("detect")), any_string().prop_map(Value::from), arb_json(2)];
+    let text = prop_oneof![
+        any_string().prop_map(Value::from),
+        prop::collection::vec(any_string(), 0..4).prop_map(|t| json!(t)),
+        arb_json(2)
+    ];
+    let code = prop_oneof![
+        Just(json!("es")),
+        Just(json!("pt-br")),
+        Just(json!("auto")),
+        "[a-zA-Z-]{0,8}".prop_map(Value::from),
+        arb_json(1)
+    ];
+    let model = prop_oneof![
+        Just(json!("en-es")),
+        Just(json!("en-zh-TW")),
+        "[a-zA-Z-]{0,12}".prop_map(Value::from),
+        arb_json(1)
+    ];
     (
         prop::option::of(action),
         prop::option::of(text),
@@ -119,7 +170,9 @@ fn dialog_params() -> impl Strategy<Value = Value> {
     )
         .prop_map(|(action, text, target, source, model)| {
             let mut params = Map::new();
-            for (name, value) in [("action", action), ("text", text), ("target", target), ("source", source), ("model_id", model)] {
+            for (name, value) in
+                [("action", action), ("text", text), ("target", target), ("source", source), ("model_id", model)]
+            {
                 if let Some(value) = value {
                     params.insert(name.to_owned(), value);
                 }
@@ -133,7 +186,9 @@ fn strings(value: &Value) -> Vec<&str> {
     match value {
         Value::String(text) => vec![text.as_str()],
         Value::Array(items) => items.iter().flat_map(strings).collect(),
-        Value::Object(map) => map.iter().flat_map(|(key, member)| std::iter::once(key.as_str()).chain(strings(member))).collect(),
+        Value::Object(map) => {
+            map.iter().flat_map(|(key, member)| std::iter::once(key.as_str()).chain(strings(member))).collect()
+        }
         _ => vec![],
     }
 }
@@ -155,14 +210,22 @@ fn never_5xx(function: Function, bodies: impl Strategy<Value = Value>, cases: u3
     runner(cases)
         .run(&bodies, |body| {
             let response = runtime.block_on(subject.send(UrlEvent::post(&body.to_string())));
-            prop_assert!(response.status < 500, "{} answered {} to {body}: {}", function.name(), response.status, response.text());
+            prop_assert!(
+                response.status < 500,
+                "{} answered {} to {body}: {}",
+                function.name(),
+                response.status,
+                response.text()
+            );
             prop_assert_eq!(response.header("content-type"), Some("application/json"));
-            let reply: Value = serde_json::from_slice(&response.body).map_err(|e| TestCaseError::fail(format!("not JSON: {e}")))?;
+            let reply: Value =
+                serde_json::from_slice(&response.body).map_err(|e| TestCaseError::fail(format!("not JSON: {e}")))?;
             if response.status >= 400 {
                 prop_assert!(reply["error"]["code"].is_string() && reply["error"]["message"].is_string(), "{reply}");
                 // An error names paths and kinds, never a key or value from the request.
                 let text = response.text();
-                for echoed in strings(&body).into_iter().filter(|s| s.chars().count() >= 10 && !TYPED_NAMES.contains(s)) {
+                for echoed in strings(&body).into_iter().filter(|s| s.chars().count() >= 10 && !TYPED_NAMES.contains(s))
+                {
                     prop_assert!(!text.contains(echoed), "{echoed:?} echoed in {text}");
                 }
             }
@@ -170,7 +233,12 @@ fn never_5xx(function: Function, bodies: impl Strategy<Value = Value>, cases: u3
         })
         .unwrap_or_else(|failure| panic!("{}: {failure}", function.name()));
     if let Some(translate) = &subject.translate {
-        assert!(translate.rejected().is_empty(), "{}: Translate got requests it refuses: {:?}", function.name(), translate.rejected());
+        assert!(
+            translate.rejected().is_empty(),
+            "{}: Translate got requests it refuses: {:?}",
+            function.name(),
+            translate.rejected()
+        );
     }
     let needles = subject.secrets();
     let needles: Vec<&str> = needles.iter().map(String::as_str).collect();
@@ -264,7 +332,11 @@ fn rich_pre_request() -> Value {
 
 /// Names no typed member has at any level: added, they are extra members by definition.
 fn extra_key() -> impl Strategy<Value = String> {
-    prop_oneof![any::<String>().prop_map(|key| format!("x{key}")), select(&["id", "url", "intents", "entities", "state", "attachments", "channel", "x"][..]).prop_map(str::to_owned)]
+    prop_oneof![
+        any::<String>().prop_map(|key| format!("x{key}")),
+        select(&["id", "url", "intents", "entities", "state", "attachments", "channel", "x"][..])
+            .prop_map(str::to_owned)
+    ]
 }
 
 #[derive(Debug, Clone)]
@@ -291,7 +363,8 @@ fn apply(mut body: Value, edits: &[Edit]) -> Value {
     for edit in edits {
         let all = pointers(&body);
         let objects: Vec<&String> = all.iter().filter(|p| body.pointer(p).is_some_and(Value::is_object)).collect();
-        let members: Vec<&String> = all.iter().filter(|p| !p.is_empty() && *p != "/payload" && *p != "/event/name" && *p != "/event").collect();
+        let members: Vec<&String> =
+            all.iter().filter(|p| !p.is_empty() && *p != "/payload" && *p != "/event/name" && *p != "/event").collect();
         match edit {
             Edit::Add(at, key, value) => {
                 let at = at.get(&objects).to_string();
@@ -358,7 +431,9 @@ fn parse_and_serialize_are_lossless_for_extra_members_at_every_level() {
 fn an_untranslated_turn_comes_back_exactly_as_sent() {
     let (_logs, _guard) = LogCapture::start();
     let runtime = runtime();
-    for (function, skeleton) in [(Function::PreMessage, rich_pre_request()), (Function::PostMessage, rich_post_request())] {
+    for (function, skeleton) in
+        [(Function::PreMessage, rich_pre_request()), (Function::PostMessage, rich_post_request())]
+    {
         let subject = runtime.block_on(Subject::start(function, &[]));
         runner(96)
             .run(&edits(), |edits| {
@@ -403,7 +478,8 @@ fn object(members: Vec<(&str, Option<Value>)>, extras: Vec<(String, Value)>) -> 
 }
 
 fn choice() -> impl Strategy<Value = Value> {
-    (text_field(), arb_json(3), extras()).prop_map(|(label, value, extras)| object(vec![("label", label), ("value", Some(value))], extras))
+    (text_field(), arb_json(3), extras())
+        .prop_map(|(label, value, extras)| object(vec![("label", label), ("value", Some(value))], extras))
 }
 
 fn choices() -> impl Strategy<Value = Option<Value>> {
@@ -413,28 +489,42 @@ fn choices() -> impl Strategy<Value = Option<Value>> {
 fn item() -> impl Strategy<Value = Value> {
     let kind = |kind: &'static str| Some(Value::from(kind));
     prop_oneof![
-        (text_field(), extras()).prop_map(move |(text, extras)| object(vec![("response_type", kind("text")), ("text", text)], extras)),
+        (text_field(), extras())
+            .prop_map(move |(text, extras)| object(vec![("response_type", kind("text")), ("text", text)], extras)),
         (text_field(), text_field(), choices(), extras()).prop_map(move |(title, description, options, extras)| {
-            object(vec![("response_type", kind("option")), ("title", title), ("description", description), ("options", options)], extras)
-        }),
-        (text_field(), choices(), extras()).prop_map(move |(title, suggestions, extras)| {
-            object(vec![("response_type", kind("suggestion")), ("title", title), ("suggestions", suggestions)], extras)
-        }),
-        (text_field(), text_field(), text_field(), extras()).prop_map(move |(to_agent, available, unavailable, extras)| {
-            let message = |text: Option<Value>| Some(object(vec![("message", text)], vec![]));
             object(
                 vec![
-                    ("response_type", kind("connect_to_agent")),
-                    ("message_to_human_agent", to_agent),
-                    ("agent_available", message(available)),
-                    ("agent_unavailable", message(unavailable)),
+                    ("response_type", kind("option")),
+                    ("title", title),
+                    ("description", description),
+                    ("options", options),
                 ],
                 extras,
             )
         }),
-        (text_field(), extras()).prop_map(move |(text, extras)| object(vec![("response_type", kind("channel_transfer")), ("message_to_user", text)], extras)),
-        (select(&["image", "video", "audio", "iframe"][..]), text_field(), text_field(), text_field(), extras()).prop_map(
-            |(media, title, description, alt_text, extras)| {
+        (text_field(), choices(), extras()).prop_map(move |(title, suggestions, extras)| {
+            object(vec![("response_type", kind("suggestion")), ("title", title), ("suggestions", suggestions)], extras)
+        }),
+        (text_field(), text_field(), text_field(), extras()).prop_map(
+            move |(to_agent, available, unavailable, extras)| {
+                let message = |text: Option<Value>| Some(object(vec![("message", text)], vec![]));
+                object(
+                    vec![
+                        ("response_type", kind("connect_to_agent")),
+                        ("message_to_human_agent", to_agent),
+                        ("agent_available", message(available)),
+                        ("agent_unavailable", message(unavailable)),
+                    ],
+                    extras,
+                )
+            }
+        ),
+        (text_field(), extras()).prop_map(move |(text, extras)| object(
+            vec![("response_type", kind("channel_transfer")), ("message_to_user", text)],
+            extras
+        )),
+        (select(&["image", "video", "audio", "iframe"][..]), text_field(), text_field(), text_field(), extras())
+            .prop_map(|(media, title, description, alt_text, extras)| {
                 object(
                     vec![
                         ("response_type", Some(Value::from(media))),
@@ -445,10 +535,12 @@ fn item() -> impl Strategy<Value = Value> {
                     ],
                     extras,
                 )
-            }
-        ),
+            }),
         (text_field(), arb_json(3), extras()).prop_map(move |(header, results, extras)| {
-            object(vec![("response_type", kind("search")), ("header", header), ("primary_results", Some(results))], extras)
+            object(
+                vec![("response_type", kind("search")), ("header", header), ("primary_results", Some(results))],
+                extras,
+            )
         }),
         // Types the function does not know, and an item without a type: never touched.
         ("[a-z_]{1,12}", text_field(), text_field(), extras()).prop_map(|(kind, text, title, extras)| {
@@ -506,16 +598,18 @@ fn postmessage_changes_only_the_user_visible_texts() {
     let (logs, _guard) = LogCapture::start();
     let runtime = runtime();
     let subject = runtime.block_on(Subject::start(Function::PostMessage, &[]));
-    let requests = (prop::collection::vec(item(), 0..6), any::<bool>(), extras()).prop_map(|(generic, with_main, context_extras)| {
-        let mut request = rich_post_request();
-        request["payload"]["output"]["generic"] = Value::Array(generic);
-        let skills = &mut request["payload"]["context"]["skills"];
-        skills["actions skill"]["user_defined"] = object(vec![("language", Some(json!("es")))], context_extras);
-        if !with_main {
-            skills.as_object_mut().unwrap().remove("main skill");
-        }
-        request
-    });
+    let requests = (prop::collection::vec(item(), 0..6), any::<bool>(), extras()).prop_map(
+        |(generic, with_main, context_extras)| {
+            let mut request = rich_post_request();
+            request["payload"]["output"]["generic"] = Value::Array(generic);
+            let skills = &mut request["payload"]["context"]["skills"];
+            skills["actions skill"]["user_defined"] = object(vec![("language", Some(json!("es")))], context_extras);
+            if !with_main {
+                skills.as_object_mut().unwrap().remove("main skill");
+            }
+            request
+        },
+    );
     runner(128)
         .run(&requests, |request| {
             let response = runtime.block_on(subject.send(UrlEvent::post(&request.to_string())));
@@ -526,7 +620,8 @@ fn postmessage_changes_only_the_user_visible_texts() {
             // skill present; absent when there was nothing to translate.
             let mut found = Vec::new();
             for skill in ["actions skill", "main skill"] {
-                if let Some(Value::Object(vars)) = payload.pointer_mut(&format!("/context/skills/{skill}/user_defined")) {
+                if let Some(Value::Object(vars)) = payload.pointer_mut(&format!("/context/skills/{skill}/user_defined"))
+                {
                     found.extend(vars.remove("original_output"));
                 }
             }
@@ -545,7 +640,8 @@ fn postmessage_changes_only_the_user_visible_texts() {
         .unwrap();
     assert!(subject.translate().rejected().is_empty(), "{:?}", subject.translate().rejected());
     // Translated texts never reach the log either.
-    let sent: Vec<String> = subject.translate().calls().into_iter().map(|call| call.text).filter(|text| text.trim().len() >= 12).collect();
+    let sent: Vec<String> =
+        subject.translate().calls().into_iter().map(|call| call.text).filter(|text| text.trim().len() >= 12).collect();
     let needles: Vec<&str> = sent.iter().map(String::as_str).collect();
     assert_nothing_leaks(&[("the logs", &logs.text())], &needles);
 }

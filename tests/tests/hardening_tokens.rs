@@ -43,7 +43,8 @@ fn signed(alg: Algorithm, secret: &str, claims: Value) -> String {
 /// A token with a hand-made header, signed by HMAC (`hmac`) with `secret` over `header.claims`.
 fn hand_made(header: Value, claims: Value, secret: &str, hmac: Algorithm) -> String {
     let message = format!("{}.{}", b64(&header), b64(&claims));
-    let signature = jsonwebtoken::crypto::sign(message.as_bytes(), &EncodingKey::from_secret(secret.as_bytes()), hmac).expect("hmac");
+    let signature = jsonwebtoken::crypto::sign(message.as_bytes(), &EncodingKey::from_secret(secret.as_bytes()), hmac)
+        .expect("hmac");
     format!("{message}.{signature}")
 }
 
@@ -124,7 +125,11 @@ mod cases {
     pub fn claims_tampered_after_signing() -> Case {
         let token = signed(Algorithm::HS256, SECRET, json!({"exp": now() - 3600}));
         let signature = token.rsplit('.').next().unwrap();
-        refused(format!("{}.{}.{signature}", b64(&json!({"alg": "HS256", "typ": "JWT"})), b64(&json!({"exp": now() + 3600}))))
+        refused(format!(
+            "{}.{}.{signature}",
+            b64(&json!({"alg": "HS256", "typ": "JWT"})),
+            b64(&json!({"exp": now() + 3600}))
+        ))
     }
     /// A genuine signature of another token.
     pub fn signature_of_another_token() -> Case {
@@ -239,7 +244,12 @@ mod cases {
         in_header("AUTHORIZATION", signed(Algorithm::HS256, SECRET, claims()), true)
     }
     pub fn valid_with_unknown_header_members() -> Case {
-        accepted(hand_made(json!({"alg": "HS256", "typ": "JWT", "kid": "k1", "jku": "https://attacker.example/keys"}), claims(), SECRET, Algorithm::HS256))
+        accepted(hand_made(
+            json!({"alg": "HS256", "typ": "JWT", "kid": "k1", "jku": "https://attacker.example/keys"}),
+            claims(),
+            SECRET,
+            Algorithm::HS256,
+        ))
     }
 }
 
@@ -248,8 +258,12 @@ fn body(function: Function) -> Value {
     let mut body = function.valid_body();
     match function {
         Function::PreMessage => body["payload"]["input"]["text"] = json!(format!("Hello {USER_MARKER}")),
-        Function::PostMessage => body["payload"]["output"]["generic"][0]["text"] = json!(format!("Good evening {USER_MARKER}")),
-        Function::Log => body["payload"]["request"]["input"]["text"] = json!(format!("Where is my order {USER_MARKER}")),
+        Function::PostMessage => {
+            body["payload"]["output"]["generic"][0]["text"] = json!(format!("Good evening {USER_MARKER}"))
+        }
+        Function::Log => {
+            body["payload"]["request"]["input"]["text"] = json!(format!("Where is my order {USER_MARKER}"))
+        }
         Function::Dialog => unreachable!("dialog callouts carry no Signed JWT"),
     }
     body
@@ -286,7 +300,10 @@ async fn run(function: Function, case: Case) {
     needles.push(USER_MARKER.to_owned());
     let needles: Vec<&str> = needles.iter().map(String::as_str).collect();
     let error_body = if case.accepted { String::new() } else { response.text() };
-    assert_nothing_leaks(&[("the logs", &logs.text()), ("the metric line", &subject.metrics_text()), ("the error body", &error_body)], &needles);
+    assert_nothing_leaks(
+        &[("the logs", &logs.text()), ("the metric line", &subject.metrics_text()), ("the error body", &error_body)],
+        &needles,
+    );
 }
 
 macro_rules! jwt_functions {

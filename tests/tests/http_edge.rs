@@ -6,7 +6,9 @@ use postmessage::PostMessage;
 use premessage::PreMessage;
 use serde_json::json;
 use shared::translate::AmazonTranslate;
-use webhook_tests::{FunctionUrlEvent, LogCapture, SECRET, config, fixture, sign_jwt, status_and_json, watson_authorization};
+use webhook_tests::{
+    FunctionUrlEvent, LogCapture, SECRET, config, fixture, sign_jwt, status_and_json, watson_authorization,
+};
 
 fn pre() -> PreMessage<AmazonTranslate> {
     PreMessage::new(config(&[("MAX_BODY_BYTES", "65536")]), AmazonTranslate::disabled())
@@ -28,20 +30,55 @@ async fn refusals_have_the_right_status_and_a_named_problem() {
     let token = sign_jwt(SECRET, json!({}));
     let rows: Vec<(&str, FunctionUrlEvent, u16, &str)> = vec![
         ("no credentials", FunctionUrlEvent::post(&valid), 401, "unauthorized"),
-        ("wrong secret", FunctionUrlEvent::post(&valid).header("authorization", &sign_jwt("other", json!({}))), 401, "unauthorized"),
-        ("token in the query string", FunctionUrlEvent::post(&valid).query(&format!("token={token}")), 401, "unauthorized"),
+        (
+            "wrong secret",
+            FunctionUrlEvent::post(&valid).header("authorization", &sign_jwt("other", json!({}))),
+            401,
+            "unauthorized",
+        ),
+        (
+            "token in the query string",
+            FunctionUrlEvent::post(&valid).query(&format!("token={token}")),
+            401,
+            "unauthorized",
+        ),
         ("GET", FunctionUrlEvent::from_watson(&valid).method("GET"), 405, "method_not_allowed"),
         ("PUT", FunctionUrlEvent::from_watson(&valid).method("PUT"), 405, "method_not_allowed"),
-        ("text/plain", FunctionUrlEvent::from_watson(&valid).header("content-type", "text/plain"), 415, "unsupported_media_type"),
-        ("no content type", FunctionUrlEvent::from_watson(&valid).without_header("content-type"), 415, "unsupported_media_type"),
+        (
+            "text/plain",
+            FunctionUrlEvent::from_watson(&valid).header("content-type", "text/plain"),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            "no content type",
+            FunctionUrlEvent::from_watson(&valid).without_header("content-type"),
+            415,
+            "unsupported_media_type",
+        ),
         ("not JSON", FunctionUrlEvent::from_watson("hello"), 400, "invalid_json"),
         ("empty body", FunctionUrlEvent::from_watson(""), 400, "empty_body"),
-        ("invalid UTF-8", FunctionUrlEvent::from_watson("").base64_body(b"{\"payload\": \"\xff\"}"), 400, "invalid_utf8"),
+        (
+            "invalid UTF-8",
+            FunctionUrlEvent::from_watson("").base64_body(b"{\"payload\": \"\xff\"}"),
+            400,
+            "invalid_utf8",
+        ),
         ("an array", FunctionUrlEvent::from_watson("[]"), 422, "not_an_object"),
         ("null", FunctionUrlEvent::from_watson("null"), 422, "not_an_object"),
         ("missing payload", FunctionUrlEvent::from_watson("{\"event\": {}}"), 422, "invalid_payload"),
-        ("too large", FunctionUrlEvent::from_watson(&format!("{{\"pad\": \"{}\"}}", "x".repeat(70_000))), 413, "payload_too_large"),
-        ("nested deeply", FunctionUrlEvent::from_watson(&format!("{}{}", "[".repeat(3000), "]".repeat(3000))), 400, "invalid_json"),
+        (
+            "too large",
+            FunctionUrlEvent::from_watson(&format!("{{\"pad\": \"{}\"}}", "x".repeat(70_000))),
+            413,
+            "payload_too_large",
+        ),
+        (
+            "nested deeply",
+            FunctionUrlEvent::from_watson(&format!("{}{}", "[".repeat(3000), "]".repeat(3000))),
+            400,
+            "invalid_json",
+        ),
     ];
     for (name, event, status, code) in rows {
         for (got, body) in both(&event).await {
@@ -61,12 +98,21 @@ async fn wrong_types_are_named_by_path_without_echoing_values() {
     let cases = [
         (json!({"payload": {"input": secret_text}}), "payload.input", "pre"),
         (json!({"payload": {"input": {"text": 42}}}), "payload.input.text", "pre"),
-        (json!({"payload": {"output": {"generic": {"response_type": "text", "text": secret_text}}}}), "payload.output.generic", "post"),
-        (json!({"payload": {"output": {"generic": [{"response_type": "text", "text": 7}]}}}), "payload.output.generic[0]", "post"),
+        (
+            json!({"payload": {"output": {"generic": {"response_type": "text", "text": secret_text}}}}),
+            "payload.output.generic",
+            "post",
+        ),
+        (
+            json!({"payload": {"output": {"generic": [{"response_type": "text", "text": 7}]}}}),
+            "payload.output.generic[0]",
+            "post",
+        ),
     ];
     for (body, path, function) in cases {
         let event = FunctionUrlEvent::from_watson(&body.to_string());
-        let response = if function == "pre" { pre().handle(event.request()).await } else { post().handle(event.request()).await };
+        let response =
+            if function == "pre" { pre().handle(event.request()).await } else { post().handle(event.request()).await };
         let (status, reply) = status_and_json(response);
         assert_eq!(status, 422, "{body}");
         let message = reply["error"]["message"].as_str().unwrap();
@@ -92,7 +138,8 @@ async fn an_unexpected_event_name_is_refused() {
 async fn a_refused_token_is_neither_echoed_nor_logged() {
     let (logs, _guard) = LogCapture::start();
     let forged = sign_jwt("guessed-secret", json!({"sub": "attacker"}));
-    let event = FunctionUrlEvent::post(&fixture("ibm-docs-pre-message-request-sms-attachment.json")).header("authorization", &forged);
+    let event = FunctionUrlEvent::post(&fixture("ibm-docs-pre-message-request-sms-attachment.json"))
+        .header("authorization", &forged);
     for (status, body) in both(&event).await {
         assert_eq!(status, 401);
         assert_eq!(body, json!({"error": {"code": "unauthorized", "message": "missing or invalid credentials"}}));
@@ -101,7 +148,8 @@ async fn a_refused_token_is_neither_echoed_nor_logged() {
     assert!(text.contains("invalid_credentials"), "the reason is logged: {text}");
     assert!(!text.contains(&forged) && !text.contains(SECRET));
     // And the genuine token is accepted.
-    let ok = FunctionUrlEvent::post(&fixture("ibm-docs-pre-message-request-sms-attachment.json")).header("authorization", &watson_authorization());
+    let ok = FunctionUrlEvent::post(&fixture("ibm-docs-pre-message-request-sms-attachment.json"))
+        .header("authorization", &watson_authorization());
     assert_eq!(status_and_json(pre().handle(ok.request()).await).0, 200);
 }
 
@@ -112,13 +160,23 @@ async fn the_other_auth_modes_work_end_to_end() {
     let (_logs, _guard) = LogCapture::start();
     use base64::Engine as _;
     let body = fixture("ibm-docs-pre-message-request-sms-attachment.json");
-    let basic = PreMessage::new(config(&[("WEBHOOK_AUTH", "basic"), ("WEBHOOK_SECRET", "watson:pa ss")]), AmazonTranslate::disabled());
+    let basic = PreMessage::new(
+        config(&[("WEBHOOK_AUTH", "basic"), ("WEBHOOK_SECRET", "watson:pa ss")]),
+        AmazonTranslate::disabled(),
+    );
     let credentials = base64::engine::general_purpose::STANDARD.encode("watson:pa ss");
     let event = FunctionUrlEvent::post(&body).header("authorization", &format!("Basic {credentials}"));
     assert_eq!(status_and_json(basic.handle(event.request()).await).0, 200);
-    let api_key = PreMessage::new(config(&[("WEBHOOK_AUTH", "api-key"), ("WEBHOOK_SECRET", "k-1")]), AmazonTranslate::disabled());
-    assert_eq!(status_and_json(api_key.handle(FunctionUrlEvent::post(&body).header("x-api-key", "k-1").request()).await).0, 200);
-    assert_eq!(status_and_json(api_key.handle(FunctionUrlEvent::post(&body).header("x-api-key", "k-2").request()).await).0, 401);
+    let api_key =
+        PreMessage::new(config(&[("WEBHOOK_AUTH", "api-key"), ("WEBHOOK_SECRET", "k-1")]), AmazonTranslate::disabled());
+    assert_eq!(
+        status_and_json(api_key.handle(FunctionUrlEvent::post(&body).header("x-api-key", "k-1").request()).await).0,
+        200
+    );
+    assert_eq!(
+        status_and_json(api_key.handle(FunctionUrlEvent::post(&body).header("x-api-key", "k-2").request()).await).0,
+        401
+    );
     let none = PreMessage::new(config(&[("WEBHOOK_AUTH", "none")]), AmazonTranslate::disabled());
     assert_eq!(status_and_json(none.handle(FunctionUrlEvent::post(&body).request()).await).0, 200);
 }

@@ -35,7 +35,14 @@ fn corpus() -> Vec<(String, String)> {
 fn measure(detector: &LanguageDetector, session: impl Fn(&str) -> Option<SessionLanguage>) -> BTreeMap<String, Tally> {
     let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
     for (label, text) in corpus() {
-        let tally = tallies.entry(label.clone()).or_insert(Tally { total: 0, translated: 0, calls: 0, wrong_source: 0, changed: 0, auto: 0 });
+        let tally = tallies.entry(label.clone()).or_insert(Tally {
+            total: 0,
+            translated: 0,
+            calls: 0,
+            wrong_source: 0,
+            changed: 0,
+            auto: 0,
+        });
         tally.total += 1;
         let session = session(&label);
         match premessage::plan_for(detector, &text, session.as_ref()) {
@@ -91,7 +98,11 @@ fn report(title: &str, tallies: &BTreeMap<String, Tally>) -> (f64, f64, usize) {
     let english_call_rate = en.calls as f64 / en.total as f64;
     println!(
         "  foreign translated: {foreign_translated}/{foreign} = {:.1} %; English with a Translate call: {}/{} = {:.1} %; English changed: {}",
-        foreign_rate * 100.0, en.calls, en.total, english_call_rate * 100.0, en.changed
+        foreign_rate * 100.0,
+        en.calls,
+        en.total,
+        english_call_rate * 100.0,
+        en.changed
     );
     (foreign_rate, english_call_rate, en.changed)
 }
@@ -111,7 +122,8 @@ fn a_first_message_meets_the_targets_with_no_session_knowledge() {
 fn a_known_session_language_carries_short_messages() {
     let config = config(&[]);
     let detector = LanguageDetector::new(&config.assistant_language, &config.supported_languages);
-    let stored = |label: &str| (label != "en").then(|| SessionLanguage { code: label.to_owned(), origin: Origin::Stored });
+    let stored =
+        |label: &str| (label != "en").then(|| SessionLanguage { code: label.to_owned(), origin: Origin::Stored });
     let tallies = measure(&detector, stored);
     let (foreign_rate, _, _) = report("later messages, session language stored", &tallies);
     assert!(foreign_rate >= 0.98, "foreign translated {foreign_rate}");

@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 use logwebhook::{FALLBACK_MESSAGE, FALLBACK_PART_BYTES, LogWebhook, S3LogStore};
 use serde_json::{Value, json};
 use webhook_tests::local_s3::{BUCKET, closed_endpoint};
-use webhook_tests::{FunctionUrlEvent, LocalS3, LogCapture, S3Behaviour, TempDir, config, fixture, fixture_json, log_settings, status_and_json};
+use webhook_tests::{
+    FunctionUrlEvent, LocalS3, LogCapture, S3Behaviour, TempDir, config, fixture, fixture_json, log_settings,
+    status_and_json,
+};
 
 const DEADLINE: Duration = Duration::from_millis(600);
 /// Scheduling slack on a busy 2-core machine.
@@ -22,7 +25,12 @@ fn settings(vars: &[(&str, &str)]) -> logwebhook::LogSettings {
 }
 
 /// Sends the event, checks the 503 and its timing, and returns the fallback lines.
-async fn refused_with_fallback<S: logwebhook::LogStore>(webhook: &LogWebhook<S>, body: &str, logs: &LogCapture, case: &str) -> Vec<Value> {
+async fn refused_with_fallback<S: logwebhook::LogStore>(
+    webhook: &LogWebhook<S>,
+    body: &str,
+    logs: &LogCapture,
+    case: &str,
+) -> Vec<Value> {
     let started = Instant::now();
     let response = webhook.handle(FunctionUrlEvent::from_watson(body).request()).await;
     let elapsed = started.elapsed();
@@ -81,7 +89,10 @@ async fn a_closed_port_answers_503_with_the_fallback_record() {
     let fallback = refused_with_fallback(&webhook, &body, &logs, "connection refused").await;
     assert_eq!(fallback.len(), 1, "{}", logs.text());
     assert_eq!(fallback[0]["fields"]["error"], "network_error");
-    assert_eq!(fallback[0]["fields"]["key"], "event=cdr_logged/dt=2021-10-12/9caa8bad-aaa8-4a5a-a4b5-62bccc703d15.json");
+    assert_eq!(
+        fallback[0]["fields"]["key"],
+        "event=cdr_logged/dt=2021-10-12/9caa8bad-aaa8-4a5a-a4b5-62bccc703d15.json"
+    );
     let recovered: Value = serde_json::from_str(fallback[0]["fields"]["event"].as_str().unwrap()).unwrap();
     assert_eq!(recovered, fixture_json("ibm-docs-log-cdr-logged.json"));
 }
@@ -93,10 +104,14 @@ async fn the_fallback_record_is_redacted_like_the_stored_object() {
     let settings = settings(&[("LOG_REDACT_PATHS", "payload.request.input.text,payload.response.output.generic.text")]);
     let webhook = LogWebhook::new(config(&[]), settings, s3.store(DEADLINE).await);
     let (logs, _guard) = LogCapture::start();
-    let fallback = refused_with_fallback(&webhook, &fixture("constructed-log-message-logged.json"), &logs, "redacted").await;
+    let fallback =
+        refused_with_fallback(&webhook, &fixture("constructed-log-message-logged.json"), &logs, "redacted").await;
     let recovered: Value = serde_json::from_str(fallback[0]["fields"]["event"].as_str().unwrap()).unwrap();
     assert_eq!(recovered["payload"]["request"]["input"]["text"], "[redacted]");
-    assert_eq!(recovered["payload"]["response"]["output"]["generic"][0], json!({"response_type": "text", "text": "[redacted]"}));
+    assert_eq!(
+        recovered["payload"]["response"]["output"]["generic"][0],
+        json!({"response_type": "text", "text": "[redacted]"})
+    );
     assert!(!logs.text().contains("Where is my order?") && !logs.text().contains("Let me check your order."));
 }
 
@@ -108,7 +123,8 @@ async fn a_large_event_is_logged_in_parts_that_join_up() {
     let (logs, _guard) = LogCapture::start();
     let mut event = fixture_json("constructed-log-message-logged.json");
     // A long context, with multi-byte characters across the part boundaries.
-    event["payload"]["response"]["context"]["skills"]["actions skill"]["skill_variables"]["history"] = json!("日本語のテキスト ".repeat(20_000));
+    event["payload"]["response"]["context"]["skills"]["actions skill"]["skill_variables"]["history"] =
+        json!("日本語のテキスト ".repeat(20_000));
     let fallback = refused_with_fallback(&webhook, &event.to_string(), &logs, "large event").await;
     let parts = fallback[0]["fields"]["parts"].as_u64().unwrap() as usize;
     assert!(parts >= 2 && fallback.len() == parts, "{parts} parts, {} lines", fallback.len());
@@ -132,7 +148,9 @@ async fn an_unwritable_directory_answers_503_with_the_fallback_record() {
     let store = logwebhook::ConfiguredStore::open(&settings).await;
     let webhook = LogWebhook::new(config(&[]), settings, store);
     let (logs, _guard) = LogCapture::start();
-    let fallback = refused_with_fallback(&webhook, &fixture("constructed-log-message-logged.json"), &logs, "unwritable directory").await;
+    let fallback =
+        refused_with_fallback(&webhook, &fixture("constructed-log-message-logged.json"), &logs, "unwritable directory")
+            .await;
     assert_eq!(fallback.len(), 1);
     assert_eq!(fallback[0]["fields"]["error"], "io_error");
 }

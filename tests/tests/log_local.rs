@@ -1,7 +1,6 @@
 //! The log webhook with no bucket configured: the same layout under a local directory, so
 //! `cargo lambda watch` needs nothing else.
 
-
 use logwebhook::{Backend, ConfiguredStore, LogStore, LogWebhook};
 use serde_json::{Value, json};
 use webhook_tests::{FunctionUrlEvent, TempDir, config, fixture, fixture_json, log_settings, status_and_json};
@@ -46,8 +45,9 @@ async fn a_key_prefix_applies_to_the_directory_too() {
     let temp = TempDir::new("log-dir-prefix");
     let settings = log_settings(&[("LOG_DIR", temp.path().to_str().unwrap()), ("LOG_KEY_PREFIX", "assistant-a/")]);
     let webhook = LogWebhook::new(config(&[]), settings.clone(), ConfiguredStore::open(&settings).await);
-    let (status, _) = status_and_json(webhook.handle(FunctionUrlEvent::from_watson(&fixture("constructed-log-message-logged.json")).request()).await);
+    let (status, _) = status_and_json(
+        webhook.handle(FunctionUrlEvent::from_watson(&fixture("constructed-log-message-logged.json")).request()).await,
+    );
     assert_eq!(status, 201);
     assert_eq!(temp.files(), [format!("assistant-a/{MESSAGE_KEY}")]);
 }
-

@@ -6,7 +6,10 @@ use std::time::{Duration, SystemTime};
 use logwebhook::{LogWebhook, S3LogStore, minify};
 use serde_json::{Value, json};
 use webhook_tests::local_s3::BUCKET;
-use webhook_tests::{FunctionUrlEvent, LocalS3, LogCapture, SECRET, config, fixture, fixture_json, log_settings, sign_jwt, status_and_json};
+use webhook_tests::{
+    FunctionUrlEvent, LocalS3, LogCapture, SECRET, config, fixture, fixture_json, log_settings, sign_jwt,
+    status_and_json,
+};
 
 const DEADLINE: Duration = Duration::from_secs(2);
 
@@ -36,7 +39,10 @@ fn message_with_unknown_fields() -> String {
     event["delivery"] = json!({"attempt": 1, "trace": [null, true, "x"]});
     event["payload"]["workspace_id"] = json!("9f0d3c2e-ws");
     event["payload"]["brand_new"] = json!({"nested": [1, 2.5, -0.0, 1e-7, 12345678901234567890u64], "emoji": "📦 ✓", "escaped": "line\nbreak \"quoted\""});
-    event["payload"]["response"]["output"]["generic"].as_array_mut().unwrap().push(json!({"response_type": "carousel_v9", "cards": [{"id": 7}]}));
+    event["payload"]["response"]["output"]["generic"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"response_type": "carousel_v9", "cards": [{"id": 7}]}));
     // Pretty-printed on purpose: the stored object is one line with the same meaning.
     serde_json::to_string_pretty(&event).unwrap()
 }
@@ -59,10 +65,16 @@ async fn each_event_type_is_stored_at_its_key_with_every_field_kept() {
     let later = json!({"event": {"name": "conversation_summarized", "version": 2},
                        "payload": {"log_id": "sum-0001", "request_timestamp": "2025-07-04T08:00:00+09:00", "summary": {"turns": 3}}});
     let (status, reply) = send(&webhook, &later.to_string()).await;
-    assert_eq!((status, &reply), (201, &json!({"stored": "event=conversation_summarized/dt=2025-07-03/sum-0001.json"})));
+    assert_eq!(
+        (status, &reply),
+        (201, &json!({"stored": "event=conversation_summarized/dt=2025-07-03/sum-0001.json"}))
+    );
 
     let objects = s3.objects().await;
-    assert_eq!(objects.keys().collect::<Vec<_>>(), [CDR_KEY, "event=conversation_summarized/dt=2025-07-03/sum-0001.json", MESSAGE_KEY]);
+    assert_eq!(
+        objects.keys().collect::<Vec<_>>(),
+        [CDR_KEY, "event=conversation_summarized/dt=2025-07-03/sum-0001.json", MESSAGE_KEY]
+    );
     // Every member kept: the same JSON value, and without redaction the same bytes less layout.
     let stored = &objects[MESSAGE_KEY];
     assert_eq!(stored.json(), serde_json::from_str::<Value>(&message).unwrap());
@@ -155,7 +167,8 @@ async fn events_of_any_shape_are_stored_never_refused() {
     let s3 = LocalS3::start();
     let webhook = webhook(&s3, &[("LOG_KEY_PREFIX", "watson/prod")]).await;
     let today = |now: SystemTime| {
-        aws_sdk_s3::primitives::DateTime::from(now).fmt(aws_sdk_s3::primitives::DateTimeFormat::DateTime).unwrap()[..10].to_owned()
+        aws_sdk_s3::primitives::DateTime::from(now).fmt(aws_sdk_s3::primitives::DateTimeFormat::DateTime).unwrap()[..10]
+            .to_owned()
     };
     let before = today(SystemTime::now());
     for body in [
@@ -178,7 +191,11 @@ async fn events_of_any_shape_are_stored_never_refused() {
     }
     assert!(objects.keys().any(|k| k.contains("/event=unnamed/") && k.ends_with("/no-event-name.json")), "{objects:?}");
     // The hostile name and id became plain segments under the prefix (five segments each, above).
-    assert!(objects.keys().all(|k| k.split('/').all(|segment| segment != ".." && segment != ".")), "{:?}", objects.keys());
+    assert!(
+        objects.keys().all(|k| k.split('/').all(|segment| segment != ".." && segment != ".")),
+        "{:?}",
+        objects.keys()
+    );
 }
 
 #[tokio::test]
@@ -188,14 +205,16 @@ async fn redaction_masks_the_configured_paths_before_storing() {
     let paths = "payload.request.input.text,payload.response.output.generic,payload.response.context.skills.*.user_defined.original_input";
     let webhook = webhook(&s3, &[("LOG_REDACT_PATHS", paths)]).await;
     let mut event = fixture_json("constructed-log-message-logged.json");
-    event["payload"]["response"]["context"]["skills"]["actions skill"]["user_defined"]["original_input"] = json!("¿Dónde está mi pedido?");
+    event["payload"]["response"]["context"]["skills"]["actions skill"]["user_defined"]["original_input"] =
+        json!("¿Dónde está mi pedido?");
     assert_eq!(send(&webhook, &event.to_string()).await.0, 201);
 
     let stored = s3.objects().await[MESSAGE_KEY].json();
     let mut expected = event.clone();
     expected["payload"]["request"]["input"]["text"] = json!("[redacted]");
     expected["payload"]["response"]["output"]["generic"] = json!("[redacted]");
-    expected["payload"]["response"]["context"]["skills"]["actions skill"]["user_defined"]["original_input"] = json!("[redacted]");
+    expected["payload"]["response"]["context"]["skills"]["actions skill"]["user_defined"]["original_input"] =
+        json!("[redacted]");
     assert_eq!(stored, expected, "only the listed paths change");
     let raw = String::from_utf8(s3.objects().await[MESSAGE_KEY].body.clone()).unwrap();
     for user_text in ["Where is my order?", "Let me check your order.", "pedido"] {
@@ -212,13 +231,33 @@ async fn refused_requests_store_nothing() {
     let event = fixture("constructed-log-message-logged.json");
     let rows: Vec<(&str, FunctionUrlEvent, u16, &str)> = vec![
         ("no credentials", FunctionUrlEvent::post(&event), 401, "unauthorized"),
-        ("wrong secret", FunctionUrlEvent::post(&event).header("authorization", &sign_jwt("not-the-secret", json!({}))), 401, "unauthorized"),
-        ("expired", FunctionUrlEvent::post(&event).header("authorization", &sign_jwt(SECRET, json!({"exp": 1_600_000_000}))), 401, "unauthorized"),
+        (
+            "wrong secret",
+            FunctionUrlEvent::post(&event).header("authorization", &sign_jwt("not-the-secret", json!({}))),
+            401,
+            "unauthorized",
+        ),
+        (
+            "expired",
+            FunctionUrlEvent::post(&event).header("authorization", &sign_jwt(SECRET, json!({"exp": 1_600_000_000}))),
+            401,
+            "unauthorized",
+        ),
         ("GET", FunctionUrlEvent::from_watson(&event).method("GET"), 405, "method_not_allowed"),
-        ("text/plain", FunctionUrlEvent::from_watson(&event).header("content-type", "text/plain"), 415, "unsupported_media_type"),
+        (
+            "text/plain",
+            FunctionUrlEvent::from_watson(&event).header("content-type", "text/plain"),
+            415,
+            "unsupported_media_type",
+        ),
         ("not JSON", FunctionUrlEvent::from_watson("logged"), 400, "invalid_json"),
         ("an array", FunctionUrlEvent::from_watson("[{}]"), 422, "not_an_object"),
-        ("too large", FunctionUrlEvent::from_watson(&format!("{{\"pad\": \"{}\"}}", "x".repeat(70_000))), 413, "payload_too_large"),
+        (
+            "too large",
+            FunctionUrlEvent::from_watson(&format!("{{\"pad\": \"{}\"}}", "x".repeat(70_000))),
+            413,
+            "payload_too_large",
+        ),
     ];
     for (name, request, status, code) in rows {
         let (got, body) = status_and_json(webhook.handle(request.request()).await);

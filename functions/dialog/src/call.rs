@@ -25,7 +25,8 @@ impl DialogCall {
             Some(Value::String(action)) => match action.as_str() {
                 "translate" => Ok(DialogCall::Translate {
                     text: text(params, "translate")?,
-                    target: language(params, "target")?.ok_or(DialogError::MissingParameter { name: "target", action: "translate" })?,
+                    target: language(params, "target")?
+                        .ok_or(DialogError::MissingParameter { name: "target", action: "translate" })?,
                     source: language(params, "source")?.filter(|source| source != "auto"),
                 }),
                 "detect" => Ok(DialogCall::Detect { text: text(params, "detect")? }),
@@ -82,13 +83,22 @@ fn language_translator(params: &Map<String, Value>) -> Result<DialogCall, Dialog
             .map(|item| item.as_str().map(str::to_owned))
             .collect::<Option<Vec<_>>>()
             .ok_or(DialogError::InvalidParameter { name: "text", expected: "a string or a list of strings" })?,
-        Some(_) => return Err(DialogError::InvalidParameter { name: "text", expected: "a string or a list of strings" }),
+        Some(_) => {
+            return Err(DialogError::InvalidParameter { name: "text", expected: "a string or a list of strings" });
+        }
         None => return Err(DialogError::MissingParameter { name: "text", action: "model_id" }),
     };
     let (source, target) = match params.get("model_id") {
-        Some(Value::String(model)) => model_languages(model)
-            .ok_or(DialogError::InvalidParameter { name: "model_id", expected: "a model id such as en-es or en-zh-TW" })?,
-        Some(_) => return Err(DialogError::InvalidParameter { name: "model_id", expected: "a model id such as en-es or en-zh-TW" }),
+        Some(Value::String(model)) => model_languages(model).ok_or(DialogError::InvalidParameter {
+            name: "model_id",
+            expected: "a model id such as en-es or en-zh-TW",
+        })?,
+        Some(_) => {
+            return Err(DialogError::InvalidParameter {
+                name: "model_id",
+                expected: "a model id such as en-es or en-zh-TW",
+            });
+        }
         None => (
             language(params, "source")?.unwrap_or_else(|| "auto".to_owned()),
             language(params, "target")?.ok_or(DialogError::MissingParameter { name: "target", action: "model_id" })?,
@@ -143,11 +153,19 @@ mod tests {
         assert_eq!(parse(json!({"action": "detect", "text": "hola"})), Ok(DialogCall::Detect { text: "hola".into() }));
         assert_eq!(
             parse(json!({"model_id": "en-es", "text": "How are you?"})),
-            Ok(DialogCall::LanguageTranslator { texts: vec!["How are you?".into()], source: "en".into(), target: "es".into() })
+            Ok(DialogCall::LanguageTranslator {
+                texts: vec!["How are you?".into()],
+                source: "en".into(),
+                target: "es".into()
+            })
         );
         assert_eq!(
             parse(json!({"target": "de", "text": ["a", "b"]})),
-            Ok(DialogCall::LanguageTranslator { texts: vec!["a".into(), "b".into()], source: "auto".into(), target: "de".into() })
+            Ok(DialogCall::LanguageTranslator {
+                texts: vec!["a".into(), "b".into()],
+                source: "auto".into(),
+                target: "de".into()
+            })
         );
     }
 
@@ -167,11 +185,29 @@ mod tests {
     fn problems_are_named() {
         assert_eq!(parse(json!({"action": "summarise", "text": "x"})), Err(DialogError::UnknownAction));
         assert_eq!(parse(json!({"text": "x"})), Err(DialogError::MissingParameter { name: "action", action: "any" }));
-        assert_eq!(parse(json!({"action": "detect"})), Err(DialogError::MissingParameter { name: "text", action: "detect" }));
-        assert_eq!(parse(json!({"action": "translate", "text": "x"})), Err(DialogError::MissingParameter { name: "target", action: "translate" }));
-        assert!(matches!(parse(json!({"action": "translate", "text": 5, "target": "es"})), Err(DialogError::InvalidParameter { name: "text", .. })));
-        assert!(matches!(parse(json!({"action": "translate", "text": "x", "target": "spanish!"})), Err(DialogError::InvalidParameter { name: "target", .. })));
-        assert!(matches!(parse(json!({"model_id": "xx", "text": "x"})), Err(DialogError::InvalidParameter { name: "model_id", .. })));
-        assert!(matches!(parse(json!({"model_id": "en-es", "text": [1]})), Err(DialogError::InvalidParameter { name: "text", .. })));
+        assert_eq!(
+            parse(json!({"action": "detect"})),
+            Err(DialogError::MissingParameter { name: "text", action: "detect" })
+        );
+        assert_eq!(
+            parse(json!({"action": "translate", "text": "x"})),
+            Err(DialogError::MissingParameter { name: "target", action: "translate" })
+        );
+        assert!(matches!(
+            parse(json!({"action": "translate", "text": 5, "target": "es"})),
+            Err(DialogError::InvalidParameter { name: "text", .. })
+        ));
+        assert!(matches!(
+            parse(json!({"action": "translate", "text": "x", "target": "spanish!"})),
+            Err(DialogError::InvalidParameter { name: "target", .. })
+        ));
+        assert!(matches!(
+            parse(json!({"model_id": "xx", "text": "x"})),
+            Err(DialogError::InvalidParameter { name: "model_id", .. })
+        ));
+        assert!(matches!(
+            parse(json!({"model_id": "en-es", "text": [1]})),
+            Err(DialogError::InvalidParameter { name: "text", .. })
+        ));
     }
 }

@@ -28,9 +28,9 @@ pub enum DialogError {
 impl DialogError {
     pub fn status(&self) -> StatusCode {
         match self {
-            DialogError::UnknownAction | DialogError::MissingParameter { .. } | DialogError::InvalidParameter { .. } => {
-                StatusCode::BAD_REQUEST
-            }
+            DialogError::UnknownAction
+            | DialogError::MissingParameter { .. }
+            | DialogError::InvalidParameter { .. } => StatusCode::BAD_REQUEST,
             DialogError::DeadlineExceeded { .. } => StatusCode::GATEWAY_TIMEOUT,
             DialogError::TranslationFailed { .. } => StatusCode::BAD_GATEWAY,
             DialogError::TranslationRefused => StatusCode::UNPROCESSABLE_ENTITY,

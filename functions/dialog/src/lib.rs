@@ -155,7 +155,12 @@ impl<T: Translator> Dialog<T> {
 
     /// (translated text, source language). The same language in and out, or no text at all
     /// (whatever the source, `auto` included: Translate refuses an empty text), costs no call.
-    async fn translate(&self, text: &str, source: &SourceLanguage, target: &str) -> Result<(String, String), DialogError> {
+    async fn translate(
+        &self,
+        text: &str,
+        source: &SourceLanguage,
+        target: &str,
+    ) -> Result<(String, String), DialogError> {
         if text.trim().is_empty() {
             return Ok((text.to_owned(), source.as_str().to_owned()));
         }
@@ -164,19 +169,15 @@ impl<T: Translator> Dialog<T> {
         {
             return Ok((text.to_owned(), code.clone()));
         }
-        let translation = self
-            .translator
-            .translate(text, source, target)
-            .await
-            .map_err(|error| match error {
-                // Over Translate's limit is the caller's problem (400 naming `text`), not ours (502).
-                TranslateError::TextTooLong { .. } => {
-                    DialogError::InvalidParameter { name: "text", expected: "at most 10000 bytes of UTF-8 to translate" }
-                }
-                // An unsupported language pair, or a text Translate cannot place: the node's input.
-                TranslateError::Refused { .. } => DialogError::TranslationRefused,
-                error => DialogError::TranslationFailed { kind: error.kind() },
-            })?;
+        let translation = self.translator.translate(text, source, target).await.map_err(|error| match error {
+            // Over Translate's limit is the caller's problem (400 naming `text`), not ours (502).
+            TranslateError::TextTooLong { .. } => {
+                DialogError::InvalidParameter { name: "text", expected: "at most 10000 bytes of UTF-8 to translate" }
+            }
+            // An unsupported language pair, or a text Translate cannot place: the node's input.
+            TranslateError::Refused { .. } => DialogError::TranslationRefused,
+            error => DialogError::TranslationFailed { kind: error.kind() },
+        })?;
         Ok((translation.text, translation.source))
     }
 }

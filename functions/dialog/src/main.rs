@@ -1,7 +1,7 @@
 //! Wiring only: config, translator, tracing, the Lambda runtime.
 
-use std::convert::Infallible;
 use dialog::Dialog;
+use std::convert::Infallible;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
@@ -11,5 +11,6 @@ async fn main() -> Result<(), lambda_http::Error> {
     let deadline = dialog::deadline(std::env::var("DIALOG_DEADLINE_MS").ok())?;
     let translator = shared::webhook::translator(&config);
     let webhook = Dialog::new(config, translator, deadline);
-    lambda_http::run(lambda_http::service_fn(|request| async { Ok::<_, Infallible>(webhook.handle(request).await) })).await
+    lambda_http::run(lambda_http::service_fn(|request| async { Ok::<_, Infallible>(webhook.handle(request).await) }))
+        .await
 }

@@ -42,22 +42,29 @@ impl LogSettings {
 
         let backend = match get("LOG_BUCKET") {
             Some(bucket) => Backend::S3 { bucket: bucket_name(&bucket)? },
-            None => Backend::Directory { root: PathBuf::from(get("LOG_DIR").unwrap_or_else(|| DEFAULT_LOG_DIR.to_owned())) },
+            None => {
+                Backend::Directory { root: PathBuf::from(get("LOG_DIR").unwrap_or_else(|| DEFAULT_LOG_DIR.to_owned())) }
+            }
         };
         let key_prefix = key_prefix(get("LOG_KEY_PREFIX").as_deref().unwrap_or_default())?;
         let mut redact_paths = Vec::new();
-        for path in get("LOG_REDACT_PATHS").as_deref().unwrap_or_default().split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let parsed = path.parse::<RedactPath>().map_err(|why| ConfigError::Invalid { variable: "LOG_REDACT_PATHS", why })?;
+        for path in
+            get("LOG_REDACT_PATHS").as_deref().unwrap_or_default().split(',').map(str::trim).filter(|p| !p.is_empty())
+        {
+            let parsed =
+                path.parse::<RedactPath>().map_err(|why| ConfigError::Invalid { variable: "LOG_REDACT_PATHS", why })?;
             if !redact_paths.contains(&parsed) {
                 redact_paths.push(parsed);
             }
         }
         let timeout_ms = match get("LOG_STORE_TIMEOUT_MS") {
             None => DEFAULT_STORE_TIMEOUT_MS,
-            Some(value) => value.parse::<u64>().ok().filter(|ms| (100..=8000).contains(ms)).ok_or_else(|| ConfigError::Invalid {
-                variable: "LOG_STORE_TIMEOUT_MS",
-                // Below the function's 10 s timeout, so a hung S3 call still gets its 503.
-                why: "expected a whole number from 100 to 8000".into(),
+            Some(value) => value.parse::<u64>().ok().filter(|ms| (100..=8000).contains(ms)).ok_or_else(|| {
+                ConfigError::Invalid {
+                    variable: "LOG_STORE_TIMEOUT_MS",
+                    // Below the function's 10 s timeout, so a hung S3 call still gets its 503.
+                    why: "expected a whole number from 100 to 8000".into(),
+                }
             })?,
         };
         Ok(LogSettings { backend, key_prefix, redact_paths, store_timeout: Duration::from_millis(timeout_ms) })
@@ -122,15 +129,24 @@ mod tests {
         assert!(settings.redact_paths.is_empty());
         assert_eq!(settings.store_timeout, Duration::from_millis(2000));
         // SAM passes unset parameters as empty strings.
-        assert_eq!(super::tests::settings(&[("LOG_BUCKET", ""), ("LOG_KEY_PREFIX", "")]).unwrap().backend, settings.backend);
+        assert_eq!(
+            super::tests::settings(&[("LOG_BUCKET", ""), ("LOG_KEY_PREFIX", "")]).unwrap().backend,
+            settings.backend
+        );
     }
 
     #[test]
     fn a_bucket_selects_s3_and_the_prefix_is_normalised() {
-        let settings = settings(&[("LOG_BUCKET", "my-logs.example"), ("LOG_DIR", "/ignored"), ("LOG_KEY_PREFIX", "/watson/prod")]).unwrap();
+        let settings =
+            settings(&[("LOG_BUCKET", "my-logs.example"), ("LOG_DIR", "/ignored"), ("LOG_KEY_PREFIX", "/watson/prod")])
+                .unwrap();
         assert_eq!(settings.backend, Backend::S3 { bucket: "my-logs.example".into() });
         assert_eq!(settings.key_prefix, "watson/prod/");
-        let paths = super::tests::settings(&[("LOG_REDACT_PATHS", " payload.request.input.text , payload.response.output.generic,,")]).unwrap();
+        let paths = super::tests::settings(&[(
+            "LOG_REDACT_PATHS",
+            " payload.request.input.text , payload.response.output.generic,,",
+        )])
+        .unwrap();
         assert_eq!(paths.redact_paths.len(), 2);
     }
 

@@ -44,7 +44,8 @@ impl EventKey {
     /// Derives the key of one webhook request. `body` is the request body as received (hashed
     /// when the event carries no id); `received` is the time of receipt.
     pub fn derive(event: &Map<String, Value>, body: &[u8], received: SystemTime) -> EventKey {
-        let name = event.get("event").and_then(|e| e.get("name")).and_then(Value::as_str).map(str::trim).unwrap_or_default();
+        let name =
+            event.get("event").and_then(|e| e.get("name")).and_then(Value::as_str).map(str::trim).unwrap_or_default();
         let payload = event.get("payload");
         let (date, date_source) = event_date(name, payload, received);
         let (id, id_source) = match event_id(name, payload) {
@@ -97,7 +98,10 @@ fn plausible(date: &DateTime, received: &DateTime) -> bool {
 pub fn utc_date(date: &DateTime) -> String {
     // RFC 3339 in UTC always starts with the 10-character date; the epoch is a safe fallback
     // that cannot happen for the dates `plausible` lets through.
-    date.fmt(Format::DateTime).ok().and_then(|text| text.get(..10).map(str::to_owned)).unwrap_or_else(|| "1970-01-01".to_owned())
+    date.fmt(Format::DateTime)
+        .ok()
+        .and_then(|text| text.get(..10).map(str::to_owned))
+        .unwrap_or_else(|| "1970-01-01".to_owned())
 }
 
 fn event_id<'a>(name: &str, payload: Option<&'a Value>) -> Option<(&'a str, &'static str)> {
@@ -168,17 +172,29 @@ mod tests {
 
     #[test]
     fn dates_are_utc_and_fall_back_to_receipt() {
-        let date = |timestamp: Value| key(json!({"event": {"name": "message_logged"}, "payload": {"log_id": "a", "request_timestamp": timestamp}})).date;
+        let date = |timestamp: Value| {
+            key(json!({"event": {"name": "message_logged"}, "payload": {"log_id": "a", "request_timestamp": timestamp}})).date
+        };
         assert_eq!(date(json!("2025-05-31T23:30:00-05:00")), "2025-06-01", "an offset moves the UTC date");
         assert_eq!(date(json!("2025-06-01T00:30:00+02:00")), "2025-05-31");
         assert_eq!(date(json!("2025-05-31T10:00:00Z")), "2025-05-31");
         assert_eq!(date(json!(" 2025-05-31T10:00:00.123456Z ")), "2025-05-31");
         // Not a timestamp, not a string, absent, before 2020, or days ahead of receipt: the receipt date.
-        for odd in [json!("yesterday"), json!("2025-05-31"), json!("2025-05-31 10:00:00Z"), json!(1748822340), json!(null),
-                    json!("0001-01-01T00:00:00Z"), json!("2019-12-31T23:59:59Z"), json!("2025-06-04T00:00:00Z")] {
+        for odd in [
+            json!("yesterday"),
+            json!("2025-05-31"),
+            json!("2025-05-31 10:00:00Z"),
+            json!(1748822340),
+            json!(null),
+            json!("0001-01-01T00:00:00Z"),
+            json!("2019-12-31T23:59:59Z"),
+            json!("2025-06-04T00:00:00Z"),
+        ] {
             assert_eq!(date(odd.clone()), "2025-06-01", "{odd}");
         }
-        let unknown = key(json!({"event": {"name": "conversation_ended"}, "payload": {"call": {"start_timestamp": "2025-05-02T00:00:00Z"}}}));
+        let unknown = key(
+            json!({"event": {"name": "conversation_ended"}, "payload": {"call": {"start_timestamp": "2025-05-02T00:00:00Z"}}}),
+        );
         assert_eq!((unknown.date.as_str(), unknown.date_source), ("2025-05-02", "call.start_timestamp"));
         let bare = key(json!({"payload": "not an object"}));
         assert_eq!((bare.date.as_str(), bare.date_source), ("2025-06-01", "received"));
@@ -205,14 +221,32 @@ mod tests {
 
     #[test]
     fn hostile_names_and_ids_stay_inside_the_prefix() {
-        for hostile in ["../../etc/passwd", "..", ".", "a/b", "a\\b", "event=x/dt=y", "\u{0}", "名前", "a b", "%2e%2e%2f", ".hidden"] {
+        for hostile in [
+            "../../etc/passwd",
+            "..",
+            ".",
+            "a/b",
+            "a\\b",
+            "event=x/dt=y",
+            "\u{0}",
+            "名前",
+            "a b",
+            "%2e%2e%2f",
+            ".hidden",
+        ] {
             let key = key(json!({"event": {"name": hostile}, "payload": {"log_id": hostile}}));
             let object = key.object_key("p/");
             let parts: Vec<&str> = object.split('/').collect();
             assert_eq!(parts.len(), 4, "{hostile:?} → {object}");
-            assert!(parts[1].starts_with("event=") && parts[2].starts_with("dt=") && parts[3].ends_with(".json"), "{object}");
+            assert!(
+                parts[1].starts_with("event=") && parts[2].starts_with("dt=") && parts[3].ends_with(".json"),
+                "{object}"
+            );
             for part in &parts[1..] {
-                assert!(part.chars().all(|c| c.is_ascii_alphanumeric() || "._-=".contains(c)), "{hostile:?} → {object}");
+                assert!(
+                    part.chars().all(|c| c.is_ascii_alphanumeric() || "._-=".contains(c)),
+                    "{hostile:?} → {object}"
+                );
                 assert!(!part.starts_with('.'), "{hostile:?} → {object}");
             }
         }

@@ -12,5 +12,6 @@ async fn main() -> Result<(), lambda_http::Error> {
     let store = ConfiguredStore::open(&settings).await;
     logwebhook::announce(&settings, &store);
     let webhook = LogWebhook::new(config, settings, store);
-    lambda_http::run(lambda_http::service_fn(|request| async { Ok::<_, Infallible>(webhook.handle(request).await) })).await
+    lambda_http::run(lambda_http::service_fn(|request| async { Ok::<_, Infallible>(webhook.handle(request).await) }))
+        .await
 }

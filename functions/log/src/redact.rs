@@ -87,20 +87,30 @@ mod tests {
                 "response": {"output": {"generic": [{"response_type": "text", "text": "Thanks"}, {"response_type": "pause", "time": 5}]}}
             }
         });
-        let count = redact(&mut event, &paths(&[
-            "payload.request.input.text",
-            "payload.request.context.skills.*.user_defined.original_input",
-            "payload.response.output.generic.text",
-            "payload.not.there",
-            "payload.request.input.text.deeper",
-        ]));
+        let count = redact(
+            &mut event,
+            &paths(&[
+                "payload.request.input.text",
+                "payload.request.context.skills.*.user_defined.original_input",
+                "payload.response.output.generic.text",
+                "payload.not.there",
+                "payload.request.input.text.deeper",
+            ]),
+        );
         assert_eq!(count, 3);
         assert_eq!(event["payload"]["request"]["input"], json!({"text": "[redacted]", "message_type": "text"}));
         let skills = &event["payload"]["request"]["context"]["skills"];
         assert_eq!(skills["actions skill"]["user_defined"], json!({"original_input": "[redacted]", "language": "es"}));
         assert_eq!(skills["main skill"]["user_defined"], json!({"original_input": null}), "null stays null");
-        assert_eq!(event["payload"]["response"]["output"]["generic"][0], json!({"response_type": "text", "text": "[redacted]"}));
-        assert_eq!(event["payload"]["response"]["output"]["generic"][1], json!({"response_type": "pause", "time": 5}), "nothing added");
+        assert_eq!(
+            event["payload"]["response"]["output"]["generic"][0],
+            json!({"response_type": "text", "text": "[redacted]"})
+        );
+        assert_eq!(
+            event["payload"]["response"]["output"]["generic"][1],
+            json!({"response_type": "pause", "time": 5}),
+            "nothing added"
+        );
 
         let whole = redact(&mut event, &paths(&["payload.response.output.generic"]));
         assert_eq!((whole, &event["payload"]["response"]["output"]["generic"]), (1, &json!("[redacted]")));
@@ -111,6 +121,9 @@ mod tests {
         for bad in ["", ".", "payload.", ".payload", "payload..text", "payload. .text"] {
             assert!(bad.parse::<RedactPath>().is_err(), "{bad:?}");
         }
-        assert_eq!("payload.request.input.text".parse::<RedactPath>().unwrap().to_string(), "payload.request.input.text");
+        assert_eq!(
+            "payload.request.input.text".parse::<RedactPath>().unwrap().to_string(),
+            "payload.request.input.text"
+        );
     }
 }

@@ -86,7 +86,8 @@ impl S3LogStore {
             .credentials_provider(aws_sdk_s3::config::Credentials::new("test", "test", None, None, "local"))
             .load()
             .await;
-        let client = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build());
+        let client =
+            aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build());
         S3LogStore { client, bucket: bucket.into(), deadline }
     }
 
@@ -143,7 +144,9 @@ fn classify(error: SdkError<PutObjectError, aws_sdk_s3::config::http::HttpRespon
         SdkError::ServiceError(service) => {
             let code = service.err().code().unwrap_or("unknown").to_owned();
             let status = service.raw().status();
-            if status.as_u16() == 503 || matches!(code.as_str(), "SlowDown" | "Throttling" | "ThrottlingException" | "RequestLimitExceeded") {
+            if status.as_u16() == 503
+                || matches!(code.as_str(), "SlowDown" | "Throttling" | "ThrottlingException" | "RequestLimitExceeded")
+            {
                 StoreError::Throttled
             } else if status.is_client_error() {
                 StoreError::Refused { code }
@@ -261,7 +264,10 @@ mod tests {
         store.put("event=a/dt=2025-06-01/x.json", b"{\"v\":1}\n").await.unwrap();
         store.put("event=a/dt=2025-06-01/x.json", b"{\"v\":2}\n").await.unwrap();
         let directory = root.join("event=a/dt=2025-06-01");
-        let names: Vec<String> = std::fs::read_dir(&directory).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let names: Vec<String> = std::fs::read_dir(&directory)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
         assert_eq!(names, ["x.json"]);
         assert_eq!(std::fs::read(directory.join("x.json")).unwrap(), b"{\"v\":2}\n");
         std::fs::remove_dir_all(&root).unwrap();

@@ -9,8 +9,8 @@ use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use shared::config::WebhookConfig;
 use shared::language::{ORIGINAL_OUTPUT_KEY, SessionLanguage};
-use shared::payload::{MessageResponse, event_names};
 use shared::metrics::{Invocation, MetricsSink};
+use shared::payload::{MessageResponse, event_names};
 use shared::translate::{CachedTranslator, SourceLanguage, Translator};
 use shared::webhook;
 
@@ -23,10 +23,17 @@ pub enum Outcome {
     NotNeeded,
     /// Nothing user-visible to translate.
     NothingToTranslate,
-    Translated { target: String, texts: usize, calls: usize },
+    Translated {
+        target: String,
+        texts: usize,
+        calls: usize,
+    },
     /// A translation failed: the whole reply went out untranslated (fail open, and never half
     /// translated).
-    Failed { target: String, error: &'static str },
+    Failed {
+        target: String,
+        error: &'static str,
+    },
 }
 
 pub struct PostMessage<T> {
@@ -62,10 +69,11 @@ impl<T: Translator> PostMessage<T> {
 
     /// The answer, and whether a translation fault sent the reply out untranslated.
     async fn respond(&self, request: Request) -> (Response<Body>, bool) {
-        let mut envelope = match webhook::accept_event::<MessageResponse>(&self.config, &request, event_names::MESSAGE_PROCESSED) {
-            Ok(envelope) => envelope,
-            Err(response) => return (response, false),
-        };
+        let mut envelope =
+            match webhook::accept_event::<MessageResponse>(&self.config, &request, event_names::MESSAGE_PROCESSED) {
+                Ok(envelope) => envelope,
+                Err(response) => return (response, false),
+            };
         let request_id = webhook::request_id(&request);
         let outcome = self.process(&mut envelope.payload).await;
         log_outcome(&request_id, &outcome);
@@ -135,7 +143,9 @@ impl<T: Translator> PostMessage<T> {
 fn log_outcome(request_id: &str, outcome: &Outcome) {
     match outcome {
         Outcome::NotNeeded => tracing::info!(request_id, outcome = "not_needed", translate_calls = 0, "turn"),
-        Outcome::NothingToTranslate => tracing::info!(request_id, outcome = "nothing_to_translate", translate_calls = 0, "turn"),
+        Outcome::NothingToTranslate => {
+            tracing::info!(request_id, outcome = "nothing_to_translate", translate_calls = 0, "turn")
+        }
         Outcome::Translated { target, texts, calls } => {
             tracing::info!(request_id, outcome = "translated", target, texts, translate_calls = calls, "turn")
         }

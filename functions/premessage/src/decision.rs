@@ -65,14 +65,19 @@ pub fn decide(detection: &Detection, session: Option<&SessionLanguage>, assistan
     match detection {
         Detection::NotLanguage => pass(PassReason::NotLanguage, SessionUpdate::Keep),
         Detection::Language { code, strength } if code == assistant => {
-            let ends_foreign_session = *strength == Strength::Clear
-                && foreign_session.is_some_and(|s| s.origin == Origin::Stored);
-            let update = if ends_foreign_session { SessionUpdate::Set(assistant.to_owned()) } else { SessionUpdate::Keep };
+            let ends_foreign_session =
+                *strength == Strength::Clear && foreign_session.is_some_and(|s| s.origin == Origin::Stored);
+            let update =
+                if ends_foreign_session { SessionUpdate::Set(assistant.to_owned()) } else { SessionUpdate::Keep };
             pass(PassReason::AssistantLanguage, update)
         }
         Detection::Language { code, strength } => {
             let other_stored = foreign_session.is_some_and(|s| s.origin == Origin::Stored && &s.code != code);
-            let update = if *strength == Strength::Weak && other_stored { SessionUpdate::Keep } else { SessionUpdate::Set(code.clone()) };
+            let update = if *strength == Strength::Weak && other_stored {
+                SessionUpdate::Keep
+            } else {
+                SessionUpdate::Set(code.clone())
+            };
             translate(SourceLanguage::Code(code.clone()), update)
         }
         Detection::Foreign => match foreign_session {
@@ -85,7 +90,9 @@ pub fn decide(detection: &Detection, session: Option<&SessionLanguage>, assistan
             Some(SessionLanguage { code, origin: Origin::Stored }) => {
                 translate(SourceLanguage::Code(code.clone()), SessionUpdate::Keep)
             }
-            Some(SessionLanguage { origin: Origin::BrowserHint, .. }) => translate(SourceLanguage::Auto, SessionUpdate::Detected),
+            Some(SessionLanguage { origin: Origin::BrowserHint, .. }) => {
+                translate(SourceLanguage::Auto, SessionUpdate::Detected)
+            }
             None if words < 2 => pass(PassReason::TooShortToJudge, SessionUpdate::Keep),
             None => translate(SourceLanguage::Auto, SessionUpdate::Detected),
         },
@@ -112,7 +119,10 @@ mod tests {
     #[test]
     fn assistant_language_passes_and_only_a_clear_sentence_ends_a_foreign_session() {
         let d = decide(&lang("en", Strength::Weak), Some(&stored("es")), "en", 1);
-        assert_eq!(d, Decision { plan: Plan::PassThrough(PassReason::AssistantLanguage), session: SessionUpdate::Keep });
+        assert_eq!(
+            d,
+            Decision { plan: Plan::PassThrough(PassReason::AssistantLanguage), session: SessionUpdate::Keep }
+        );
         let d = decide(&lang("en", Strength::Clear), Some(&stored("es")), "en", 5);
         assert_eq!(d.session, SessionUpdate::Set("en".into()));
         let d = decide(&lang("en", Strength::Clear), None, "en", 5);

@@ -8,8 +8,8 @@ use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use shared::config::WebhookConfig;
 use shared::language::{self, LanguageDetector, ORIGINAL_INPUT_KEY, SessionLanguage, store_language, word_count};
-use shared::payload::{MessageRequest, event_names};
 use shared::metrics::{Invocation, MetricsSink};
+use shared::payload::{MessageRequest, event_names};
 use shared::translate::{CachedTranslator, Translator};
 use shared::webhook;
 
@@ -19,11 +19,18 @@ use decision::{Decision, PassReason, Plan, SessionUpdate, decide};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     PassedThrough(PassReason),
-    Translated { source: String },
+    Translated {
+        source: String,
+    },
     /// Amazon Translate detected the assistant's language (or one not enabled): text kept.
-    KeptAfterDetection { detected: String },
+    KeptAfterDetection {
+        detected: String,
+    },
     /// Translation failed; the message went on untranslated (fail open).
-    Failed { error: &'static str, source: String },
+    Failed {
+        error: &'static str,
+        source: String,
+    },
 }
 
 pub struct PreMessage<T> {
@@ -61,10 +68,11 @@ impl<T: Translator> PreMessage<T> {
 
     /// The answer, and whether a translation fault made the message pass through.
     async fn respond(&self, request: Request) -> (Response<Body>, bool) {
-        let mut envelope = match webhook::accept_event::<MessageRequest>(&self.config, &request, event_names::MESSAGE_RECEIVED) {
-            Ok(envelope) => envelope,
-            Err(response) => return (response, false),
-        };
+        let mut envelope =
+            match webhook::accept_event::<MessageRequest>(&self.config, &request, event_names::MESSAGE_RECEIVED) {
+                Ok(envelope) => envelope,
+                Err(response) => return (response, false),
+            };
         let request_id = webhook::request_id(&request);
         let outcome = self.process(&mut envelope.payload).await;
         log_outcome(&request_id, &outcome);
@@ -138,9 +146,17 @@ impl<T: Translator> PreMessage<T> {
 fn log_outcome(request_id: &str, outcome: &Outcome) {
     match outcome {
         Outcome::PassedThrough(reason) => {
-            tracing::info!(request_id, outcome = "passed_through", reason = reason.as_str(), translate_calls = 0, "turn")
+            tracing::info!(
+                request_id,
+                outcome = "passed_through",
+                reason = reason.as_str(),
+                translate_calls = 0,
+                "turn"
+            )
         }
-        Outcome::Translated { source } => tracing::info!(request_id, outcome = "translated", source, translate_calls = 1, "turn"),
+        Outcome::Translated { source } => {
+            tracing::info!(request_id, outcome = "translated", source, translate_calls = 1, "turn")
+        }
         Outcome::KeptAfterDetection { detected } => {
             tracing::info!(request_id, outcome = "kept_after_detection", detected, translate_calls = 1, "turn")
         }
@@ -159,4 +175,3 @@ fn log_outcome(request_id: &str, outcome: &Outcome) {
 pub fn plan_for(detector: &LanguageDetector, text: &str, session: Option<&SessionLanguage>) -> Plan {
     decide(&detector.detect(text), session, detector.assistant_language(), word_count(text)).plan
 }
-

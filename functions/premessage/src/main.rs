@@ -10,5 +10,6 @@ async fn main() -> Result<(), lambda_http::Error> {
     let config = shared::webhook::start("premessage")?;
     let translator = shared::webhook::translator(&config);
     let webhook = PreMessage::new(config, translator);
-    lambda_http::run(lambda_http::service_fn(|request| async { Ok::<_, Infallible>(webhook.handle(request).await) })).await
+    lambda_http::run(lambda_http::service_fn(|request| async { Ok::<_, Infallible>(webhook.handle(request).await) }))
+        .await
 }

@@ -32,7 +32,10 @@ pub enum Strength {
 pub enum Detection {
     /// Nothing to translate: no words, only numbers, e-mail addresses, URLs, order ids, emoji.
     NotLanguage,
-    Language { code: String, strength: Strength },
+    Language {
+        code: String,
+        strength: Strength,
+    },
     /// Common words of other languages only, shared by several of them ("hallo", "non"): not the
     /// assistant's language, but which one is for Amazon Translate to tell.
     Foreign,
@@ -68,7 +71,12 @@ impl LanguageDetector {
             .into_iter()
             .filter(|(code, _)| enabled.iter().any(|enabled| codes::base(enabled) == code))
             .collect();
-        LanguageDetector { assistant: assistant.to_owned(), enabled, whatlang: whatlang::Detector::with_allowlist(allow), words }
+        LanguageDetector {
+            assistant: assistant.to_owned(),
+            enabled,
+            whatlang: whatlang::Detector::with_allowlist(allow),
+            words,
+        }
     }
 
     pub fn assistant_language(&self) -> &str {
@@ -105,10 +113,14 @@ impl LanguageDetector {
     fn detect_by_words(&self, text: &str, words: &[String]) -> (Detection, f64) {
         let n = words.len();
         let strength = |clear: bool| if clear && n >= CLEAR_MIN_WORDS { Strength::Clear } else { Strength::Weak };
-        let hits = |code: &str| self.words.get(code).map_or(0, |list| words.iter().filter(|w| list.contains(w.as_str())).count());
+        let hits = |code: &str| {
+            self.words.get(code).map_or(0, |list| words.iter().filter(|w| list.contains(w.as_str())).count())
+        };
         let mut by_hits: Vec<(&str, usize)> = self.words.keys().map(|code| (code.as_str(), hits(code))).collect();
         // Most hits first; the assistant's language wins a tie, then the code, so the order is stable.
-        by_hits.sort_by(|a, b| b.1.cmp(&a.1).then((b.0 == self.assistant).cmp(&(a.0 == self.assistant))).then(a.0.cmp(b.0)));
+        by_hits.sort_by(|a, b| {
+            b.1.cmp(&a.1).then((b.0 == self.assistant).cmp(&(a.0 == self.assistant))).then(a.0.cmp(b.0))
+        });
         let trigram = self.trigram_language(text);
 
         // Every word a common word of the assistant's language: "hi", "ok", "faq", "where is my order".
@@ -212,7 +224,8 @@ mod tests {
     use super::*;
 
     fn detector() -> LanguageDetector {
-        let enabled: Vec<String> = "en,es,fr,de,it,pt,nl,sv,pl,ru,tr,ar,hi,ja,zh,ko".split(',').map(String::from).collect();
+        let enabled: Vec<String> =
+            "en,es,fr,de,it,pt,nl,sv,pl,ru,tr,ar,hi,ja,zh,ko".split(',').map(String::from).collect();
         LanguageDetector::new("en", &enabled)
     }
 
@@ -251,7 +264,15 @@ mod tests {
     #[test]
     fn short_foreign_greetings_are_recognised() {
         let detector = detector();
-        for (text, code) in [("hola", "es"), ("merci beaucoup", "fr"), ("danke", "de"), ("obrigado", "pt"), ("ありがとう", "ja"), ("감사합니다", "ko"), ("спасибо", "ru")] {
+        for (text, code) in [
+            ("hola", "es"),
+            ("merci beaucoup", "fr"),
+            ("danke", "de"),
+            ("obrigado", "pt"),
+            ("ありがとう", "ja"),
+            ("감사합니다", "ko"),
+            ("спасибо", "ru"),
+        ] {
             assert_eq!(language(detector.detect(text)).as_deref(), Some(code), "{text}");
         }
     }

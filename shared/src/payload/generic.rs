@@ -16,7 +16,10 @@ pub enum GenericItem {
     ConnectToAgent(ConnectToAgentItem),
     ChannelTransfer(ChannelTransferItem),
     /// `image`, `video`, `audio` or `iframe`; `kind` is the `response_type`.
-    Media { kind: String, item: MediaItem },
+    Media {
+        kind: String,
+        item: MediaItem,
+    },
     Search(SearchItem),
     /// Any other `response_type` (`pause`, `date`, `user_defined`, types added later): never touched.
     Other(Map<String, Value>),
@@ -173,9 +176,7 @@ impl<'de> Deserialize<'de> for GenericItem {
             Some(Value::String(kind)) => kind.clone(),
             _ => return Ok(GenericItem::Other(map)),
         };
-        fn typed<T: serde::de::DeserializeOwned, E: serde::de::Error>(
-            mut map: Map<String, Value>,
-        ) -> Result<T, E> {
+        fn typed<T: serde::de::DeserializeOwned, E: serde::de::Error>(mut map: Map<String, Value>) -> Result<T, E> {
             map.remove(RESPONSE_TYPE);
             serde_json::from_value(Value::Object(map)).map_err(E::custom)
         }
@@ -221,4 +222,3 @@ impl Serialize for GenericItem {
         map.serialize(serializer)
     }
 }
-

@@ -144,15 +144,12 @@ impl Context {
     /// The skills that are present, actions skill first (the current docs' place).
     pub fn skills(&self) -> impl Iterator<Item = &Skill> {
         let skills = self.skills.as_ref();
-        [skills.and_then(|s| s.actions.as_ref()), skills.and_then(|s| s.main.as_ref())]
-            .into_iter()
-            .flatten()
+        [skills.and_then(|s| s.actions.as_ref()), skills.and_then(|s| s.main.as_ref())].into_iter().flatten()
     }
 
     /// A `user_defined` variable, read from the actions skill first, then the main (dialog) skill.
     pub fn user_defined(&self, key: &str) -> Option<&Value> {
-        self.skills()
-            .find_map(|skill| skill.user_defined.as_ref()?.get(key))
+        self.skills().find_map(|skill| skill.user_defined.as_ref()?.get(key))
     }
 
     /// The browser's language hint from the web chat integration.

@@ -8,12 +8,12 @@ mod message;
 pub use envelope::{Envelope, Event, PayloadReply, SKIP_ASSISTANT_HEADER, WebhookReply, event_names};
 pub use field::Field;
 pub use generic::{
-    AgentMessage, ChannelTransferItem, Choice, ConnectToAgentItem, GenericItem, MediaItem, OptionItem,
-    SearchItem, SuggestionItem, TextItem,
+    AgentMessage, ChannelTransferItem, Choice, ConnectToAgentItem, GenericItem, MediaItem, OptionItem, SearchItem,
+    SuggestionItem, TextItem,
 };
 pub use message::{
-    BrowserInfo, ChatIntegration, Context, GlobalContext, Integrations, MessageInput, MessageOutput,
-    MessageRequest, MessageResponse, Skill, Skills,
+    BrowserInfo, ChatIntegration, Context, GlobalContext, Integrations, MessageInput, MessageOutput, MessageRequest,
+    MessageResponse, Skill, Skills,
 };
 
 /// A pre-message request (`message_received`).
