@@ -7,6 +7,7 @@ use lambda_http::http::HeaderName;
 
 use crate::auth::{AuthMode, Secret, WebhookAuth};
 use crate::language;
+use crate::translate::{Formality, TranslationSettings};
 
 pub const DEFAULT_ASSISTANT_LANGUAGE: &str = "en";
 pub const DEFAULT_SUPPORTED_LANGUAGES: &str = "en,es,fr,de,it,pt,nl,sv,pl,ru,tr,ar,hi,ja,zh,ko";
@@ -38,6 +39,10 @@ pub struct WebhookConfig {
     pub max_body_bytes: usize,
     /// `TRANSLATE_CACHE_ENTRIES`: translations kept per warm instance (0: no cache).
     pub translate_cache_entries: usize,
+    /// `TRANSLATE_FORMALITY`, `TRANSLATE_PROFANITY`, `TRANSLATE_TERMINOLOGY`.
+    pub translation: TranslationSettings,
+    /// `PROTECTED_TERMS`: never translated, case-sensitive (brand and product names, commands).
+    pub protected_terms: Vec<String>,
 }
 
 impl WebhookConfig {
@@ -119,6 +124,24 @@ impl WebhookConfig {
             0..=100_000,
         )?;
 
+        let translation = TranslationSettings {
+            formality: None,
+            formality_by_language: Vec::new(),
+            mask_profanity: match get("TRANSLATE_PROFANITY").map(|v| v.to_ascii_lowercase()).as_deref() {
+                None | Some("off") => false,
+                Some("mask") => true,
+                Some(_) => {
+                    return Err(ConfigError::Invalid {
+                        variable: "TRANSLATE_PROFANITY",
+                        why: "expected mask or off".into(),
+                    });
+                }
+            },
+            terminology: list(get("TRANSLATE_TERMINOLOGY").as_deref()),
+        };
+        let translation = formality(get("TRANSLATE_FORMALITY").as_deref(), translation)?;
+        let protected_terms = list(get("PROTECTED_TERMS").as_deref());
+
         Ok(WebhookConfig {
             auth,
             assistant_language,
@@ -126,8 +149,37 @@ impl WebhookConfig {
             translate_timeout: Duration::from_millis(translate_timeout_ms),
             max_body_bytes: max_body_bytes as usize,
             translate_cache_entries: translate_cache_entries as usize,
+            translation,
+            protected_terms,
         })
     }
+}
+
+/// A comma-separated list, each entry trimmed, empty ones dropped.
+fn list(value: Option<&str>) -> Vec<String> {
+    value.into_iter().flat_map(|v| v.split(',')).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect()
+}
+
+/// `formal`, `informal`, or per language: `de:formal,es:informal` (a bare value sets the default).
+fn formality(value: Option<&str>, mut settings: TranslationSettings) -> Result<TranslationSettings, ConfigError> {
+    let invalid = |why: String| ConfigError::Invalid { variable: "TRANSLATE_FORMALITY", why };
+    for entry in list(value) {
+        match entry.split_once(':') {
+            None => {
+                settings.formality = Some(
+                    Formality::parse(&entry)
+                        .ok_or_else(|| invalid("expected formal, informal or lang:formal".into()))?,
+                );
+            }
+            Some((tag, level)) => {
+                let code =
+                    language::normalize(tag).ok_or_else(|| invalid(format!("`{tag}` is not a language code")))?;
+                let level = Formality::parse(level).ok_or_else(|| invalid("expected formal or informal".into()))?;
+                settings.formality_by_language.push((code, level));
+            }
+        }
+    }
+    Ok(settings)
 }
 
 fn language_code(variable: &'static str, tag: &str) -> Result<String, ConfigError> {
@@ -187,6 +239,37 @@ mod tests {
         assert!(error.to_string().starts_with("SUPPORTED_LANGUAGES is invalid"), "{error}");
         let error = config(&[("WEBHOOK_SECRET", "s"), ("TRANSLATE_TIMEOUT_MS", "3s")]).unwrap_err();
         assert!(error.to_string().starts_with("TRANSLATE_TIMEOUT_MS is invalid"), "{error}");
+    }
+
+    #[test]
+    fn translation_settings_and_protected_terms() {
+        let config = config(&[
+            ("WEBHOOK_SECRET", "s"),
+            ("TRANSLATE_FORMALITY", "informal, de:formal"),
+            ("TRANSLATE_PROFANITY", "MASK"),
+            ("TRANSLATE_TERMINOLOGY", "brand-terms, support"),
+            ("PROTECTED_TERMS", "Acme Cloud, FAQ ,,reset password"),
+        ])
+        .unwrap();
+        assert_eq!(config.translation.formality_for("de"), Some(Formality::Formal));
+        assert_eq!(config.translation.formality_for("es"), Some(Formality::Informal));
+        assert!(config.translation.mask_profanity);
+        assert_eq!(config.translation.terminology, ["brand-terms", "support"]);
+        assert_eq!(config.protected_terms, ["Acme Cloud", "FAQ", "reset password"]);
+        assert_ne!(config.translation.key("de"), config.translation.key("es"));
+
+        let error = config_error(&[("TRANSLATE_FORMALITY", "polite")]);
+        assert!(error.starts_with("TRANSLATE_FORMALITY is invalid"), "{error}");
+        let error = config_error(&[("TRANSLATE_FORMALITY", "english:formal")]);
+        assert!(error.starts_with("TRANSLATE_FORMALITY is invalid"), "{error}");
+        let error = config_error(&[("TRANSLATE_PROFANITY", "hide")]);
+        assert!(error.starts_with("TRANSLATE_PROFANITY is invalid"), "{error}");
+    }
+
+    fn config_error(vars: &[(&str, &str)]) -> String {
+        let mut vars = vars.to_vec();
+        vars.push(("WEBHOOK_SECRET", "s"));
+        config(&vars).unwrap_err().to_string()
     }
 
     #[test]

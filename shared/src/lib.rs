@@ -7,5 +7,6 @@ pub mod http;
 pub mod language;
 pub mod metrics;
 pub mod payload;
+pub mod protect;
 pub mod translate;
 pub mod webhook;

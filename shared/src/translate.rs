@@ -2,6 +2,8 @@
 //! hard deadline, at most one retry, and errors that never carry the text.
 
 use std::future::Future;
+use std::num::NonZeroUsize;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -10,7 +12,10 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_translate::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_translate::operation::translate_text::TranslateTextError;
+use lru::LruCache;
 use tokio::sync::OnceCell;
+
+use crate::protect::Protector;
 
 /// Amazon Translate's limit for one TranslateText call, in UTF-8 bytes.
 pub const MAX_TEXT_BYTES: usize = 10_000;
@@ -28,6 +33,59 @@ impl SourceLanguage {
             SourceLanguage::Auto => "auto",
             SourceLanguage::Code(code) => code,
         }
+    }
+}
+
+/// `TRANSLATE_FORMALITY`'s values (Amazon Translate Developer Guide, "Setting formality in Amazon
+/// Translate": a target language without formality support ignores it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Formality {
+    Formal,
+    Informal,
+}
+
+impl Formality {
+    pub fn name(self) -> &'static str {
+        match self {
+            Formality::Formal => "formal",
+            Formality::Informal => "informal",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Formality> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "formal" => Some(Formality::Formal),
+            "informal" => Some(Formality::Informal),
+            _ => None,
+        }
+    }
+}
+
+/// What the operator asks of every TranslateText call: formality (for every target or per target
+/// language), profanity masking and custom terminologies.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TranslationSettings {
+    /// For any target without its own entry.
+    pub formality: Option<Formality>,
+    /// Per target language, e.g. `de:formal,es:informal`.
+    pub formality_by_language: Vec<(String, Formality)>,
+    /// `TRANSLATE_PROFANITY=mask`.
+    pub mask_profanity: bool,
+    /// `TRANSLATE_TERMINOLOGY`: custom terminology names, sent as `TerminologyNames`.
+    pub terminology: Vec<String>,
+}
+
+impl TranslationSettings {
+    pub fn formality_for(&self, target: &str) -> Option<Formality> {
+        self.formality_by_language.iter().find(|(code, _)| code == target).map(|(_, f)| *f).or(self.formality)
+    }
+
+    /// Everything here that changes a translation into `target`, as a short stable string for
+    /// cache keys: two settings that translate differently never share an entry.
+    pub fn key(&self, target: &str) -> String {
+        let formality = self.formality_for(target).map_or("", Formality::name);
+        let profanity = if self.mask_profanity { "mask" } else { "" };
+        format!("f={formality};p={profanity};t={}", self.terminology.join(","))
     }
 }
 
@@ -57,6 +115,9 @@ pub enum TranslateError {
     InvalidResponse,
     #[error("network error")]
     Network,
+    /// The answer lost, repeated or invented a protected piece: the original is kept instead.
+    #[error("the translation did not keep the protected pieces")]
+    MarkupLost,
 }
 
 impl TranslateError {
@@ -71,6 +132,7 @@ impl TranslateError {
             TranslateError::Refused { .. } => "refused",
             TranslateError::InvalidResponse => "invalid_response",
             TranslateError::Network => "network_error",
+            TranslateError::MarkupLost => "markup_lost",
         }
     }
 }
@@ -83,6 +145,12 @@ pub trait Translator: Send + Sync {
         source: &SourceLanguage,
         target: &str,
     ) -> impl Future<Output = Result<Translation, TranslateError>> + Send;
+
+    /// What, beyond the text and the languages, changes this translator's output into `target`
+    /// (settings, terminology): part of every cache key.
+    fn settings_key(&self, _target: &str) -> String {
+        String::new()
+    }
 }
 
 /// Amazon Translate through the AWS SDK. The client is built on first use, so a turn that needs
@@ -92,6 +160,7 @@ pub struct AmazonTranslate {
     client: OnceCell<aws_sdk_translate::Client>,
     deadline: Duration,
     enabled: bool,
+    settings: TranslationSettings,
     /// A local endpoint with static test credentials, instead of the AWS environment.
     local_endpoint: Option<String>,
 }
@@ -99,7 +168,19 @@ pub struct AmazonTranslate {
 impl AmazonTranslate {
     /// `deadline` bounds a whole translation, retry included.
     pub fn new(deadline: Duration) -> Self {
-        AmazonTranslate { client: OnceCell::new(), deadline, enabled: true, local_endpoint: None }
+        AmazonTranslate {
+            client: OnceCell::new(),
+            deadline,
+            enabled: true,
+            settings: TranslationSettings::default(),
+            local_endpoint: None,
+        }
+    }
+
+    /// Sends `settings` (formality, profanity, terminology) with every call.
+    pub fn with_settings(mut self, settings: TranslationSettings) -> Self {
+        self.settings = settings;
+        self
     }
 
     /// Talks to a Translate-compatible endpoint on this machine (the tests' fake service), with
@@ -110,7 +191,7 @@ impl AmazonTranslate {
 
     /// A translator that always answers `Disabled`: for local runs without AWS credentials.
     pub fn disabled() -> Self {
-        AmazonTranslate { client: OnceCell::new(), deadline: Duration::ZERO, enabled: false, local_endpoint: None }
+        AmazonTranslate { enabled: false, ..Self::new(Duration::ZERO) }
     }
 
     pub fn is_enabled(&self) -> bool {
@@ -153,16 +234,28 @@ impl AmazonTranslate {
     }
 
     async fn call(&self, text: &str, source: &SourceLanguage, target: &str) -> Result<Translation, TranslateError> {
-        let output = self
+        let mut request = self
             .client()
             .await
             .translate_text()
             .text(text)
             .source_language_code(source.as_str())
-            .target_language_code(target)
-            .send()
-            .await
-            .map_err(classify)?;
+            .target_language_code(target);
+        let formality = self.settings.formality_for(target);
+        if formality.is_some() || self.settings.mask_profanity {
+            let settings = aws_sdk_translate::types::TranslationSettings::builder()
+                .set_formality(formality.map(|formality| match formality {
+                    Formality::Formal => aws_sdk_translate::types::Formality::Formal,
+                    Formality::Informal => aws_sdk_translate::types::Formality::Informal,
+                }))
+                .set_profanity(self.settings.mask_profanity.then_some(aws_sdk_translate::types::Profanity::Mask))
+                .build();
+            request = request.settings(settings);
+        }
+        if !self.settings.terminology.is_empty() {
+            request = request.set_terminology_names(Some(self.settings.terminology.clone()));
+        }
+        let output = request.send().await.map_err(classify)?;
         let translated = output.translated_text();
         if translated.trim().is_empty() && !text.trim().is_empty() {
             return Err(TranslateError::InvalidResponse);
@@ -194,6 +287,10 @@ impl Translator for AmazonTranslate {
         tokio::time::timeout(self.deadline, self.call(text, source, target))
             .await
             .unwrap_or(Err(TranslateError::Timeout))
+    }
+
+    fn settings_key(&self, target: &str) -> String {
+        self.settings.key(target)
     }
 }
 
@@ -261,39 +358,36 @@ impl std::ops::Sub for TranslateCounters {
     }
 }
 
-/// A bounded in-memory cache in front of a translator, for the life of a warm instance: a reply
-/// the assistant sends again and again (greetings, menus, error messages) is translated once.
-/// Only successes are kept; keys are (text, source, target).
-pub struct CachedTranslator<T> {
+/// The one path every translation takes: the warm instance's cache, then the protected spans
+/// (what must come back byte-identical goes as `translate="no"` HTML, see [`crate::protect`]),
+/// then the translator, at most one call per text. A text with nothing to translate (ids, URLs,
+/// numbers, protected terms) costs no call. The cache is a bounded LRU (the `lru` crate), for the
+/// life of a warm instance: a reply the assistant sends again and again (greetings, menus, error
+/// messages) is translated once. Only successes are kept.
+pub struct TranslationPipeline<T> {
     inner: T,
-    capacity: usize,
-    entries: std::sync::Mutex<std::collections::HashMap<CacheKey, CacheEntry>>,
-    clock: AtomicU64,
+    protector: Protector,
+    cache: Option<Mutex<LruCache<CacheKey, Translation>>>,
     calls: AtomicU64,
     characters: AtomicU64,
     hits: AtomicU64,
     misses: AtomicU64,
 }
 
-type CacheKey = (String, String, String);
-
-struct CacheEntry {
-    translation: Translation,
-    last_used: u64,
-}
+/// (text, source, target, settings key): everything that changes a translation.
+type CacheKey = (String, String, String, String);
 
 /// Texts longer than this are translated every time rather than kept.
 pub const CACHE_MAX_TEXT_BYTES: usize = 2048;
 
-impl<T: Translator> CachedTranslator<T> {
+impl<T: Translator> TranslationPipeline<T> {
     /// `capacity` entries at most (0 turns the cache off); each holds at most
     /// `CACHE_MAX_TEXT_BYTES` of text and its translation, so memory stays bounded.
-    pub fn new(inner: T, capacity: usize) -> Self {
-        CachedTranslator {
+    pub fn new(inner: T, capacity: usize, protector: Protector) -> Self {
+        TranslationPipeline {
             inner,
-            capacity,
-            entries: std::sync::Mutex::new(std::collections::HashMap::new()),
-            clock: AtomicU64::new(0),
+            protector,
+            cache: NonZeroUsize::new(capacity).map(|capacity| Mutex::new(LruCache::new(capacity))),
             calls: AtomicU64::new(0),
             characters: AtomicU64::new(0),
             hits: AtomicU64::new(0),
@@ -303,6 +397,10 @@ impl<T: Translator> CachedTranslator<T> {
 
     pub fn inner(&self) -> &T {
         &self.inner
+    }
+
+    pub fn protector(&self) -> &Protector {
+        &self.protector
     }
 
     pub fn counters(&self) -> TranslateCounters {
@@ -315,7 +413,7 @@ impl<T: Translator> CachedTranslator<T> {
     }
 
     pub fn len(&self) -> usize {
-        self.entries.lock().map_or(0, |entries| entries.len())
+        self.cache.as_ref().and_then(|cache| cache.lock().ok()).map_or(0, |cache| cache.len())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -323,51 +421,68 @@ impl<T: Translator> CachedTranslator<T> {
     }
 
     fn lookup(&self, key: &CacheKey) -> Option<Translation> {
-        let mut entries = self.entries.lock().ok()?;
-        let entry = entries.get_mut(key)?;
-        entry.last_used = self.clock.fetch_add(1, Ordering::Relaxed);
-        Some(entry.translation.clone())
+        self.cache.as_ref()?.lock().ok()?.get(key).cloned()
     }
 
     fn store(&self, key: CacheKey, translation: Translation) {
-        let Ok(mut entries) = self.entries.lock() else { return };
-        if entries.len() >= self.capacity && !entries.contains_key(&key) {
-            // Least recently used out. A linear scan over a few thousand entries costs
-            // microseconds, and it happens only after a network round trip.
-            if let Some(oldest) = entries.iter().min_by_key(|(_, entry)| entry.last_used).map(|(key, _)| key.clone()) {
-                entries.remove(&oldest);
-            }
+        if let Some(mut cache) = self.cache.as_ref().and_then(|cache| cache.lock().ok()) {
+            cache.put(key, translation);
         }
-        let last_used = self.clock.fetch_add(1, Ordering::Relaxed);
-        entries.insert(key, CacheEntry { translation, last_used });
+    }
+
+    async fn translate_protected(
+        &self,
+        text: &str,
+        source: &SourceLanguage,
+        target: &str,
+    ) -> Result<Translation, TranslateError> {
+        let protected = self.protector.protect(text);
+        if !protected.needs_translation() {
+            // Nothing a translation could change; with `auto`, nothing to detect either.
+            let source = match source {
+                SourceLanguage::Code(code) => code.clone(),
+                SourceLanguage::Auto => target.to_owned(),
+            };
+            return Ok(Translation { text: text.to_owned(), source });
+        }
+        let result = self.inner.translate(protected.html(), source, target).await;
+        if !matches!(result, Err(TranslateError::Disabled | TranslateError::TextTooLong { .. })) {
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            self.characters.fetch_add(protected.html().chars().count() as u64, Ordering::Relaxed);
+        }
+        let translation = result?;
+        let text = protected.restore(&translation.text).map_err(|_| TranslateError::MarkupLost)?;
+        Ok(Translation { text, source: translation.source })
     }
 }
 
-impl<T: Translator> Translator for CachedTranslator<T> {
+impl<T: Translator> Translator for TranslationPipeline<T> {
     async fn translate(
         &self,
         text: &str,
         source: &SourceLanguage,
         target: &str,
     ) -> Result<Translation, TranslateError> {
-        let cacheable = self.capacity > 0 && text.len() <= CACHE_MAX_TEXT_BYTES;
-        let key = (text.to_owned(), source.as_str().to_owned(), target.to_owned());
-        if cacheable {
-            if let Some(translation) = self.lookup(&key) {
+        let cacheable = self.cache.is_some() && text.len() <= CACHE_MAX_TEXT_BYTES;
+        let key = cacheable
+            .then(|| (text.to_owned(), source.as_str().to_owned(), target.to_owned(), self.settings_key(target)));
+        if let Some(key) = &key {
+            if let Some(translation) = self.lookup(key) {
                 self.hits.fetch_add(1, Ordering::Relaxed);
                 return Ok(translation);
             }
             self.misses.fetch_add(1, Ordering::Relaxed);
         }
-        let result = self.inner.translate(text, source, target).await;
-        if !matches!(result, Err(TranslateError::Disabled | TranslateError::TextTooLong { .. })) {
-            self.calls.fetch_add(1, Ordering::Relaxed);
-            self.characters.fetch_add(text.chars().count() as u64, Ordering::Relaxed);
-        }
-        if let (true, Ok(translation)) = (cacheable, &result) {
+        let result = self.translate_protected(text, source, target).await;
+        if let (Some(key), Ok(translation)) = (key, &result) {
             self.store(key, translation.clone());
         }
         result
+    }
+
+    /// The inner translator's settings and the protected terms.
+    fn settings_key(&self, target: &str) -> String {
+        format!("{};terms={}", self.inner.settings_key(target), self.protector.terms().join("\u{1f}"))
     }
 }
 
@@ -406,7 +521,7 @@ mod cache_tests {
 
     #[tokio::test]
     async fn a_repeated_text_is_translated_once() {
-        let cache = CachedTranslator::new(counting(false), 10);
+        let cache = TranslationPipeline::new(counting(false), 10, Protector::default());
         let en = SourceLanguage::Code("en".into());
         let first = cache.translate("Hello!", &en, "es").await.unwrap();
         let second = cache.translate("Hello!", &en, "es").await.unwrap();
@@ -419,7 +534,7 @@ mod cache_tests {
 
     #[tokio::test]
     async fn the_least_recently_used_entry_goes_when_full() {
-        let cache = CachedTranslator::new(counting(false), 2);
+        let cache = TranslationPipeline::new(counting(false), 2, Protector::default());
         let en = SourceLanguage::Code("en".into());
         cache.translate("a", &en, "es").await.unwrap();
         cache.translate("b", &en, "es").await.unwrap();
@@ -434,19 +549,19 @@ mod cache_tests {
 
     #[tokio::test]
     async fn failures_and_long_texts_are_not_kept() {
-        let failing = CachedTranslator::new(counting(true), 10);
+        let failing = TranslationPipeline::new(counting(true), 10, Protector::default());
         let en = SourceLanguage::Code("en".into());
         assert!(failing.translate("x", &en, "es").await.is_err());
         assert!(failing.translate("x", &en, "es").await.is_err());
         assert_eq!(failing.inner().calls.load(Ordering::SeqCst), 2);
         assert!(failing.is_empty());
 
-        let cache = CachedTranslator::new(counting(false), 10);
+        let cache = TranslationPipeline::new(counting(false), 10, Protector::default());
         let long = "x".repeat(CACHE_MAX_TEXT_BYTES + 1);
         cache.translate(&long, &en, "es").await.unwrap();
         cache.translate(&long, &en, "es").await.unwrap();
         assert_eq!(cache.inner().calls.load(Ordering::SeqCst), 2);
-        let off = CachedTranslator::new(counting(false), 0);
+        let off = TranslationPipeline::new(counting(false), 0, Protector::default());
         off.translate("x", &en, "es").await.unwrap();
         off.translate("x", &en, "es").await.unwrap();
         assert_eq!(off.inner().calls.load(Ordering::SeqCst), 2);

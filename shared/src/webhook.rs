@@ -112,7 +112,7 @@ pub fn function_env(function: &str, name: &str) -> Option<String> {
 pub fn translator(config: &WebhookConfig) -> AmazonTranslate {
     if aws_credentials_configured() {
         tracing::info!(translate_timeout_ms = config.translate_timeout.as_millis() as u64, "translation is on");
-        AmazonTranslate::new(config.translate_timeout)
+        AmazonTranslate::new(config.translate_timeout).with_settings(config.translation.clone())
     } else {
         tracing::warn!("no AWS credentials found: translation is off, every message passes through untranslated");
         AmazonTranslate::disabled()

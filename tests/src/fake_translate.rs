@@ -1,8 +1,17 @@
 //! A fake Amazon Translate on 127.0.0.1 for the real `aws-sdk-translate` client.
 //!
 //! moto has no Translate, and the SDK speaks Smithy RPC v2 CBOR, so this is the boundary double:
-//! it checks each request it receives (path, protocol header, CBOR body, Translate's limits),
-//! records it, and answers as Translate would, or fails in the way a test asks for.
+//! it checks each request it receives (path, protocol header, CBOR body, Translate's limits,
+//! well-formed HTML), records it, and answers as Translate would, or fails in the way a test asks
+//! for.
+//!
+//! It treats markup as the service documents ("Using do-not-translate in Amazon Translate"): tags
+//! and their attributes come back as sent, and an element marked `translate="no"` comes back
+//! whole. Everything else it "translates" the way machine translation is seen to damage plain
+//! text: `[label](url)` becomes `[label] (url)`, `**bold**` becomes `** bold **` (and `*`, `_` alike), URLs and e-mail
+//! addresses are split (`https: //`, `a @ b`), ids are split at hyphens, 24-hour times become
+//! 12-hour ones, line breaks collapse, quotes come back as `&#39;` and `&quot;`, and words in its
+//! glossary (brand names, commands) are translated. A test whose protection is missing fails.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -49,6 +58,10 @@ pub struct TranslateCall {
     pub text: String,
     pub source: String,
     pub target: String,
+    /// `Settings.Formality`, `Settings.Profanity` and `TerminologyNames` as sent.
+    pub formality: Option<String>,
+    pub profanity: Option<String>,
+    pub terminology: Vec<String>,
     pub received_at: Instant,
 }
 
@@ -58,6 +71,17 @@ struct TranslateTextRequest {
     text: String,
     source_language_code: String,
     target_language_code: String,
+    #[serde(default)]
+    settings: Option<RequestSettings>,
+    #[serde(default)]
+    terminology_names: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RequestSettings {
+    formality: Option<String>,
+    profanity: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -77,6 +101,8 @@ struct State {
     phrasebook: HashMap<(String, String), String>,
     /// What `auto` detects, by text; anything else is detected as English.
     detections: HashMap<String, String>,
+    /// Words and phrases translated wherever they stand in unprotected text, by target.
+    glossary: Vec<(String, String, String)>,
     throttled_once: bool,
 }
 
@@ -102,6 +128,7 @@ impl FakeTranslate {
             rejected: Vec::new(),
             phrasebook: HashMap::new(),
             detections: HashMap::new(),
+            glossary: Vec::new(),
             throttled_once: false,
         }));
         let accept_state = state.clone();
@@ -115,6 +142,9 @@ impl FakeTranslate {
                         text: String::new(),
                         source: String::new(),
                         target: String::new(),
+                        formality: None,
+                        profanity: None,
+                        terminology: Vec::new(),
                         received_at: Instant::now(),
                     });
                     drop(stream);
@@ -145,6 +175,13 @@ impl FakeTranslate {
     /// `text` translated into `target` is `translation`.
     pub fn phrase(&self, text: &str, target: &str, translation: &str) -> &Self {
         self.state.lock().unwrap().phrasebook.insert((text.into(), target.into()), translation.into());
+        self
+    }
+
+    /// `word` is translated into `target` as `translation` wherever it stands in text not marked
+    /// `translate="no"`: how machine translation treats a brand name or a command.
+    pub fn glossary(&self, word: &str, target: &str, translation: &str) -> &Self {
+        self.state.lock().unwrap().glossary.push((word.into(), target.into(), translation.into()));
         self
     }
 
@@ -186,10 +223,17 @@ async fn answer(state: Arc<Mutex<State>>, request: Request<Incoming>) -> Result<
             state.rejected.push(format!("text of {} bytes", call.text.len()));
             return Ok(error(StatusCode::BAD_REQUEST, "TextSizeLimitExceededException"));
         }
+        if let Err(problem) = markup::check(&call.text) {
+            state.rejected.push(problem);
+        }
+        let settings = call.settings.as_ref();
         state.calls.push(TranslateCall {
             text: call.text.clone(),
             source: call.source_language_code.clone(),
             target: call.target_language_code.clone(),
+            formality: settings.and_then(|s| s.formality.clone()),
+            profanity: settings.and_then(|s| s.profanity.clone()),
+            terminology: call.terminology_names.clone().unwrap_or_default(),
             received_at: Instant::now(),
         });
         let behaviour = state.behaviour.clone();
@@ -228,11 +272,18 @@ fn translate(state: &Mutex<State>, call: TranslateTextRequest) -> Response<Full<
     let translated = if source == target {
         call.text.clone()
     } else {
-        state
-            .phrasebook
-            .get(&(call.text.clone(), target.clone()))
-            .cloned()
-            .unwrap_or_else(|| format!("[{source}->{target}] {}", call.text))
+        match state.phrasebook.get(&(call.text.clone(), target.clone())) {
+            Some(known) => known.clone(),
+            None => {
+                let glossary: Vec<(&str, &str)> = state
+                    .glossary
+                    .iter()
+                    .filter(|(_, language, _)| *language == target)
+                    .map(|(word, _, translation)| (word.as_str(), translation.as_str()))
+                    .collect();
+                format!("[{source}->{target}] {}", markup::machine_translate(&call.text, &glossary))
+            }
+        }
     };
     let mut body = Vec::new();
     let response = TranslateTextResponse {
@@ -258,4 +309,140 @@ fn cbor_response(status: StatusCode, body: Bytes) -> Response<Full<Bytes>> {
         .header("smithy-protocol", "rpc-v2-cbor")
         .body(Full::new(body))
         .expect("response")
+}
+
+/// How the fake treats the HTML it is sent.
+mod markup {
+    /// Tags as the service parses them: a `<` that starts no tag is a malformed request.
+    pub fn check(text: &str) -> Result<(), String> {
+        let mut rest = text;
+        while let Some(at) = rest.find('<') {
+            let Some(end) = rest[at..].find('>') else { return Err("an unescaped `<` with no tag".into()) };
+            let tag = &rest[at + 1..at + end];
+            let name = tag.trim_start_matches('/');
+            if !name.starts_with(|c: char| c.is_ascii_alphabetic()) || tag.contains('<') {
+                return Err("an unescaped `<` outside a tag".into());
+            }
+            rest = &rest[at + end + 1..];
+        }
+        Ok(())
+    }
+
+    /// Tags kept, `translate="no"` elements kept whole, every other text damaged as plain-text
+    /// machine translation damages it.
+    pub fn machine_translate(text: &str, glossary: &[(&str, &str)]) -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        while !rest.is_empty() {
+            let Some(at) = rest.find('<') else {
+                out.push_str(&damage(rest, glossary));
+                break;
+            };
+            out.push_str(&damage(&rest[..at], glossary));
+            let end = rest[at..].find('>').map_or(rest.len(), |end| at + end + 1);
+            let tag = &rest[at..end];
+            let name: String =
+                tag[1..].chars().take_while(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase();
+            let keep_whole =
+                tag.contains("translate=\"no\"") || tag.contains("translate=no") || tag.contains("translate='no'");
+            if keep_whole && !tag.ends_with("/>") {
+                let close = format!("</{name}>");
+                let content_end = element_end(&rest[end..], &name).map_or(rest.len(), |length| end + length);
+                let whole_end = (content_end + close.len()).min(rest.len());
+                out.push_str(&rest[at..whole_end]);
+                rest = &rest[whole_end..];
+            } else {
+                out.push_str(tag);
+                rest = &rest[end..];
+            }
+        }
+        out
+    }
+
+    /// The length of an element's content, nested elements of the same name included.
+    fn element_end(content: &str, name: &str) -> Option<usize> {
+        let (open, close) = (format!("<{name}"), format!("</{name}>"));
+        let mut depth = 0;
+        let mut offset = 0;
+        loop {
+            let next_close = content[offset..].find(&close)? + offset;
+            match content[offset..next_close].find(&open) {
+                Some(found) => {
+                    depth += 1;
+                    offset += found + open.len();
+                }
+                None if depth == 0 => return Some(next_close),
+                None => {
+                    depth -= 1;
+                    offset = next_close + close.len();
+                }
+            }
+        }
+    }
+
+    fn damage(text: &str, glossary: &[(&str, &str)]) -> String {
+        let mut text = text.to_owned();
+        for (word, translation) in glossary {
+            text = text.replace(word, translation);
+        }
+        let text = text
+            .replace("](", "] (")
+            .replace("**", "\u{1}")
+            .replace('*', " * ")
+            .replace('_', " _ ")
+            .replace('\u{1}', " ** ")
+            .replace('`', " ` ")
+            .replace("://", ": //")
+            .replace('@', " @ ")
+            .replace('\n', " ")
+            .replace('\'', "&#39;")
+            .replace('"', "&quot;");
+        twelve_hour_times(&split_hyphenated(&text))
+    }
+
+    /// `ABC-12345` → `ABC - 12345` (a hyphen beside a digit).
+    fn split_hyphenated(text: &str) -> String {
+        let chars: Vec<char> = text.chars().collect();
+        let mut out = String::with_capacity(text.len());
+        for (i, c) in chars.iter().enumerate() {
+            let between = i > 0
+                && i + 1 < chars.len()
+                && chars[i - 1].is_alphanumeric()
+                && chars[i + 1].is_alphanumeric()
+                && (chars[i - 1].is_ascii_digit() || chars[i + 1].is_ascii_digit());
+            if *c == '-' && between {
+                out.push_str(" - ");
+            } else {
+                out.push(*c);
+            }
+        }
+        out
+    }
+
+    /// `20:30` → `8:30 PM`.
+    fn twelve_hour_times(text: &str) -> String {
+        let chars: Vec<char> = text.chars().collect();
+        let mut out = String::with_capacity(text.len());
+        let mut i = 0;
+        while i < chars.len() {
+            let time = chars.get(i..i + 5).filter(|t| {
+                t[0].is_ascii_digit()
+                    && t[1].is_ascii_digit()
+                    && t[2] == ':'
+                    && t[3].is_ascii_digit()
+                    && t[4].is_ascii_digit()
+            });
+            if let Some(time) = time {
+                let hour: u32 = time[..2].iter().collect::<String>().parse().unwrap_or(0);
+                if hour > 12 {
+                    out.push_str(&format!("{}:{}{} PM", hour - 12, time[3], time[4]));
+                    i += 5;
+                    continue;
+                }
+            }
+            out.push(chars[i]);
+            i += 1;
+        }
+        out
+    }
 }

@@ -106,7 +106,8 @@ impl Subject {
         let (webhook, translate, log_dir) = match function {
             Function::PreMessage | Function::PostMessage | Function::Dialog => {
                 let translate = FakeTranslate::start().await;
-                let translator = translate.translator(config.translate_timeout);
+                let translator =
+                    translate.translator(config.translate_timeout).with_settings(config.translation.clone());
                 let webhook = match function {
                     Function::PreMessage => Webhook::Pre(PreMessage::new(config, translator).with_metrics(sink)),
                     Function::PostMessage => Webhook::Post(PostMessage::new(config, translator).with_metrics(sink)),

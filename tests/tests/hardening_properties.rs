@@ -486,6 +486,43 @@ fn choices() -> impl Strategy<Value = Option<Value>> {
     prop::option::of(prop::collection::vec(choice(), 0..4).prop_map(Value::Array))
 }
 
+/// The `response_type`s postmessage reads (IBM's "Response types reference").
+const KNOWN_TYPES: &[&str] = &[
+    "text",
+    "option",
+    "suggestion",
+    "connect_to_agent",
+    "channel_transfer",
+    "image",
+    "video",
+    "audio",
+    "iframe",
+    "search",
+    "button",
+    "card",
+    "carousel",
+    "grid",
+    "table",
+    "conversational_search",
+    "conversation_search",
+];
+
+/// A search result: title and body are read; the URL, id and metadata are not.
+fn search_result() -> impl Strategy<Value = Value> {
+    (text_field(), text_field(), extras()).prop_map(|(title, body, extras)| {
+        let extras = extras.into_iter().filter(|(key, _)| !["highlight", "answers"].contains(&key.as_str())).collect();
+        object(
+            vec![
+                ("title", title),
+                ("body", body),
+                ("url", Some(json!("https://example.com/doc"))),
+                ("id", Some(json!("d-1"))),
+            ],
+            extras,
+        )
+    })
+}
+
 fn item() -> impl Strategy<Value = Value> {
     let kind = |kind: &'static str| Some(Value::from(kind));
     prop_oneof![
@@ -536,16 +573,24 @@ fn item() -> impl Strategy<Value = Value> {
                     extras,
                 )
             }),
-        (text_field(), arb_json(3), extras()).prop_map(move |(header, results, extras)| {
-            object(
-                vec![("response_type", kind("search")), ("header", header), ("primary_results", Some(results))],
-                extras,
-            )
-        }),
+        (text_field(), prop::collection::vec(search_result(), 0..3), extras()).prop_map(
+            move |(header, results, extras)| {
+                object(
+                    vec![
+                        ("response_type", kind("search")),
+                        ("header", header),
+                        ("primary_results", Some(Value::Array(results))),
+                    ],
+                    extras,
+                )
+            }
+        ),
         // Types the function does not know, and an item without a type: never touched.
-        ("[a-z_]{1,12}", text_field(), text_field(), extras()).prop_map(|(kind, text, title, extras)| {
-            object(vec![("response_type", Some(Value::from(kind))), ("text", text), ("title", title)], extras)
-        }),
+        ("[a-z_]{1,12}", text_field(), text_field(), extras())
+            .prop_filter("a type the function knows", |(kind, ..)| !KNOWN_TYPES.contains(&kind.as_str()))
+            .prop_map(|(kind, text, title, extras)| {
+                object(vec![("response_type", Some(Value::from(kind))), ("text", text), ("title", title)], extras)
+            }),
         (text_field(), extras()).prop_map(|(text, extras)| object(vec![("text", text)], extras)),
     ]
 }
@@ -567,13 +612,17 @@ fn visible(item: &Value) -> (Vec<&'static str>, Option<&'static str>) {
 
 /// The request as the fake Translate would have it translated into Spanish, and the originals in
 /// the order the function lists them. Written independently of the function's own walk.
-fn expected_translation(request: &Value) -> (Value, Vec<String>) {
+/// The request as postmessage should answer it, the originals of the texts it translates, and
+/// the texts whose translation the fake's markup handling decides (anything but plain words):
+/// for those, the test checks the answer's own form.
+fn expected_translation(request: &Value) -> (Value, Vec<String>, Vec<(String, String)>) {
     let mut expected = request.clone();
     let mut originals = Vec::new();
+    let mut marked_up = Vec::new();
     let Some(items) = expected.pointer_mut("/payload/output/generic").and_then(Value::as_array_mut) else {
-        return (expected, originals);
+        return (expected, originals, marked_up);
     };
-    for item in items {
+    for (index, item) in items.iter_mut().enumerate() {
         let (fields, choices) = visible(item);
         let mut pointers: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
         if let Some(member) = choices {
@@ -581,16 +630,30 @@ fn expected_translation(request: &Value) -> (Value, Vec<String>) {
             let count = item[member].as_array().map_or(0, Vec::len);
             pointers.extend((0..count).map(|i| format!("/{member}/{i}/label")));
         }
+        if item["response_type"] == "search" {
+            let count = item["primary_results"].as_array().map_or(0, Vec::len);
+            pointers.extend(
+                (0..count).flat_map(|i| [format!("/primary_results/{i}/title"), format!("/primary_results/{i}/body")]),
+            );
+        }
         for pointer in pointers {
             if let Some(Value::String(text)) = item.pointer_mut(&pointer)
                 && !text.trim().is_empty()
             {
                 originals.push(text.clone());
-                *text = format!("[en->es] {text}");
+                let plain = text.chars().all(|c| c.is_ascii_alphabetic() || " ,.!?".contains(c));
+                if plain && text.chars().any(|c| c.is_ascii_alphabetic()) {
+                    // White space around a text stays where it was, outside the translation.
+                    let core = text.trim();
+                    let start = text.len() - text.trim_start().len();
+                    *text = format!("{}[en->es] {core}{}", &text[..start], &text[start + core.len()..]);
+                } else {
+                    marked_up.push((format!("/payload/output/generic/{index}{pointer}"), text.clone()));
+                }
             }
         }
     }
-    (expected, originals)
+    (expected, originals, marked_up)
 }
 
 #[test]
@@ -615,7 +678,19 @@ fn postmessage_changes_only_the_user_visible_texts() {
             let response = runtime.block_on(subject.send(UrlEvent::post(&request.to_string())));
             prop_assert_eq!(response.status, 200, "{}", response.text());
             let mut payload = response.json()["payload"].clone();
-            let (expected, originals) = expected_translation(&request);
+            let (mut expected, originals, marked_up) = expected_translation(&request);
+            // A text with markup, digits or symbols: translated (the fake's prefix) or, when it holds
+            // nothing to translate, unchanged; never damaged, never left with protection markup.
+            for (pointer, original) in marked_up {
+                let answer = response.json().pointer(&pointer).cloned().unwrap_or_default();
+                let answer = answer.as_str().unwrap_or_default().to_owned();
+                prop_assert!(
+                    answer == original || answer.trim_start().starts_with("[en->es] "),
+                    "{pointer}: {answer:?} from {original:?}"
+                );
+                prop_assert!(!answer.contains("data-p=") && !answer.contains("translate=\"no\""), "{answer:?}");
+                *expected.pointer_mut(&pointer).unwrap() = Value::String(answer);
+            }
             // `original_output`: the originals, one per line, at most 2,000 characters, in every
             // skill present; absent when there was nothing to translate.
             let mut found = Vec::new();

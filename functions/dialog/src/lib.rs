@@ -17,7 +17,8 @@ use shared::config::WebhookConfig;
 use shared::http::json_response;
 use shared::language::{Detection, LanguageDetector, Strength};
 use shared::metrics::{Invocation, MetricsSink};
-use shared::translate::{CachedTranslator, SourceLanguage, TranslateError, Translator};
+use shared::protect::Protector;
+use shared::translate::{SourceLanguage, TranslateError, TranslationPipeline, Translator};
 use shared::webhook;
 
 pub use call::DialogCall;
@@ -50,7 +51,7 @@ pub fn deadline(value: Option<String>) -> Result<Duration, String> {
 pub struct Dialog<T> {
     config: WebhookConfig,
     detector: LanguageDetector,
-    translator: CachedTranslator<T>,
+    translator: TranslationPipeline<T>,
     deadline: Duration,
     metrics: MetricsSink,
 }
@@ -58,7 +59,11 @@ pub struct Dialog<T> {
 impl<T: Translator> Dialog<T> {
     pub fn new(config: WebhookConfig, translator: T, deadline: Duration) -> Self {
         let detector = LanguageDetector::new(&config.assistant_language, &config.supported_languages);
-        let translator = CachedTranslator::new(translator, config.translate_cache_entries);
+        let translator = TranslationPipeline::new(
+            translator,
+            config.translate_cache_entries,
+            Protector::new(&config.protected_terms),
+        );
         Dialog { config, detector, translator, deadline, metrics: MetricsSink::stdout() }
     }
 

@@ -10,8 +10,9 @@ use serde_json::Value;
 use shared::config::WebhookConfig;
 use shared::language::{ORIGINAL_OUTPUT_KEY, SessionLanguage};
 use shared::metrics::{Invocation, MetricsSink};
-use shared::payload::{MessageResponse, event_names};
-use shared::translate::{CachedTranslator, SourceLanguage, Translator};
+use shared::payload::{GenericItem, MessageResponse, event_names};
+use shared::protect::Protector;
+use shared::translate::{SourceLanguage, TranslationPipeline, Translator};
 use shared::webhook;
 
 /// `original_output` lives in the session context, which Watson caps at 100 KB: keep it short.
@@ -38,13 +39,17 @@ pub enum Outcome {
 
 pub struct PostMessage<T> {
     config: WebhookConfig,
-    translator: CachedTranslator<T>,
+    translator: TranslationPipeline<T>,
     metrics: MetricsSink,
 }
 
 impl<T: Translator> PostMessage<T> {
     pub fn new(config: WebhookConfig, translator: T) -> Self {
-        let translator = CachedTranslator::new(translator, config.translate_cache_entries);
+        let translator = TranslationPipeline::new(
+            translator,
+            config.translate_cache_entries,
+            Protector::new(&config.protected_terms),
+        );
         PostMessage { config, translator, metrics: MetricsSink::stdout() }
     }
 
@@ -54,7 +59,7 @@ impl<T: Translator> PostMessage<T> {
         self
     }
 
-    pub fn translator(&self) -> &CachedTranslator<T> {
+    pub fn translator(&self) -> &TranslationPipeline<T> {
         &self.translator
     }
 
@@ -101,6 +106,7 @@ impl<T: Translator> PostMessage<T> {
             return Outcome::NotNeeded;
         };
         let Some(items) = payload.generic_mut() else { return Outcome::NothingToTranslate };
+        items.iter_mut().for_each(GenericItem::keep_routing_values);
         let mut texts: Vec<&mut String> = items
             .iter_mut()
             .flat_map(|item| item.user_visible_texts_mut())
@@ -134,6 +140,9 @@ impl<T: Translator> PostMessage<T> {
         }
         let count = texts.len();
         drop(texts);
+        if let Some(items) = payload.generic_mut() {
+            items.iter_mut().for_each(GenericItem::drop_stale_positions);
+        }
         let original_output: String = originals.join("\n").chars().take(ORIGINAL_OUTPUT_MAX_CHARS).collect();
         payload.context_mut().set_user_defined(ORIGINAL_OUTPUT_KEY, Value::String(original_output));
         Outcome::Translated { target, texts: count, calls: distinct.len() }

@@ -10,7 +10,8 @@ use shared::config::WebhookConfig;
 use shared::language::{self, LanguageDetector, ORIGINAL_INPUT_KEY, SessionLanguage, store_language, word_count};
 use shared::metrics::{Invocation, MetricsSink};
 use shared::payload::{MessageRequest, event_names};
-use shared::translate::{CachedTranslator, Translator};
+use shared::protect::Protector;
+use shared::translate::{TranslationPipeline, Translator};
 use shared::webhook;
 
 use decision::{Decision, PassReason, Plan, SessionUpdate, decide};
@@ -36,14 +37,18 @@ pub enum Outcome {
 pub struct PreMessage<T> {
     config: WebhookConfig,
     detector: LanguageDetector,
-    translator: CachedTranslator<T>,
+    translator: TranslationPipeline<T>,
     metrics: MetricsSink,
 }
 
 impl<T: Translator> PreMessage<T> {
     pub fn new(config: WebhookConfig, translator: T) -> Self {
         let detector = LanguageDetector::new(&config.assistant_language, &config.supported_languages);
-        let translator = CachedTranslator::new(translator, config.translate_cache_entries);
+        let translator = TranslationPipeline::new(
+            translator,
+            config.translate_cache_entries,
+            Protector::new(&config.protected_terms),
+        );
         PreMessage { config, detector, translator, metrics: MetricsSink::stdout() }
     }
 
@@ -53,7 +58,7 @@ impl<T: Translator> PreMessage<T> {
         self
     }
 
-    pub fn translator(&self) -> &CachedTranslator<T> {
+    pub fn translator(&self) -> &TranslationPipeline<T> {
         &self.translator
     }
 
@@ -87,8 +92,11 @@ impl<T: Translator> PreMessage<T> {
         let decision = if text.trim().is_empty() {
             Decision { plan: Plan::PassThrough(PassReason::EmptyText), session: SessionUpdate::Keep }
         } else {
+            // The language of the words, not of an id, a URL or a command typed in English.
+            let protected = self.translator.protector().protect(&text);
+            let prose = if protected.needs_translation() { protected.prose() } else { "" };
             let session = SessionLanguage::read(payload.context.as_ref());
-            decide(&self.detector.detect(&text), session.as_ref(), assistant, word_count(&text))
+            decide(&self.detector.detect(prose), session.as_ref(), assistant, word_count(prose))
         };
         let source = match decision.plan {
             Plan::PassThrough(reason) => {

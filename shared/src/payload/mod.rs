@@ -8,8 +8,9 @@ mod message;
 pub use envelope::{Envelope, Event, PayloadReply, SKIP_ASSISTANT_HEADER, WebhookReply, event_names};
 pub use field::Field;
 pub use generic::{
-    AgentMessage, ChannelTransferItem, Choice, ConnectToAgentItem, GenericItem, MediaItem, OptionItem, SearchItem,
-    SuggestionItem, TextItem,
+    AgentMessage, ButtonItem, ButtonPanel, CardItem, CarouselItem, ChannelTransferItem, Choice, Citation,
+    ConnectToAgentItem, ConversationalSearchItem, GenericItem, GridCell, GridItem, GridRow, MediaItem, OptionItem,
+    SearchAnswer, SearchItem, SearchResult, SuggestionItem, TableItem, TableRow, TextItem,
 };
 pub use message::{
     BrowserInfo, ChatIntegration, Context, GlobalContext, Integrations, MessageInput, MessageOutput, MessageRequest,
