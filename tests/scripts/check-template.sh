@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Offline checks of template.yaml: no AWS credentials, no Docker, no cargo.
-#   tests/scripts/check-template.sh           lint + validate + lint and checkov on the transformed template
+#   tests/scripts/check-template.sh           lint + validate + lint and checkov on the transformed
+#                                             template + the template tests (template_test.py)
 #   tests/scripts/check-template.sh --build   also `sam build` (compiles both functions; slow)
 #   tests/scripts/check-template.sh --template FILE   check another template (default: template.yaml)
 set -euo pipefail
@@ -98,6 +99,9 @@ if ! "$CHECKOV_VENV/bin/checkov" --file "$tmpdir/transformed.json" --framework c
     trap - EXIT
     fail "checkov on the transformed template (kept at $tmpdir/transformed.json)"
 fi
+
+step "template tests (tests/scripts/template_test.py on the transformed template)"
+"$PY" tests/scripts/template_test.py "$TEMPLATE" || fail "template tests"
 
 if (( build )); then
     # sam build runs `cargo lambda build --release --arm64`: it needs cargo-lambda
