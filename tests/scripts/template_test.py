@@ -93,6 +93,7 @@ def test_parameters(t, facts):
         "PreMessageReservedConcurrency": 0, "PostMessageReservedConcurrency": 0,
         "DialogReservedConcurrency": 0, "LogReservedConcurrency": 0,
         "AthenaBytesScannedCutoffPerQuery": 1073741824, "RefusedRequestsAlarmPercent": 20,
+        "StoredLogRestorePrincipalArn": "",
     }
     for name, default in expected.items():
         check(name in params, f"parameter {name} is missing")
@@ -318,12 +319,16 @@ def test_bucket_policy(t, facts):
     check(s["Effect"] == "Deny" and s["Principal"] == "*" and s["Action"] == "s3:*" and s["Resource"] == bucket,
           "the TLS statement does not deny everything on the bucket and its objects")
     check(float(s["Condition"]["NumericLessThan"]["s3:TlsVersion"]) == 1.2, "the TLS floor is not 1.2")
-    writers = [s for s in statements if "aws:PrincipalArn" in s.get("Condition", {}).get("ArnNotEquals", {})]
+    writers = [s for s in statements if "aws:PrincipalArn" in s.get("Condition", {}).get("ArnNotLike", {})]
     check(len(writers) == 1, "no statement that keeps other principals from writing")
     s = writers[0]
     check(s["Effect"] == "Deny" and s["Principal"] == "*", "the writer statement is not a Deny for everyone")
-    check(s["Condition"]["ArnNotEquals"]["aws:PrincipalArn"] == {"Fn::GetAtt": ["LogFunctionRole", "Arn"]},
-          "the writer statement does not except the log function's role")
+    role = {"Fn::GetAtt": ["LogFunctionRole", "Arn"]}
+    check(s["Condition"]["ArnNotLike"]["aws:PrincipalArn"] == {"Fn::If": [
+              "HasLogRestorePrincipal", [role, {"Ref": "StoredLogRestorePrincipalArn"}], [role]]},
+          "the writer statement excepts someone other than the log function's role (and the restore principal)")
+    check(t["Conditions"].get("HasLogRestorePrincipal") == not_equals("StoredLogRestorePrincipalArn", ""),
+          "HasLogRestorePrincipal is not 'StoredLogRestorePrincipalArn is not empty'")
     # No lock-out: it denies writing objects, never reading, deleting or managing the bucket or policy.
     check(s["Action"] in ("s3:PutObject", ["s3:PutObject"]), f"the writer statement denies {s['Action']}, not only s3:PutObject")
     # It covers the stored events and spares Athena's results.
@@ -426,13 +431,13 @@ MUTANTS = {
                                      if "NumericLessThan" in s.get("Condition", {})]),
         ("writer statement denies s3:*", lambda t: [s.update({"Action": "s3:*"})
                                                     for s in res(t, "LogBucketPolicy")["PolicyDocument"]["Statement"]
-                                                    if "ArnNotEquals" in s.get("Condition", {})]),
-        ("writer statement excepts nobody", lambda t: [s["Condition"]["ArnNotEquals"].update({"aws:PrincipalArn": "arn:aws:iam::123456789012:role/x"})
-                                                       for s in res(t, "LogBucketPolicy")["PolicyDocument"]["Statement"]
-                                                       if "ArnNotEquals" in s.get("Condition", {})]),
+                                                    if "ArnNotLike" in s.get("Condition", {})]),
+        ("writer statement excepts everyone", lambda t: [s["Condition"]["ArnNotLike"].update({"aws:PrincipalArn": "arn:aws:iam::*"})
+                                                         for s in res(t, "LogBucketPolicy")["PolicyDocument"]["Statement"]
+                                                         if "ArnNotLike" in s.get("Condition", {})]),
         ("Athena results denied", lambda t: [s.update({"NotResource": {"Fn::Sub": "${LogBucket.Arn}/nothing/*"}})
                                              for s in res(t, "LogBucketPolicy")["PolicyDocument"]["Statement"]
-                                             if "ArnNotEquals" in s.get("Condition", {})]),
+                                             if "ArnNotLike" in s.get("Condition", {})]),
     ],
     test_glue_projection: [
         ("unnamed left out", lambda t: res(t, "LogTable")["TableInput"]["Parameters"].update(
