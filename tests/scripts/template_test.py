@@ -1,0 +1,487 @@
+#!/usr/bin/env python3
+"""Template tests: what the operations side of template.yaml promises, asserted on the template
+after the SAM transform (the CloudFormation that is deployed), with no AWS call.
+
+Usage: template_test.py [TEMPLATE]   (default template.yaml; run by tests/scripts/check-template.sh
+with the .venv-sam python, which has aws-sam-translator; AWS_DEFAULT_REGION must be set)
+
+Each test is then run again on mutants of the transformed template, each breaking what that
+test guards; a mutant the test does not catch counts as a failure, so every assertion is shown
+to be able to fail. The closing line is `template tests: N passed, M failed`.
+
+Facts the template must agree with are read from the Rust sources, not copied: the EMF namespace,
+dimension and function names (shared/src/metrics.rs and each handler's `finish` call), and the
+event names the log function stores under (shared/src/payload/envelope.rs, functions/log/src/key.rs).
+"""
+import copy
+import json
+import os
+import re
+import subprocess
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SAM_TO_CFN = os.path.join(REPO, "tests", "scripts", "sam_to_cfn.py")
+
+# Logical id prefix -> binary name (the EMF Function value and the alarm name part).
+FUNCTIONS = {"PreMessage": "premessage", "PostMessage": "postmessage", "Dialog": "dialog", "Log": "log"}
+LOG_GROUPS = ["PreMessageLogGroup", "PostMessageLogGroup", "DialogLogGroup", "LogFunctionLogGroup"]
+NO_VALUE = {"Ref": "AWS::NoValue"}
+
+
+class Failure(Exception):
+    pass
+
+
+def check(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+def read(path):
+    with open(os.path.join(REPO, path), encoding="utf-8") as f:
+        return f.read()
+
+
+def rust_facts():
+    """The metric and event names as the Rust code writes them."""
+    metrics = read("shared/src/metrics.rs")
+    namespace = re.search(r'pub const NAMESPACE: &str = "([^"]+)"', metrics).group(1)
+    dimensions = json.loads(re.search(r'"Dimensions": (\[\[[^\]]*\]\])', metrics).group(1))
+    metric_names = re.findall(r'\{"Name": "(\w+)", "Unit"', metrics)
+    emitters = {}
+    for prefix, binary in FUNCTIONS.items():
+        source = read(f"functions/{binary}/src/lib.rs")
+        found = re.search(r'invocation\.finish\(&self\.metrics, "([^"]+)"', source)
+        if found:
+            emitters[prefix] = found.group(1)
+    envelope = read("shared/src/payload/envelope.rs")
+    events = re.findall(r'pub const (?:MESSAGE_LOGGED|CDR_LOGGED): &str = "([^"]+)"', envelope)
+    unnamed = re.search(r'pub const UNNAMED_EVENT: &str = "([^"]+)"', read("functions/log/src/key.rs")).group(1)
+    return {"namespace": namespace, "dimensions": dimensions, "metrics": metric_names,
+            "emitters": emitters, "events": events + [unnamed]}
+
+
+def transform(template_path):
+    result = subprocess.run([sys.executable, SAM_TO_CFN, template_path], capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.stderr.write(result.stderr)
+        raise SystemExit("template tests: the SAM transform failed")
+    return json.loads(result.stdout)
+
+
+def if_param(condition, parameter):
+    return {"Fn::If": [condition, {"Ref": parameter}, NO_VALUE]}
+
+
+def not_equals(parameter, value):
+    return {"Fn::Not": [{"Fn::Equals": [{"Ref": parameter}, value]}]}
+
+
+def resources_of_type(t, kind):
+    return {name: r for name, r in t["Resources"].items() if r["Type"] == kind}
+
+
+# ---------------------------------------------------------------------------------------------
+# Tests. Each takes the transformed template (and the Rust facts) and raises Failure.
+
+
+def test_parameters(t, facts):
+    params = t["Parameters"]
+    expected = {
+        "AlarmEmail": "", "TranslateMonthlyBudgetUsd": 0, "KmsKeyArn": "", "DialogWebhookSecretPrevious": "",
+        "PreMessageReservedConcurrency": 0, "PostMessageReservedConcurrency": 0,
+        "DialogReservedConcurrency": 0, "LogReservedConcurrency": 0,
+        "AthenaBytesScannedCutoffPerQuery": 1073741824, "RefusedRequestsAlarmPercent": 20,
+        "StoredLogRestorePrincipalArn": "",
+    }
+    for name, default in expected.items():
+        check(name in params, f"parameter {name} is missing")
+        check(params[name].get("Default") == default, f"{name} defaults to {params[name].get('Default')!r}, not {default!r}")
+    check(params["DialogWebhookSecretPrevious"].get("NoEcho") is True, "DialogWebhookSecretPrevious is not NoEcho")
+    check(params["AthenaBytesScannedCutoffPerQuery"].get("MinValue") == 10485760,
+          "AthenaBytesScannedCutoffPerQuery's MinValue is not Athena's minimum (10 MB)")
+    kms = re.compile(params["KmsKeyArn"]["AllowedPattern"])
+    check(kms.match("") and kms.match("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+          "KmsKeyArn's pattern refuses an empty value or a key ARN")
+    check(not kms.match("alias/aws/lambda"), "KmsKeyArn's pattern accepts an alias")
+    email = re.compile(params["AlarmEmail"]["AllowedPattern"])
+    check(email.match("") and email.match("ops@example.com") and not email.match("not an address"),
+          "AlarmEmail's pattern is wrong")
+
+
+def test_reserved_concurrency(t, facts):
+    for prefix in FUNCTIONS:
+        fn = t["Resources"][f"{prefix}Function"]["Properties"]
+        condition = f"{prefix}ConcurrencyReserved"
+        parameter = f"{prefix}ReservedConcurrency"
+        check(fn.get("ReservedConcurrentExecutions") == if_param(condition, parameter),
+              f"{prefix}Function's ReservedConcurrentExecutions is not !If [{condition}, !Ref {parameter}, NoValue]")
+        check(t["Conditions"].get(condition) == not_equals(parameter, "0"),
+              f"condition {condition} is not '{parameter} is not 0'")
+
+
+def test_kms_wiring(t, facts):
+    check(t["Conditions"].get("HasKmsKey") == not_equals("KmsKeyArn", ""), "HasKmsKey is not 'KmsKeyArn is not empty'")
+    for prefix in FUNCTIONS:
+        fn = t["Resources"][f"{prefix}Function"]["Properties"]
+        check(fn.get("KmsKeyArn") == if_param("HasKmsKey", "KmsKeyArn"), f"{prefix}Function has no conditional KmsKeyArn")
+    for group in LOG_GROUPS:
+        props = t["Resources"][group]["Properties"]
+        check(props.get("KmsKeyId") == if_param("HasKmsKey", "KmsKeyArn"), f"{group} has no conditional KmsKeyId")
+    policy = t["Resources"].get("FunctionsKmsDecryptPolicy")
+    check(policy is not None and policy.get("Condition") == "HasKmsKey", "no kms:Decrypt policy under HasKmsKey")
+    roles = policy["Properties"]["Roles"]
+    for prefix in FUNCTIONS:
+        check({"Ref": f"{prefix}FunctionRole"} in roles, f"the kms:Decrypt policy misses {prefix}FunctionRole")
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    check(statements == [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": {"Ref": "KmsKeyArn"}}],
+          "the kms:Decrypt policy is not exactly kms:Decrypt on KmsKeyArn")
+
+
+def test_dialog_rotation(t, facts):
+    env = lambda prefix: t["Resources"][f"{prefix}Function"]["Properties"]["Environment"]["Variables"]
+    check(env("Dialog").get("WEBHOOK_SECRET_PREVIOUS") == {"Ref": "DialogWebhookSecretPrevious"},
+          "the dialog function's WEBHOOK_SECRET_PREVIOUS is not DialogWebhookSecretPrevious")
+    check(env("Dialog").get("WEBHOOK_SECRET") == {"Ref": "DialogWebhookSecret"}, "the dialog secret moved")
+    for prefix in ("PreMessage", "PostMessage"):
+        check(env(prefix).get("WEBHOOK_SECRET_PREVIOUS") == {"Ref": "WebhookSecretPrevious"},
+              f"{prefix}'s WEBHOOK_SECRET_PREVIOUS is not WebhookSecretPrevious")
+
+
+def alarm_on(alarms, namespace, metric, dimension):
+    """The alarms on one metric with exactly one dimension (name, value)."""
+    found = []
+    for name, alarm in alarms.items():
+        p = alarm["Properties"]
+        if p.get("Namespace") == namespace and p.get("MetricName") == metric \
+                and p.get("Dimensions") == [{"Name": dimension[0], "Value": dimension[1]}]:
+            found.append((name, p))
+    return found
+
+
+def test_alarms(t, facts):
+    alarms = resources_of_type(t, "AWS::CloudWatch::Alarm")
+    actions = {"Fn::If": ["HasAlarmEmail", [{"Ref": "AlarmTopic"}], NO_VALUE]}
+    for name, alarm in alarms.items():
+        p = alarm["Properties"]
+        check(p.get("AlarmActions") == actions and p.get("OKActions") == actions,
+              f"{name} does not notify AlarmTopic under HasAlarmEmail")
+        check(p.get("TreatMissingData") == "notBreaching", f"{name} treats missing data as a breach")
+        check(len(p.get("AlarmDescription", "")) > 60, f"{name} does not say what it means and what to do")
+    # PassThroughAfterFault, as the Rust code emits it.
+    check(facts["dimensions"] == [["Function"]], f"the EMF dimensions changed: {facts['dimensions']}")
+    check("PassThroughAfterFault" in facts["metrics"], "metrics.rs no longer emits PassThroughAfterFault")
+    check(set(facts["emitters"]) == {"PreMessage", "PostMessage", "Dialog"},
+          f"the functions that emit EMF changed: {sorted(facts['emitters'])}")
+    for prefix, value in facts["emitters"].items():
+        found = alarm_on(alarms, facts["namespace"], "PassThroughAfterFault", ("Function", value))
+        check(len(found) == 1, f"no alarm on {facts['namespace']} PassThroughAfterFault Function={value}")
+        p = found[0][1]
+        check(p["Statistic"] == "Sum" and p["Threshold"] >= 1, f"{found[0][0]} is not a Sum >= 1")
+    # The Lambda and function URL metrics, per function.
+    for prefix in FUNCTIONS:
+        fn = {"Ref": f"{prefix}Function"}
+        for metric in ("Errors", "Url5xxCount", "Throttles"):
+            found = alarm_on(alarms, "AWS/Lambda", metric, ("FunctionName", fn))
+            check(len(found) == 1, f"no alarm on AWS/Lambda {metric} for {prefix}Function")
+            p = found[0][1]
+            check(p["Statistic"] == "Sum" and p["Threshold"] == 1
+                  and p["ComparisonOperator"] == "GreaterThanOrEqualToThreshold", f"{found[0][0]} is not Sum >= 1")
+        found = alarm_on(alarms, "AWS/Lambda", "Duration", ("FunctionName", fn))
+        check(len(found) == 1, f"no Duration alarm for {prefix}Function")
+        p = found[0][1]
+        timeout_ms = 1000 * t["Resources"][f"{prefix}Function"]["Properties"]["Timeout"]
+        check(p.get("ExtendedStatistic") in ("p99", "p99.9") or p.get("Statistic") == "Maximum",
+              f"{found[0][0]} watches neither p99 nor Maximum")
+        check(0.5 * timeout_ms <= p["Threshold"] <= 0.8 * timeout_ms,
+              f"{found[0][0]}'s threshold {p['Threshold']} ms is not at most 80 % of the {timeout_ms} ms Timeout")
+        # Refused requests: Url4xxCount over UrlRequestCount, as a percentage.
+        refused = [n for n, a in alarms.items() if any(
+            m.get("MetricStat", {}).get("Metric", {}).get("MetricName") == "Url4xxCount"
+            and m["MetricStat"]["Metric"].get("Dimensions") == [{"Name": "FunctionName", "Value": fn}]
+            for m in a["Properties"].get("Metrics", []))]
+        check(len(refused) == 1, f"no refused-request alarm for {prefix}Function")
+        p = alarms[refused[0]]["Properties"]
+        ids = {m["Id"]: m for m in p["Metrics"]}
+        expression = [m for m in p["Metrics"] if m.get("ReturnData")]
+        check(len(expression) == 1 and "Expression" in expression[0], f"{refused[0]} returns no single expression")
+        used = set(re.findall(r"[a-z]\w*", expression[0]["Expression"].replace("IF", "").replace("FILL", "")))
+        check(used <= set(ids), f"{refused[0]}'s expression uses unknown ids {sorted(used - set(ids))}")
+        check(any(m.get("MetricStat", {}).get("Metric", {}).get("MetricName") == "UrlRequestCount" for m in p["Metrics"]),
+              f"{refused[0]} is not a rate: no UrlRequestCount")
+        check(p.get("Threshold") == {"Ref": "RefusedRequestsAlarmPercent"}, f"{refused[0]}'s threshold is not the parameter")
+
+
+def test_alarm_topic(t, facts):
+    check(t["Conditions"].get("HasAlarmEmail") == not_equals("AlarmEmail", ""), "HasAlarmEmail is wrong")
+    topic = t["Resources"].get("AlarmTopic")
+    check(topic is not None and topic.get("Condition") == "HasAlarmEmail", "no AlarmTopic under HasAlarmEmail")
+    p = topic["Properties"]
+    check(p.get("KmsMasterKeyId") == {"Ref": "AlarmTopicKey"}, "the alarm topic is not encrypted with AlarmTopicKey")
+    check(p.get("Subscription") == [{"Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}}],
+          "AlarmEmail is not subscribed to the topic")
+    key = t["Resources"]["AlarmTopicKey"]
+    check(key.get("Condition") == "HasAlarmEmail", "the topic key exists without AlarmEmail")
+    check(key["Properties"].get("EnableKeyRotation") is True, "the topic key does not rotate")
+    grants = [s for s in key["Properties"]["KeyPolicy"]["Statement"]
+              if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"} and s["Effect"] == "Allow"]
+    check(grants and {"kms:Decrypt", "kms:GenerateDataKey*"} <= set(grants[0]["Action"]),
+          "CloudWatch may not use the topic key, so alarms could not publish")
+
+
+def substitute(body, t):
+    """Fills the !Sub placeholders as CloudFormation would, refusing any it could not resolve."""
+    resources = t["Resources"]
+
+    def value(match):
+        name = match.group(1)
+        if name in ("AWS::Region", "AWS::StackName", "AWS::AccountId", "AWS::Partition"):
+            return {"AWS::Region": "eu-west-1", "AWS::StackName": "watson-webhooks",
+                    "AWS::AccountId": "123456789012", "AWS::Partition": "aws"}[name]
+        if name.endswith(".Arn") and resources.get(name[:-4], {}).get("Type") == "AWS::CloudWatch::Alarm":
+            return f"arn:aws:cloudwatch:eu-west-1:123456789012:alarm:{name[:-4]}"
+        if name in resources:
+            return f"watson-webhooks-{name}-ABC123"
+        raise Failure(f"the dashboard body refers to ${{{name}}}, which is no parameter, resource or alarm")
+
+    return re.sub(r"\$\{([^}!][^}]*)\}", value, body)
+
+
+def test_dashboard(t, facts):
+    dashboards = resources_of_type(t, "AWS::CloudWatch::Dashboard")
+    check(len(dashboards) == 1, f"{len(dashboards)} dashboards, not one")
+    props = next(iter(dashboards.values()))["Properties"]
+    check(isinstance(props["DashboardBody"], dict) and "Fn::Sub" in props["DashboardBody"],
+          "the dashboard body is not built with !Sub")
+    try:
+        body = json.loads(substitute(props["DashboardBody"]["Fn::Sub"], t))
+    except json.JSONDecodeError as e:
+        raise Failure(f"the dashboard body is not JSON after substitution: {e}")
+    widgets = body["widgets"]
+    cells = set()
+    for w in widgets:
+        check(w["x"] + w["width"] <= 24, f"widget {w['properties'].get('title')} is wider than the grid")
+        for x in range(w["x"], w["x"] + w["width"]):
+            for y in range(w["y"], w["y"] + w["height"]):
+                check((x, y) not in cells, f"widgets overlap at {x},{y}")
+                cells.add((x, y))
+        if w["type"] == "metric":
+            check(w["properties"].get("region") == "eu-west-1", f"{w['properties']['title']} is not in the stack's region")
+    lines = [m for w in widgets if w["type"] == "metric" for m in w["properties"]["metrics"]]
+
+    def has(namespace, metric, value, stat="Sum"):
+        return any(m[0] == namespace and m[1] == metric and m[3] == value and m[4].get("stat") == stat for m in lines)
+
+    for prefix in FUNCTIONS:
+        name = f"watson-webhooks-{prefix}Function-ABC123"
+        for metric, stat in (("Invocations", "Sum"), ("Errors", "Sum"), ("Duration", "p50"), ("Duration", "p99")):
+            check(has("AWS/Lambda", metric, name, stat), f"the dashboard has no {metric} {stat} for {prefix}Function")
+    for value in facts["emitters"].values():
+        for metric in ("TranslateCalls", "TranslatedCharacters", "CacheHits", "CacheMisses", "PassThroughAfterFault"):
+            check(metric in facts["metrics"], f"metrics.rs emits no {metric}")
+            check(has(facts["namespace"], metric, value), f"the dashboard has no {metric} for {value}")
+    alarm_widgets = [w for w in widgets if w["type"] == "alarm"]
+    check(len(alarm_widgets) == 1, "no alarm status widget")
+    listed = {a.rsplit(":", 1)[1] for a in alarm_widgets[0]["properties"]["alarms"]}
+    check(listed == set(resources_of_type(t, "AWS::CloudWatch::Alarm")), "the alarm widget does not list every alarm")
+
+
+def test_budget(t, facts):
+    check(t["Conditions"].get("HasTranslateBudget") == not_equals("TranslateMonthlyBudgetUsd", "0"),
+          "HasTranslateBudget is not 'TranslateMonthlyBudgetUsd is not 0'")
+    budgets = resources_of_type(t, "AWS::Budgets::Budget")
+    check(len(budgets) == 1, "no budget")
+    budget = next(iter(budgets.values()))
+    check(budget.get("Condition") == "HasTranslateBudget", "the budget exists when TranslateMonthlyBudgetUsd is 0")
+    b = budget["Properties"]["Budget"]
+    check(b["BudgetType"] == "COST" and b["TimeUnit"] == "MONTHLY", "the budget is not a monthly cost budget")
+    check(b["CostFilters"] == {"Service": ["Amazon Translate"]}, "the budget does not filter on Amazon Translate")
+    check(b["BudgetLimit"] == {"Amount": {"Ref": "TranslateMonthlyBudgetUsd"}, "Unit": "USD"}, "the budget's limit is wrong")
+
+
+def test_bucket(t, facts):
+    p = t["Resources"]["LogBucket"]["Properties"]
+    check(p.get("VersioningConfiguration") == {"Status": "Enabled"}, "the log bucket is not versioned")
+    rules = p["LifecycleConfiguration"]["Rules"]
+    stored = [r["Fn::If"][1] for r in rules if "Fn::If" in r]
+    check(stored and "NoncurrentVersionExpiration" in stored[0], "replaced events' versions never expire")
+    check(any(r.get("ExpiredObjectDeleteMarker") is True for r in rules if "Fn::If" not in r),
+          "expired delete markers are never removed")
+
+
+def test_bucket_policy(t, facts):
+    statements = t["Resources"]["LogBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    bucket = [{"Fn::GetAtt": ["LogBucket", "Arn"]}, {"Fn::Sub": "${LogBucket.Arn}/*"}]
+    tls = [s for s in statements if s.get("Condition", {}).get("NumericLessThan", {}).get("s3:TlsVersion") is not None]
+    check(len(tls) == 1, "no statement on s3:TlsVersion")
+    s = tls[0]
+    check(s["Effect"] == "Deny" and s["Principal"] == "*" and s["Action"] == "s3:*" and s["Resource"] == bucket,
+          "the TLS statement does not deny everything on the bucket and its objects")
+    check(float(s["Condition"]["NumericLessThan"]["s3:TlsVersion"]) == 1.2, "the TLS floor is not 1.2")
+    writers = [s for s in statements if "aws:PrincipalArn" in s.get("Condition", {}).get("ArnNotLike", {})]
+    check(len(writers) == 1, "no statement that keeps other principals from writing")
+    s = writers[0]
+    check(s["Effect"] == "Deny" and s["Principal"] == "*", "the writer statement is not a Deny for everyone")
+    role = {"Fn::GetAtt": ["LogFunctionRole", "Arn"]}
+    check(s["Condition"]["ArnNotLike"]["aws:PrincipalArn"] == {"Fn::If": [
+              "HasLogRestorePrincipal", [role, {"Ref": "StoredLogRestorePrincipalArn"}], [role]]},
+          "the writer statement excepts someone other than the log function's role (and the restore principal)")
+    check(t["Conditions"].get("HasLogRestorePrincipal") == not_equals("StoredLogRestorePrincipalArn", ""),
+          "HasLogRestorePrincipal is not 'StoredLogRestorePrincipalArn is not empty'")
+    # No lock-out: it denies writing objects, never reading, deleting or managing the bucket or policy.
+    check(s["Action"] in ("s3:PutObject", ["s3:PutObject"]), f"the writer statement denies {s['Action']}, not only s3:PutObject")
+    # It covers the stored events and spares Athena's results.
+    output = t["Resources"]["LogWorkGroup"]["Properties"]["WorkGroupConfiguration"]["ResultConfiguration"]["OutputLocation"]
+    results_prefix = re.search(r"\}/(.+)$", output["Fn::Sub"]).group(1)
+    check(s.get("NotResource") == {"Fn::Sub": "${LogBucket.Arn}/" + results_prefix + "*"},
+          "the writer statement does not cover every object except Athena's query results")
+    # The log function itself may write under the prefix.
+    role = t["Resources"]["LogFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    check(any(r.get("Action") == ["s3:PutObject"] for r in role), "the log function's role may not PutObject")
+
+
+def test_glue_projection(t, facts):
+    params = t["Resources"]["LogTable"]["Properties"]["TableInput"]["Parameters"]
+    values = params["projection.event.values"].split(",")
+    check(params["projection.event.type"] == "enum", "the event projection is not an enum")
+    for event in facts["events"]:
+        check(event in values, f"events stored under event={event} are not in the table's projection")
+
+
+def test_athena_limit(t, facts):
+    config = t["Resources"]["LogWorkGroup"]["Properties"]["WorkGroupConfiguration"]
+    check(config.get("BytesScannedCutoffPerQuery") == {"Ref": "AthenaBytesScannedCutoffPerQuery"},
+          "the workgroup has no per-query scan limit")
+    check(config.get("EnforceWorkGroupConfiguration") is True, "queries can override the workgroup's limit")
+
+
+# ---------------------------------------------------------------------------------------------
+# Mutants: for each test, changes to the transformed template that it must catch.
+
+
+def res(t, name):
+    return t["Resources"][name]["Properties"]
+
+
+def set_path(t, path, value):
+    node = t
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+
+
+def first_alarm(t, kind):
+    return next(n for n in t["Resources"] if n.endswith(f"{kind}Alarm"))
+
+
+MUTANTS = {
+    test_parameters: [
+        ("AlarmEmail removed", lambda t: t["Parameters"].pop("AlarmEmail")),
+        ("dialog previous secret echoed", lambda t: t["Parameters"]["DialogWebhookSecretPrevious"].pop("NoEcho")),
+        ("scan limit default 0", lambda t: set_path(t, ["Parameters", "AthenaBytesScannedCutoffPerQuery", "Default"], 0)),
+    ],
+    test_reserved_concurrency: [
+        ("log cap always set", lambda t: set_path(t, ["Resources", "LogFunction", "Properties", "ReservedConcurrentExecutions"],
+                                                  {"Ref": "LogReservedConcurrency"})),
+        ("dialog condition inverted", lambda t: set_path(t, ["Conditions", "DialogConcurrencyReserved"],
+                                                         {"Fn::Equals": [{"Ref": "DialogReservedConcurrency"}, "0"]})),
+    ],
+    test_kms_wiring: [
+        ("log function's log group on the default key", lambda t: res(t, "LogFunctionLogGroup").pop("KmsKeyId")),
+        ("premessage environment on the default key", lambda t: res(t, "PreMessageFunction").pop("KmsKeyArn")),
+        ("log role cannot decrypt", lambda t: res(t, "FunctionsKmsDecryptPolicy")["Roles"].pop()),
+    ],
+    test_dialog_rotation: [
+        ("dialog previous secret fixed to empty", lambda t: set_path(
+            t, ["Resources", "DialogFunction", "Properties", "Environment", "Variables", "WEBHOOK_SECRET_PREVIOUS"], "")),
+    ],
+    test_alarms: [
+        ("wrong EMF namespace", lambda t: set_path(t, ["Resources", first_alarm(t, "PassThrough"), "Properties", "Namespace"], "WatsonWebhook")),
+        ("log URL 5xx alarm removed", lambda t: t["Resources"].pop("LogUrl5xxAlarm")),
+        ("duration threshold at the timeout", lambda t: set_path(t, ["Resources", "DialogDurationAlarm", "Properties", "Threshold"], 10000)),
+        ("alarm without actions", lambda t: res(t, "PostMessageThrottlesAlarm").pop("AlarmActions")),
+        ("refused alarm counts only", lambda t: res(t, "PreMessageRefusedAlarm")["Metrics"].pop(0)),
+    ],
+    test_alarm_topic: [
+        ("topic unencrypted", lambda t: res(t, "AlarmTopic").pop("KmsMasterKeyId")),
+        ("CloudWatch left out of the key policy", lambda t: res(t, "AlarmTopicKey")["KeyPolicy"]["Statement"].pop()),
+    ],
+    test_dashboard: [
+        ("body not JSON", lambda t: set_path(t, ["Resources", "Dashboard", "Properties", "DashboardBody", "Fn::Sub"],
+                                             res(t, "Dashboard")["DashboardBody"]["Fn::Sub"].rstrip()[:-1] + ",}")),
+        ("unknown placeholder", lambda t: set_path(t, ["Resources", "Dashboard", "Properties", "DashboardBody", "Fn::Sub"],
+                                                   res(t, "Dashboard")["DashboardBody"]["Fn::Sub"].replace("${DialogFunction}", "${DialogFn}"))),
+        ("no p99", lambda t: set_path(t, ["Resources", "Dashboard", "Properties", "DashboardBody", "Fn::Sub"],
+                                      res(t, "Dashboard")["DashboardBody"]["Fn::Sub"].replace('"p99"', '"p90"'))),
+        ("region fixed", lambda t: set_path(t, ["Resources", "Dashboard", "Properties", "DashboardBody", "Fn::Sub"],
+                                            res(t, "Dashboard")["DashboardBody"]["Fn::Sub"].replace("${AWS::Region}", "us-east-1"))),
+    ],
+    test_budget: [
+        ("service misnamed", lambda t: set_path(t, ["Resources", "TranslateBudget", "Properties", "Budget", "CostFilters"],
+                                                {"Service": ["Translate"]})),
+        ("budget unconditional", lambda t: t["Resources"]["TranslateBudget"].pop("Condition")),
+    ],
+    test_bucket: [
+        ("versioning suspended", lambda t: set_path(t, ["Resources", "LogBucket", "Properties", "VersioningConfiguration", "Status"], "Suspended")),
+    ],
+    test_bucket_policy: [
+        ("TLS floor 1.0", lambda t: [s["Condition"]["NumericLessThan"].update({"s3:TlsVersion": 1.0})
+                                     for s in res(t, "LogBucketPolicy")["PolicyDocument"]["Statement"]
+                                     if "NumericLessThan" in s.get("Condition", {})]),
+        ("writer statement denies s3:*", lambda t: [s.update({"Action": "s3:*"})
+                                                    for s in res(t, "LogBucketPolicy")["PolicyDocument"]["Statement"]
+                                                    if "ArnNotLike" in s.get("Condition", {})]),
+        ("writer statement excepts everyone", lambda t: [s["Condition"]["ArnNotLike"].update({"aws:PrincipalArn": "arn:aws:iam::*"})
+                                                         for s in res(t, "LogBucketPolicy")["PolicyDocument"]["Statement"]
+                                                         if "ArnNotLike" in s.get("Condition", {})]),
+        ("Athena results denied", lambda t: [s.update({"NotResource": {"Fn::Sub": "${LogBucket.Arn}/nothing/*"}})
+                                             for s in res(t, "LogBucketPolicy")["PolicyDocument"]["Statement"]
+                                             if "ArnNotLike" in s.get("Condition", {})]),
+    ],
+    test_glue_projection: [
+        ("unnamed left out", lambda t: res(t, "LogTable")["TableInput"]["Parameters"].update(
+            {"projection.event.values": "message_logged,cdr_logged"})),
+    ],
+    test_athena_limit: [
+        ("no scan limit", lambda t: res(t, "LogWorkGroup")["WorkGroupConfiguration"].pop("BytesScannedCutoffPerQuery")),
+    ],
+}
+
+
+def main(argv):
+    template = argv[1] if len(argv) > 1 else os.path.join(REPO, "template.yaml")
+    transformed = transform(template)
+    facts = rust_facts()
+    passed = failed = 0
+    for test, mutants in MUTANTS.items():
+        name = test.__name__.removeprefix("test_")
+        try:
+            test(copy.deepcopy(transformed), facts)
+        except (Failure, KeyError, TypeError, StopIteration) as e:
+            failed += 1
+            print(f"FAIL {name}: {type(e).__name__ + ': ' if not isinstance(e, Failure) else ''}{e}")
+            continue
+        uncaught = []
+        for label, mutate in mutants:
+            mutant = copy.deepcopy(transformed)
+            mutate(mutant)
+            try:
+                test(mutant, facts)
+                uncaught.append(label)
+            except Failure:
+                pass  # caught, with the test's own message
+            except (KeyError, TypeError, StopIteration) as e:
+                uncaught.append(f"{label} (crashed: {type(e).__name__}: {e})")
+        if uncaught:
+            failed += 1
+            print(f"FAIL {name}: passes on its mutants {uncaught}, so it cannot fail there")
+        else:
+            passed += 1
+            print(f"ok   {name} (catches {len(mutants)} mutant{'s' if len(mutants) != 1 else ''})")
+    print(f"template tests: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
