@@ -149,6 +149,44 @@ def test_dialog_rotation(t, facts):
               f"{prefix}'s WEBHOOK_SECRET_PREVIOUS is not WebhookSecretPrevious")
 
 
+def test_translation_settings(t, facts):
+    """Issue 9's settings reach every translating function, and the terminology CSV is valid."""
+    import csv
+    import io
+    wanted = {"PROTECTED_TERMS": "ProtectedTerms", "TRANSLATE_FORMALITY": "TranslateFormality",
+              "TRANSLATE_PROFANITY": "TranslateProfanity"}
+    config = read("shared/src/config.rs")
+    for prefix in ("PreMessage", "PostMessage", "Dialog"):
+        env = t["Resources"][f"{prefix}Function"]["Properties"]["Environment"]["Variables"]
+        for variable, parameter in wanted.items():
+            check(f'"{variable}"' in config, f"the Rust config reads no {variable}")
+            check(env.get(variable) == {"Ref": parameter}, f"{prefix}Function's {variable} is not !Ref {parameter}")
+        terminology = json.dumps(env.get("TRANSLATE_TERMINOLOGY"))
+        check("CreatesTerminology" in terminology and "TranslateTerminologyNames" in terminology
+              and "${AWS::StackName}-terms" in terminology,
+              f"{prefix}Function's TRANSLATE_TERMINOLOGY does not name the created terminology and the listed ones")
+    resource = t["Resources"].get("Terminology")
+    check(resource is not None and resource["Type"] == "AWS::Translate::Terminology", "no Terminology resource")
+    check(resource.get("Condition") == "CreatesTerminology", "the terminology is not under CreatesTerminology")
+    props = resource["Properties"]
+    check(props["Name"] == {"Fn::Sub": "${AWS::StackName}-terms"}, "the terminology's name is not <stack>-terms")
+    data = props["TerminologyData"]
+    check(data["Format"] == "CSV" and "Fn::Base64" in data["File"], "the terminology is not a base64 CSV")
+    rows = list(csv.reader(io.StringIO(data["File"]["Fn::Base64"])))
+    rows = [row for row in rows if row]
+    check(len(rows) >= 2, "the terminology CSV has no terms")
+    check(all(re.fullmatch(r"[a-z]{2}(-[A-Z]{2})?", code) for code in rows[0]), f"bad language codes: {rows[0]}")
+    check(len(set(rows[0])) == len(rows[0]), "a language appears twice in the CSV header")
+    check(all(len(row) == len(rows[0]) and all(cell.strip() for cell in row) for row in rows[1:]),
+          "a terminology row has a missing or empty cell")
+    params = t["Parameters"]
+    formality = re.compile(params["TranslateFormality"]["AllowedPattern"])
+    for ok in ("", "formal", "informal", "de:formal,es:informal", "informal,pt-PT:formal"):
+        check(formality.match(ok), f"TranslateFormality refuses {ok!r}")
+    for bad in ("polite", "de:polite", "de:formal,"):
+        check(not formality.match(bad), f"TranslateFormality accepts {bad!r}")
+
+
 def alarm_on(alarms, namespace, metric, dimension):
     """The alarms on one metric with exactly one dimension (name, value)."""
     found = []
@@ -442,6 +480,14 @@ MUTANTS = {
     test_glue_projection: [
         ("unnamed left out", lambda t: res(t, "LogTable")["TableInput"]["Parameters"].update(
             {"projection.event.values": "message_logged,cdr_logged"})),
+    ],
+    test_translation_settings: [
+        ("profanity setting dropped", lambda t: res(t, "PostMessageFunction")["Environment"]["Variables"].pop("TRANSLATE_PROFANITY")),
+        ("terminology always created", lambda t: t["Resources"]["Terminology"].pop("Condition")),
+        ("a CSV row short of a cell", lambda t: set_path(
+            t, ["Resources", "Terminology", "Properties", "TerminologyData", "File", "Fn::Base64"],
+            res(t, "Terminology")["TerminologyData"]["File"]["Fn::Base64"] + "refund,reembolso\n")),
+        ("formality pattern accepts anything", lambda t: set_path(t, ["Parameters", "TranslateFormality", "AllowedPattern"], ".*")),
     ],
     test_athena_limit: [
         ("no scan limit", lambda t: res(t, "LogWorkGroup")["WorkGroupConfiguration"].pop("BytesScannedCutoffPerQuery")),
