@@ -1,4 +1,4 @@
-//! Every sample payload of the wire contract (reference §8) survives a parse/serialize round trip
+//! Every sample payload of the wire contract (IBM's webhook pages and SDK samples, see tests/data/README.md) survives a parse/serialize round trip
 //! through the payload types unchanged, unknown fields and unknown response types included.
 
 use serde::Serialize;
@@ -89,4 +89,30 @@ fn unknown_fields_nulls_and_response_types_survive() {
     let generic = typed.payload.output.as_ref().unwrap().generic.as_ref().unwrap();
     assert!(matches!(generic[1], GenericItem::Other(_)));
     assert!(matches!(generic[2], GenericItem::Other(_)));
+}
+
+/// IBM's samples of the rich response types: each round-trips, is typed (not kept as an unknown
+/// item), and exposes the texts IBM's "Response types reference" says the user reads.
+#[test]
+fn rich_response_type_samples_round_trip_and_expose_their_texts() {
+    let cases: [(&str, &[&str], usize); 8] = [
+        ("ibm-docs-response-type-button.json", &["button"], 6),
+        ("ibm-docs-response-type-card.json", &["card"], 2),
+        ("ibm-docs-response-type-carousel.json", &["carousel"], 4),
+        ("ibm-docs-response-type-grid.json", &["grid"], 4),
+        ("ibm-docs-response-type-table.json", &["table"], 8),
+        ("ibm-docs-api-dialog-responses-search.json", &["search"], 5),
+        ("ibm-java-sdk-conversational-search.json", &["conversation_search"], 8),
+        ("ibm-python-sdk-search.json", &["search"], 13),
+    ];
+    for (name, types, texts) in cases {
+        let mut response: MessageResponse = round_trip(name);
+        let items = response.generic_mut().unwrap_or_else(|| panic!("{name}: no generic"));
+        for item in items.iter() {
+            assert!(!matches!(item, GenericItem::Other(_)), "{name}: {:?} kept as unknown", item.response_type());
+            assert!(types.contains(&item.response_type().unwrap_or_default()), "{name}");
+        }
+        let found: usize = items.iter_mut().map(|item| item.user_visible_texts_mut().len()).sum();
+        assert_eq!(found, texts, "{name}: user-visible texts");
+    }
 }
