@@ -141,9 +141,32 @@ fn log_benches(c: &mut Criterion) {
     });
 }
 
+/// What protecting markup adds to a six-item reply: protect each text and map a translation back.
+/// The same reply through the whole handler is the "postmessage: six items" bench above.
+fn protection_benches(c: &mut Criterion) {
+    let protector = shared::protect::Protector::new(["Acme Cloud", "FAQ"]);
+    let reply = [
+        "Let me check **your order** ABC-12345.",
+        "See our [FAQ](https://example.com/faq?lang=en) or write to help@example.com.",
+        "<p>It left our <strong>warehouse</strong> at 20:30.</p>",
+        "Options:\n- Track order\n- Cancel order",
+        "Type `reset password` to start over with Acme Cloud.",
+        "Anything else?",
+    ];
+    c.bench_function("protection: six-item reply, protect and restore", |b| {
+        b.iter(|| {
+            for text in reply {
+                let protected = protector.protect(text);
+                let translated = format!("[es] {}", protected.html());
+                std::hint::black_box(protected.restore(&translated).expect("restored"));
+            }
+        })
+    });
+}
+
 criterion_group! {
     name = handlers;
     config = Criterion::default().sample_size(30).measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
-    targets = benches, log_benches
+    targets = benches, log_benches, protection_benches
 }
 criterion_main!(handlers);
