@@ -758,6 +758,19 @@ mod tests {
         assert_eq!(protected.restore("<p>Escriba</p>"), Err(RestoreError::UnexpectedMarkup));
     }
 
+    /// The README's before-and-after example, exactly as sent.
+    #[test]
+    fn the_readme_example() {
+        let reply = "See our [FAQ page](https://example.com/faq), write to help@example.com, or open \
+                     <a href=\"https://example.com/app\">the Acme Cloud app</a>.";
+        let protected = round_trip(&Protector::new(["Acme Cloud"]), reply);
+        assert_eq!(
+            protected.html(),
+            "See our <a data-p=\"0\">FAQ page</a>, write to <span translate=\"no\" data-p=\"1\">help@example.com</span>, \
+             or open <a data-p=\"2\">the <span translate=\"no\" data-p=\"3\">Acme Cloud</span> app</a>."
+        );
+    }
+
     #[test]
     fn a_text_of_only_protected_pieces_needs_no_call() {
         let protector = Protector::new(["Acme"]);
