@@ -1,4 +1,4 @@
-//! Webhook authentication: the modes the assistant offers (reference §6), checked in constant time.
+//! Webhook authentication: the modes the assistant offers (IBM's "Defining webhook authentication", https://cloud.ibm.com/docs/watson-assistant?topic=watson-assistant-define-webhook-auth), checked in constant time.
 //!
 //! A failure never says which check failed or echoes what was sent: the caller answers a generic
 //! 401 and logs only the reason code.
@@ -149,7 +149,7 @@ impl WebhookAuth {
 
 const HMAC_ALGORITHMS: [Algorithm; 3] = [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512];
 
-/// IBM documents no claims (reference §6.2), so none is required; `exp` and `nbf` are checked
+/// IBM documents no claims ("Defining webhook authentication"), so none is required; `exp` and `nbf` are checked
 /// when present, and there is no audience to check.
 fn jwt_validation() -> Validation {
     let mut validation = Validation::new(Algorithm::HS256);

@@ -12,7 +12,7 @@ use crate::translate::{Formality, TranslationSettings};
 pub const DEFAULT_ASSISTANT_LANGUAGE: &str = "en";
 pub const DEFAULT_SUPPORTED_LANGUAGES: &str = "en,es,fr,de,it,pt,nl,sv,pl,ru,tr,ar,hi,ja,zh,ko";
 pub const DEFAULT_TRANSLATE_TIMEOUT_MS: u64 = 3000;
-/// Watson caps pre/post-message bodies near 4 MB (reference §2.6); Lambda's own cap is 6 MB.
+/// Watson caps pre/post-message bodies near 4 MB (IBM's pre-message page, "Error handling"); Lambda's own cap is 6 MB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 pub const DEFAULT_API_KEY_HEADER: &str = "x-api-key";
 pub const DEFAULT_TRANSLATE_CACHE_ENTRIES: usize = 1000;

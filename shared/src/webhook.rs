@@ -56,7 +56,7 @@ pub fn reply<P: Serialize>(payload: &P) -> Response<Body> {
 }
 
 /// Either answer of a pre-message webhook: `{"payload": …}`, or a message response sent straight
-/// to the channel with the `x-watson-assistant-webhook-return` header (reference §2.5).
+/// to the channel with the `x-watson-assistant-webhook-return` header (IBM's "Making a pre-message webhook call", https://cloud.ibm.com/docs/watson-assistant?topic=watson-assistant-webhook-pre-watson-assistant).
 pub fn respond<Req: Serialize, Resp: Serialize>(answer: &WebhookReply<Req, Resp>) -> Response<Body> {
     match answer {
         WebhookReply::Continue(payload) => reply(payload),

@@ -26,6 +26,9 @@ echo "$out" | grep -q '\\"language\\":\\"es\\"' || fail "premessage did not stor
 
 out=$(invoke postmessage postmessage-spanish.json) || fail "invoke postmessage"
 echo "$out" | grep -q 'Déjame revisar tu pedido.' || fail "postmessage did not translate: $out"
+# The fake damages unprotected Markdown, links and addresses; protected, they come back as sent.
+echo "$out" | grep -qF '[en->es] See our **[FAQ](https://example.com/faq?a=1&b=2)** or write to help@example.com.' \
+  || fail "postmessage damaged a formatted reply: $out"
 
 out=$(invoke dialog dialog-language-translator.json) || fail "invoke dialog"
 echo "$out" | grep -q 'Déjame revisar tu pedido.' || fail "dialog did not translate: $out"
@@ -44,4 +47,4 @@ status=$(curl -s -o /tmp/smoke-english.json -w '%{http_code}' -H "authorization:
 grep -q '"text":"Where is my order?"' /tmp/smoke-english.json || fail "English turn changed: $(cat /tmp/smoke-english.json)"
 status=$(curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/json' --data "$body" "http://127.0.0.1:$port/lambda-url/premessage/")
 [ "$status" = 401 ] || fail "no token gave $status"
-echo "smoke: 6 passed, 0 failed"
+echo "smoke: 7 passed, 0 failed"

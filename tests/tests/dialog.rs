@@ -83,13 +83,13 @@ async fn ibm_language_translator_requests_get_its_answer_shape() {
     let translate = FakeTranslate::start().await;
     translate.phrase("How are you?", "es", "¿Cómo estás?");
     let dialog = dialog(&translate, Duration::from_secs(5)).await;
-    // The node parameters of the reference's dialog example (§8.6), with the text filled in.
+    // The node parameters of IBM's "Making a programmatic call from dialog" example, with the text filled in.
     let definition = fixture_json("constructed-dialog-webhook-definition.json");
     let mut params = definition["dialog_nodes"][0]["actions"][0]["parameters"].clone();
     params["text"] = json!("How are you?");
     let (status, body) = call(&dialog, params).await;
     assert_eq!(status, 200);
-    // The shape of IBM's Language Translator answer (§8.6), with the counts of this input.
+    // The shape of IBM's Language Translator answer (IBM's Language Translator v3 API reference), with the counts of this input.
     assert_eq!(body, fixture_json("ibm-docs-dialog-language-translator-response.json"));
     let (_, body) = call(&dialog, json!({"model_id": "en-es", "text": ["How are you?", "Fine"]})).await;
     assert_eq!(body["translations"], json!([{"translation": "¿Cómo estás?"}, {"translation": "[en->es] Fine"}]));

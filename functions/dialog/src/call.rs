@@ -1,5 +1,5 @@
 //! A dialog node's parameters, read into what it asks for. Dialog nodes send a flat JSON object
-//! (reference §5.2); every problem is named, with what is accepted.
+//! (IBM's "Making a programmatic call from dialog", https://cloud.ibm.com/docs/watson-assistant?topic=watson-assistant-dialog-webhooks); every problem is named, with what is accepted.
 
 use serde_json::{Map, Value};
 

@@ -1,6 +1,6 @@
 //! What can go wrong in a dialog callout, each with its status and a JSON body that says what is
 //! accepted. A non-2xx answer sends the node down its failure branch with the error in
-//! `output.webhook_error` (reference §5.3).
+//! `output.webhook_error` (IBM's "Making a programmatic call from dialog").
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};

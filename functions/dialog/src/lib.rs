@@ -27,7 +27,7 @@ pub use error::DialogError;
 /// Default for `DIALOG_DEADLINE_MS`: well under the assistant's 8 s for all of a turn's callouts.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_millis(5000);
 
-/// Dialog callouts carry no Signed JWT (reference §5.1): that mode would refuse every call.
+/// Dialog callouts carry no Signed JWT (IBM's "Making a programmatic call from dialog"): that mode would refuse every call.
 pub fn check_auth(mode: &AuthMode) -> Result<(), String> {
     match mode {
         AuthMode::Jwt => Err("WEBHOOK_AUTH is invalid for the dialog webhook: dialog callouts carry no Signed JWT; \

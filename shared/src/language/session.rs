@@ -1,6 +1,6 @@
 //! The session's language: where it is kept in the context, and how it is read back.
 //!
-//! Kept in the skill's `user_defined.language` (the documented place, reference §2.7) and mirrored
+//! Kept in the skill's `user_defined.language` (the documented place: IBM's pre-message page, its translation example) and mirrored
 //! in the actions skill's `skill_variables.language`, so that actions can read it too.
 
 use serde_json::Value;

@@ -1,4 +1,4 @@
-//! The webhook envelope: `{"event": {"name": …}, "options": {}, "payload": …}` (reference §2.3, §3.2, §4.2).
+//! The webhook envelope: `{"event": {"name": …}, "options": {}, "payload": …}` (IBM's pre-message, post-message and log webhook pages).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -33,7 +33,7 @@ impl<P> Envelope<P> {
     }
 }
 
-/// The event names the assistant sends (reference §1).
+/// The event names the assistant sends (IBM's "Webhook overview", https://cloud.ibm.com/docs/watson-assistant?topic=watson-assistant-webhook-overview).
 pub mod event_names {
     pub const MESSAGE_RECEIVED: &str = "message_received";
     pub const MESSAGE_PROCESSED: &str = "message_processed";
@@ -41,7 +41,7 @@ pub mod event_names {
     pub const CDR_LOGGED: &str = "cdr_logged";
 }
 
-/// What a pre-message webhook answers (reference §2.4, §2.5).
+/// What a pre-message webhook answers (IBM's "Making a pre-message webhook call": normal and skip-processing replies).
 #[derive(Debug, Clone, PartialEq)]
 pub enum WebhookReply<Req, Resp> {
     /// `{"payload": …}`: the message goes on to the assistant (or, for post-message, to the channel).

@@ -1,4 +1,4 @@
-//! The v2 message request and response, and the session context they carry (reference §2.3, §3.2).
+//! The v2 message request and response, and the session context they carry (IBM's pre- and post-message webhook pages, https://cloud.ibm.com/docs/watson-assistant?topic=watson-assistant-webhook-pre, https://cloud.ibm.com/docs/watson-assistant?topic=watson-assistant-webhook-post).
 //!
 //! Only what the functions read or write is typed; every other member lands in `extra` and is
 //! written back unchanged.
@@ -48,7 +48,7 @@ pub struct MessageOutput {
 }
 
 /// The session context. `skills` uses the literal keys `"main skill"` (dialog) and
-/// `"actions skill"` (actions); they are not the skills' names (reference §9.1).
+/// `"actions skill"` (actions); they are not the skills' names (IBM's "Making a pre-message webhook call" samples).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Context {
     #[serde(default, skip_serializing_if = "Field::is_absent")]
@@ -80,7 +80,7 @@ pub struct Skills {
     pub extra: Map<String, Value>,
 }
 
-/// One skill's context. `user_defined` is where webhooks keep their variables (reference §2.7);
+/// One skill's context. `user_defined` is where webhooks keep their variables (IBM's pre-message page, its translation example);
 /// `skill_variables` are an actions skill's session variables, which actions can read.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Skill {
