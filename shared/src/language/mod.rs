@@ -1,5 +1,6 @@
-//! Language: the offline check, the codes, and the session's language state.
+//! Language: the offline check, the codes, explicit choices, and the session's language state.
 
+pub mod choice;
 mod codes;
 mod detector;
 mod session;
