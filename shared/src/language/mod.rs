@@ -7,7 +7,10 @@ mod session;
 
 pub use codes::{known_codes, normalize};
 pub use detector::{Detection, LanguageDetector, Strength, word_count};
-pub use session::{LANGUAGE_KEY, ORIGINAL_INPUT_KEY, ORIGINAL_OUTPUT_KEY, Origin, SessionLanguage, store_language};
+pub use session::{
+    LANGUAGE_KEY, LANGUAGE_LOCKED_KEY, ORIGINAL_INPUT_KEY, ORIGINAL_OUTPUT_KEY, Origin, SessionLanguage, is_locked,
+    store_language, store_locked_language,
+};
 
 /// Whether the offline check knows this code (ignoring a region such as `zh-TW`).
 pub fn is_known(code: &str) -> bool {
