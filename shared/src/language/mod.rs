@@ -4,8 +4,9 @@ pub mod choice;
 mod codes;
 mod detector;
 mod session;
+pub mod voice;
 
-pub use codes::{known_codes, normalize};
+pub use codes::{TRANSLATE_CODES, base, is_translate_code, known_codes, normalize};
 pub use detector::{Detection, LanguageDetector, Strength, word_count};
 pub use session::{
     LANGUAGE_KEY, LANGUAGE_LOCKED_KEY, ORIGINAL_INPUT_KEY, ORIGINAL_OUTPUT_KEY, Origin, SessionLanguage, is_locked,
