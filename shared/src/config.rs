@@ -43,6 +43,8 @@ pub struct WebhookConfig {
     pub translation: TranslationSettings,
     /// `PROTECTED_TERMS`: never translated, case-sensitive (brand and product names, commands).
     pub protected_terms: Vec<String>,
+    /// `ALLOWED_LANGUAGES`, `LANGUAGE_NOT_OFFERED_MESSAGE`, `VOICE_MODELS`.
+    pub language_choice: LanguageChoiceConfig,
 }
 
 impl WebhookConfig {
@@ -142,6 +144,7 @@ impl WebhookConfig {
         let translation = formality(get("TRANSLATE_FORMALITY").as_deref(), translation)?;
         let protected_terms = list(get("PROTECTED_TERMS").as_deref());
 
+        let language_choice = LanguageChoiceConfig::from_lookup(&get, &assistant_language)?;
         Ok(WebhookConfig {
             auth,
             assistant_language,
@@ -151,6 +154,7 @@ impl WebhookConfig {
             translate_cache_entries: translate_cache_entries as usize,
             translation,
             protected_terms,
+            language_choice,
         })
     }
 }
@@ -180,6 +184,103 @@ fn formality(value: Option<&str>, mut settings: TranslationSettings) -> Result<T
         }
     }
     Ok(settings)
+}
+
+// ---- Language choice: allowed languages, the answer outside them, phone voices ----
+
+pub const DEFAULT_NOT_OFFERED_MESSAGE: &str = "Sorry, I can't chat in this language. I can chat in:";
+
+/// What users may choose, and what a phone call switches to.
+#[derive(Debug, Clone)]
+pub struct LanguageChoiceConfig {
+    /// `ALLOWED_LANGUAGES`: the languages users may use; `None` (unset, `any`): any language
+    /// Amazon Translate supports. When set, it always holds the assistant's language.
+    pub allowed_languages: Option<Vec<String>>,
+    /// `LANGUAGE_NOT_OFFERED_MESSAGE`: the answer to a message in a language outside
+    /// `ALLOWED_LANGUAGES`, in the assistant's language; the offered languages follow it.
+    pub not_offered_message: String,
+    /// `VOICE_MODELS`: the speech model and voice per language, for phone calls.
+    pub voice_models: language::voice::VoiceModels,
+}
+
+impl LanguageChoiceConfig {
+    fn from_lookup(get: &dyn Fn(&str) -> Option<String>, assistant: &str) -> Result<Self, ConfigError> {
+        let invalid = |variable, why| ConfigError::Invalid { variable, why };
+        let allowed_languages = match get("ALLOWED_LANGUAGES") {
+            None => None,
+            Some(value) if matches!(value.to_ascii_lowercase().as_str(), "any" | "all" | "*") => None,
+            Some(value) => {
+                let mut codes = vec![assistant.to_owned()];
+                for tag in value.split(',').map(str::trim).filter(|tag| !tag.is_empty()) {
+                    let code = language::normalize(tag)
+                        .filter(|code| language::is_translate_code(code) || language::is_known(code))
+                        .ok_or_else(|| {
+                            invalid(
+                                "ALLOWED_LANGUAGES",
+                                format!("`{tag}` is not a language code Amazon Translate supports"),
+                            )
+                        })?;
+                    if !codes.contains(&code) {
+                        codes.push(code);
+                    }
+                }
+                Some(codes)
+            }
+        };
+        let not_offered_message =
+            get("LANGUAGE_NOT_OFFERED_MESSAGE").unwrap_or_else(|| DEFAULT_NOT_OFFERED_MESSAGE.to_owned());
+        if not_offered_message.chars().count() > 1000 {
+            return Err(invalid("LANGUAGE_NOT_OFFERED_MESSAGE", "expected at most 1000 characters".into()));
+        }
+        let voice_models = language::voice::VoiceModels::parse(
+            get("VOICE_MODELS").as_deref().unwrap_or(language::voice::DEFAULT_VOICE_MODELS),
+        )
+        .map_err(|why| invalid("VOICE_MODELS", why))?;
+        Ok(LanguageChoiceConfig { allowed_languages, not_offered_message, voice_models })
+    }
+
+    /// Whether users may use `code` (a region counts as its language: `pt-PT` is `pt`).
+    pub fn is_allowed(&self, code: &str) -> bool {
+        self.allowed_languages.as_ref().is_none_or(|allowed| {
+            allowed.iter().any(|entry| entry == code || language::base(entry) == language::base(code))
+        })
+    }
+}
+
+#[cfg(test)]
+mod language_choice_tests {
+    use super::*;
+
+    fn choice(vars: &[(&str, &str)]) -> Result<LanguageChoiceConfig, ConfigError> {
+        let get = |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
+        LanguageChoiceConfig::from_lookup(&get, "en")
+    }
+
+    #[test]
+    fn any_language_by_default_and_the_assistant_always_allowed() {
+        let default = choice(&[]).unwrap();
+        assert!(default.allowed_languages.is_none() && default.is_allowed("sw"));
+        assert_eq!(default.not_offered_message, DEFAULT_NOT_OFFERED_MESSAGE);
+        assert!(default.voice_models.get("es").is_some());
+        let some = choice(&[("ALLOWED_LANGUAGES", "es, fr,pt-BR")]).unwrap();
+        assert_eq!(
+            some.allowed_languages.as_deref(),
+            Some(&["en".to_owned(), "es".into(), "fr".into(), "pt".into()][..])
+        );
+        assert!(some.is_allowed("en") && some.is_allowed("pt-PT") && !some.is_allowed("de"));
+        assert!(choice(&[("ALLOWED_LANGUAGES", "any")]).unwrap().allowed_languages.is_none());
+    }
+
+    #[test]
+    fn errors_name_the_variable() {
+        let error = choice(&[("ALLOWED_LANGUAGES", "es,klingon")]).unwrap_err();
+        assert!(error.to_string().starts_with("ALLOWED_LANGUAGES is invalid"), "{error}");
+        let error = choice(&[("VOICE_MODELS", "es=es ES")]).unwrap_err();
+        assert!(error.to_string().starts_with("VOICE_MODELS is invalid"), "{error}");
+        let long = "x".repeat(1001);
+        let error = choice(&[("LANGUAGE_NOT_OFFERED_MESSAGE", &long)]).unwrap_err();
+        assert!(error.to_string().starts_with("LANGUAGE_NOT_OFFERED_MESSAGE is invalid"), "{error}");
+    }
 }
 
 fn language_code(variable: &'static str, tag: &str) -> Result<String, ConfigError> {

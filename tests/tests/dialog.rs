@@ -74,8 +74,26 @@ async fn detect_uses_the_premessage_check() {
         (Some("es"), Some(true), Some(false))
     );
     let (_, body) = call(&dialog, json!({"action": "detect", "text": "48213"})).await;
-    assert_eq!(body, json!({"language": null, "confidence": 0.0, "reliable": false, "clear": false}));
+    assert_eq!(body, json!({"language": null, "confidence": 0.0, "reliable": false, "clear": false, "choice": null}));
     assert!(translate.calls().is_empty(), "detect never calls Translate");
+}
+
+#[tokio::test]
+async fn detect_reports_an_explicit_language_choice() {
+    let translate = FakeTranslate::start().await;
+    let dialog = dialog(&translate, Duration::from_secs(5)).await;
+    for (text, choice) in [
+        ("Español", json!("es")),
+        ("in English please", json!("en")),
+        ("日本語でお願いします", json!("ja")),
+        ("I speak English but my order is late", Value::Null),
+        ("¿Dónde está mi pedido?", Value::Null),
+    ] {
+        let (status, body) = call(&dialog, json!({"action": "detect", "text": text})).await;
+        assert_eq!(status, 200);
+        assert_eq!(body["choice"], choice, "{text}");
+    }
+    assert!(translate.calls().is_empty());
 }
 
 #[tokio::test]

@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 use shared::auth::AuthMode;
 use shared::config::WebhookConfig;
 use shared::http::json_response;
-use shared::language::{Detection, LanguageDetector, Strength};
+use shared::language::{Detection, LanguageDetector, Strength, choice};
 use shared::metrics::{Invocation, MetricsSink};
 use shared::protect::Protector;
 use shared::translate::{SourceLanguage, TranslateError, TranslationPipeline, Translator};
@@ -135,10 +135,13 @@ impl<T: Translator> Dialog<T> {
 
     /// The same offline check the pre-message webhook uses, so the two never disagree.
     /// `reliable` is true exactly when pre-message would translate from this language without
-    /// asking Amazon Translate; `clear` when it would also switch the session to it.
+    /// asking Amazon Translate; `clear` when it would also switch the session to it. `choice` is
+    /// the language the message explicitly chooses ("Español", "in English please"), else null:
+    /// pre-message answers such a message itself and locks the session's language.
     fn detect(&self, text: &str) -> Value {
         let (detection, confidence) = self.detector.assess(text);
-        match detection {
+        let choice = choice::explicit_choice(text);
+        let mut answer = match detection {
             Detection::Language { code, strength } => json!({
                 "language": code,
                 "confidence": (confidence * 100.0).round() / 100.0,
@@ -148,7 +151,9 @@ impl<T: Translator> Dialog<T> {
             Detection::NotLanguage | Detection::Foreign | Detection::Unknown => {
                 json!({ "language": Value::Null, "confidence": 0.0, "reliable": false, "clear": false })
             }
-        }
+        };
+        answer["choice"] = choice.map_or(Value::Null, |code| Value::String(code.to_owned()));
+        answer
     }
 
     fn detected_source(&self, text: &str) -> SourceLanguage {

@@ -1,6 +1,8 @@
 //! The post-message webhook: translates every reply the user will read back into the session's
 //! language, and leaves everything the assistant routes on (option values, ids, URLs, unknown
-//! response types) untouched.
+//! response types) untouched. On a phone call whose language changed, it puts IBM's
+//! `speech_to_text` and `text_to_speech` configuration responses first, so the caller is heard
+//! and answered in the new language.
 
 use std::collections::HashMap;
 
@@ -10,7 +12,7 @@ use serde_json::Value;
 use shared::config::WebhookConfig;
 use shared::language::{ORIGINAL_OUTPUT_KEY, SessionLanguage};
 use shared::metrics::{Invocation, MetricsSink};
-use shared::payload::{GenericItem, MessageResponse, event_names};
+use shared::payload::{GenericItem, MessageOutput, MessageResponse, event_names};
 use shared::protect::Protector;
 use shared::translate::{SourceLanguage, TranslationPipeline, Translator};
 use shared::webhook;
@@ -97,7 +99,24 @@ impl<T: Translator> PostMessage<T> {
                 context.remove_user_defined(ORIGINAL_OUTPUT_KEY);
             }
         }
+        self.configure_phone(payload);
         outcome
+    }
+
+    /// On the phone channel, when the session's language is not the one the call is configured
+    /// for, the speech model and voice for it go first in `output.generic` (once per change).
+    fn configure_phone(&self, payload: &mut MessageResponse) {
+        let assistant = self.config.assistant_language.as_str();
+        let Some(context) = payload.context.as_mut() else { return };
+        let language = SessionLanguage::stored(Some(context)).unwrap_or_else(|| assistant.to_owned());
+        let commands = self.config.language_choice.voice_models.switch(context, &language, assistant);
+        if commands.is_empty() {
+            return;
+        }
+        tracing::info!(speech_language = language.as_str(), commands = commands.len(), "phone speech reconfigured");
+        let output = payload.output.get_or_insert_with(MessageOutput::default);
+        let generic = output.generic.get_or_insert_with(Vec::new);
+        generic.splice(0..0, commands);
     }
 
     async fn translate_reply(&self, payload: &mut MessageResponse) -> Outcome {

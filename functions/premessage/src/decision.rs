@@ -15,6 +15,8 @@ pub enum PassReason {
     /// One unknown word and nothing known about the session: translating it risks more than it
     /// helps ("faq" once became "page").
     TooShortToJudge,
+    /// The user chose the assistant's language: no translation for the rest of the session.
+    TranslationOff,
 }
 
 impl PassReason {
@@ -24,6 +26,7 @@ impl PassReason {
             PassReason::NotLanguage => "not_language",
             PassReason::AssistantLanguage => "assistant_language",
             PassReason::TooShortToJudge => "too_short_to_judge",
+            PassReason::TranslationOff => "translation_off",
         }
     }
 }
@@ -99,6 +102,77 @@ pub fn decide(detection: &Detection, session: Option<&SessionLanguage>, assistan
     }
 }
 
+/// An answer the pre-message webhook gives itself through the skip reply: the assistant never
+/// sees the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// An explicit choice: the session's language becomes this one, locked, confirmed in it.
+    Chosen(String),
+    /// A language outside `ALLOWED_LANGUAGES`: say which languages are offered, in this one if
+    /// Amazon Translate can.
+    NotOffered(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TurnDecision {
+    Answer(Answer),
+    Continue(Decision),
+}
+
+/// What is known about one message and its session.
+#[derive(Debug, Clone, Copy)]
+pub struct Turn<'a> {
+    pub detection: &'a Detection,
+    /// The language the message explicitly chooses (`language::choice`), if any.
+    pub choice: Option<&'a str>,
+    pub session: Option<&'a SessionLanguage>,
+    /// `language_locked`: the user chose the session's language.
+    pub locked: bool,
+    pub assistant: &'a str,
+    pub words: usize,
+}
+
+/// `decide`, with the user's choice, the lock and the allowed languages on top:
+/// - an explicit choice is answered: confirmed and locked if allowed, else "not offered";
+/// - a session locked to the assistant's language translates nothing;
+/// - a message clearly in a language that is not allowed gets "not offered"; a weak hint of one
+///   ("danke") follows an allowed foreign session if there is one;
+/// - a session locked to a foreign language keeps it: detection translates a message from its
+///   own language for the turn, but never switches the session;
+/// - otherwise `decide`'s sticky rules.
+pub fn decide_turn(turn: &Turn, allowed: impl Fn(&str) -> bool) -> TurnDecision {
+    let Turn { detection, choice, session, locked, assistant, words } = *turn;
+    if let Some(code) = choice {
+        let answer = if allowed(code) { Answer::Chosen(code.to_owned()) } else { Answer::NotOffered(code.to_owned()) };
+        return TurnDecision::Answer(answer);
+    }
+    let stored = session.filter(|s| s.origin == Origin::Stored);
+    let keep = |plan| TurnDecision::Continue(Decision { plan, session: SessionUpdate::Keep });
+    let locked_to = stored.filter(|_| locked).map(|s| s.code.as_str());
+    if locked_to == Some(assistant) {
+        return keep(Plan::PassThrough(PassReason::TranslationOff));
+    }
+    if let Detection::Language { code, strength } = detection
+        && code != assistant
+        && !allowed(code)
+    {
+        let allowed_session = stored.filter(|s| s.code != assistant && allowed(&s.code));
+        return match (strength, allowed_session) {
+            (Strength::Weak, Some(s)) => keep(Plan::Translate(SourceLanguage::Code(s.code.clone()))),
+            _ => TurnDecision::Answer(Answer::NotOffered(code.clone())),
+        };
+    }
+    if let Some(language) = locked_to {
+        return keep(match detection {
+            Detection::NotLanguage => Plan::PassThrough(PassReason::NotLanguage),
+            Detection::Language { code, .. } if code == assistant => Plan::PassThrough(PassReason::AssistantLanguage),
+            Detection::Language { code, .. } => Plan::Translate(SourceLanguage::Code(code.clone())),
+            Detection::Foreign | Detection::Unknown => Plan::Translate(SourceLanguage::Code(language.to_owned())),
+        });
+    }
+    TurnDecision::Continue(decide(detection, session, assistant, words))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +215,93 @@ mod tests {
         assert_eq!(d, Decision { plan: code("it"), session: SessionUpdate::Keep });
         let d = decide(&lang("es", Strength::Weak), Some(&hint("en")), "en", 1);
         assert_eq!(d.session, SessionUpdate::Set("es".into()));
+    }
+
+    fn turn<'a>(detection: &'a Detection, session: Option<&'a SessionLanguage>, locked: bool) -> Turn<'a> {
+        Turn { detection, choice: None, session, locked, assistant: "en", words: 5 }
+    }
+    fn continues(decision: TurnDecision) -> Decision {
+        match decision {
+            TurnDecision::Continue(decision) => decision,
+            TurnDecision::Answer(answer) => panic!("expected to continue, got {answer:?}"),
+        }
+    }
+    fn any(_: &str) -> bool {
+        true
+    }
+
+    #[test]
+    fn a_choice_is_answered_and_a_choice_outside_the_allowed_languages_is_not_offered() {
+        let english = lang("en", Strength::Weak);
+        let chosen = Turn { choice: Some("es"), ..turn(&english, None, false) };
+        assert_eq!(decide_turn(&chosen, any), TurnDecision::Answer(Answer::Chosen("es".into())));
+        let only_french = |code: &str| ["en", "fr"].contains(&code);
+        assert_eq!(decide_turn(&chosen, only_french), TurnDecision::Answer(Answer::NotOffered("es".into())));
+        // Choosing again while locked is still a choice.
+        let es = stored("es");
+        let back = Turn { choice: Some("en"), ..turn(&english, Some(&es), true) };
+        assert_eq!(decide_turn(&back, any), TurnDecision::Answer(Answer::Chosen("en".into())));
+    }
+
+    #[test]
+    fn a_lock_keeps_the_language_whatever_detection_says() {
+        let es = stored("es");
+        let french = lang("fr", Strength::Clear);
+        // Unlocked, a clear French sentence switches the session; locked, it is translated but kept.
+        assert_eq!(
+            continues(decide_turn(&turn(&french, Some(&es), false), any)).session,
+            SessionUpdate::Set("fr".into())
+        );
+        assert_eq!(
+            continues(decide_turn(&turn(&french, Some(&es), true), any)),
+            Decision { plan: code("fr"), session: SessionUpdate::Keep }
+        );
+        // An English sentence in a session locked to Spanish passes, and the session stays Spanish.
+        let english = lang("en", Strength::Clear);
+        assert_eq!(
+            continues(decide_turn(&turn(&english, Some(&es), true), any)),
+            Decision { plan: Plan::PassThrough(PassReason::AssistantLanguage), session: SessionUpdate::Keep }
+        );
+        assert_eq!(
+            continues(decide_turn(&turn(&english, Some(&es), false), any)).session,
+            SessionUpdate::Set("en".into())
+        );
+        // Unknown and shared words follow the locked language, never `auto`.
+        for detection in [Detection::Unknown, Detection::Foreign] {
+            assert_eq!(continues(decide_turn(&turn(&detection, Some(&es), true), any)).plan, code("es"));
+        }
+        // Locked to the assistant's language: translation is off.
+        let en = stored("en");
+        let spanish = lang("es", Strength::Clear);
+        assert_eq!(
+            continues(decide_turn(&turn(&spanish, Some(&en), true), any)),
+            Decision { plan: Plan::PassThrough(PassReason::TranslationOff), session: SessionUpdate::Keep }
+        );
+        assert_eq!(continues(decide_turn(&turn(&spanish, Some(&en), false), any)).plan, code("es"));
+    }
+
+    #[test]
+    fn a_language_outside_the_allowed_ones_is_not_offered() {
+        let allowed = |code: &str| ["en", "es"].contains(&code);
+        let german = lang("de", Strength::Clear);
+        assert_eq!(
+            decide_turn(&turn(&german, None, false), allowed),
+            TurnDecision::Answer(Answer::NotOffered("de".into()))
+        );
+        let es = stored("es");
+        assert_eq!(
+            decide_turn(&turn(&german, Some(&es), true), allowed),
+            TurnDecision::Answer(Answer::NotOffered("de".into()))
+        );
+        // One weak German word in a Spanish session follows the session.
+        let danke = lang("de", Strength::Weak);
+        assert_eq!(continues(decide_turn(&turn(&danke, Some(&es), false), allowed)).plan, code("es"));
+        assert_eq!(
+            decide_turn(&turn(&danke, None, false), allowed),
+            TurnDecision::Answer(Answer::NotOffered("de".into()))
+        );
+        // Allowed languages go on as before.
+        assert_eq!(continues(decide_turn(&turn(&lang("es", Strength::Clear), None, false), allowed)).plan, code("es"));
     }
 
     #[test]

@@ -1,20 +1,30 @@
 //! The pre-message webhook: runs before the assistant sees each user message. It checks the
 //! message's language offline; only when the text is not in the assistant's language does it call
 //! Amazon Translate, and it keeps the user's language in the session for the post-message webhook.
+//!
+//! Two kinds of message it answers itself, through the skip reply (the
+//! `x-watson-assistant-webhook-return` header, "Skipping the assistant processing" in IBM's
+//! "Making a call before processing a message" page): an explicit language choice ("Español"),
+//! confirmed in the chosen language, and a message in a language outside `ALLOWED_LANGUAGES`.
 
 pub mod decision;
 
 use lambda_http::{Body, Request, Response};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use shared::config::WebhookConfig;
-use shared::language::{self, LanguageDetector, ORIGINAL_INPUT_KEY, SessionLanguage, store_language, word_count};
+use shared::language::{
+    self, LanguageDetector, ORIGINAL_INPUT_KEY, SessionLanguage, choice, store_language, store_locked_language,
+    word_count,
+};
 use shared::metrics::{Invocation, MetricsSink};
-use shared::payload::{MessageRequest, event_names};
+use shared::payload::{
+    Field, GenericItem, MessageOutput, MessageRequest, MessageResponse, TextItem, WebhookReply, event_names,
+};
 use shared::protect::Protector;
-use shared::translate::{TranslationPipeline, Translator};
+use shared::translate::{SourceLanguage, TranslationPipeline, Translator};
 use shared::webhook;
 
-use decision::{Decision, PassReason, Plan, SessionUpdate, decide};
+use decision::{Answer, Decision, PassReason, Plan, SessionUpdate, Turn, TurnDecision, decide, decide_turn};
 
 /// What happened to one message, for the turn's log line (never the text itself).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +41,11 @@ pub enum Outcome {
     Failed {
         error: &'static str,
         source: String,
+    },
+    /// Answered through the skip reply: `language_chosen` or `language_not_offered`.
+    Answered {
+        answer: &'static str,
+        language: String,
     },
 }
 
@@ -79,38 +94,94 @@ impl<T: Translator> PreMessage<T> {
                 Err(response) => return (response, false),
             };
         let request_id = webhook::request_id(&request);
-        let outcome = self.process(&mut envelope.payload).await;
+        let (outcome, skip) = self.process_turn(&mut envelope.payload).await;
         log_outcome(&request_id, &outcome);
-        (webhook::reply(&envelope.payload), matches!(outcome, Outcome::Failed { .. }))
+        let response = match skip {
+            Some(answer) => webhook::respond(&WebhookReply::<MessageRequest, _>::Skip(answer)),
+            None => webhook::reply(&envelope.payload),
+        };
+        (response, matches!(outcome, Outcome::Failed { .. }))
     }
 
     /// Checks the message and, if needed, translates `input.text` in place and records the
     /// session's language. Everything else in the payload is left as it came.
     pub async fn process(&self, payload: &mut MessageRequest) -> Outcome {
-        let assistant = self.config.assistant_language.as_str();
+        self.process_turn(payload).await.0
+    }
+
+    /// Like `process`, and the message response to send straight back when the webhook answers
+    /// the message itself (an explicit language choice, or a language not offered). Its context
+    /// is the request's, with the session's language recorded, so the next turn carries it.
+    pub async fn process_turn(&self, payload: &mut MessageRequest) -> (Outcome, Option<MessageResponse>) {
         let text = payload.text().unwrap_or_default().to_owned();
-        let decision = if text.trim().is_empty() {
-            Decision { plan: Plan::PassThrough(PassReason::EmptyText), session: SessionUpdate::Keep }
-        } else {
-            // The language of the words, not of an id, a URL or a command typed in English.
-            let protected = self.translator.protector().protect(&text);
-            let prose = if protected.needs_translation() { protected.prose() } else { "" };
-            let session = SessionLanguage::read(payload.context.as_ref());
-            decide(&self.detector.detect(prose), session.as_ref(), assistant, word_count(prose))
+        if text.trim().is_empty() {
+            let decision = Decision { plan: Plan::PassThrough(PassReason::EmptyText), session: SessionUpdate::Keep };
+            return self.continue_or_answer(payload, text, decision).await;
+        }
+        let context = payload.context.as_ref();
+        let session = SessionLanguage::read(context);
+        // The language of the words, not of an id, a URL or a command typed in English.
+        let protected = self.translator.protector().protect(&text);
+        let prose = if protected.needs_translation() { protected.prose() } else { "" };
+        let detection = self.detector.detect(prose);
+        let turn = Turn {
+            detection: &detection,
+            choice: choice::explicit_choice(&text),
+            session: session.as_ref(),
+            locked: language::is_locked(context),
+            assistant: &self.config.assistant_language,
+            words: word_count(prose),
         };
+        match decide_turn(&turn, |code| self.config.language_choice.is_allowed(code)) {
+            TurnDecision::Continue(decision) => self.continue_or_answer(payload, text, decision).await,
+            TurnDecision::Answer(answer) => {
+                let (outcome, response) = self.answer(payload, answer).await;
+                (outcome, Some(response))
+            }
+        }
+    }
+
+    async fn continue_or_answer(
+        &self,
+        payload: &mut MessageRequest,
+        text: String,
+        decision: Decision,
+    ) -> (Outcome, Option<MessageResponse>) {
+        match self.continue_turn(payload, text, decision).await {
+            Ok(outcome) => (outcome, None),
+            // Amazon Translate found a language that is not offered.
+            Err(answer) => {
+                let (outcome, response) = self.answer(payload, answer).await;
+                (outcome, Some(response))
+            }
+        }
+    }
+
+    /// The message goes on to the assistant, translated or not; `Err` when Amazon Translate's
+    /// detection shows a language that is not offered, to be answered instead.
+    async fn continue_turn(
+        &self,
+        payload: &mut MessageRequest,
+        text: String,
+        decision: Decision,
+    ) -> Result<Outcome, Answer> {
+        let assistant = self.config.assistant_language.as_str();
         let source = match decision.plan {
             Plan::PassThrough(reason) => {
                 self.record(payload, &decision.session, None);
-                return Outcome::PassedThrough(reason);
+                return Ok(Outcome::PassedThrough(reason));
             }
             Plan::Translate(source) => source,
         };
         match self.translator.translate(&text, &source, assistant).await {
             Ok(translation) => {
                 let detected = language::normalize(&translation.source).unwrap_or_default();
+                if !detected.is_empty() && detected != assistant && !self.config.language_choice.is_allowed(&detected) {
+                    return Err(Answer::NotOffered(detected));
+                }
                 if detected == assistant || !self.detector.is_enabled(&detected) {
                     self.record(payload, &SessionUpdate::Keep, None);
-                    return Outcome::KeptAfterDetection { detected };
+                    return Ok(Outcome::KeptAfterDetection { detected });
                 }
                 let update = match decision.session {
                     SessionUpdate::Detected => SessionUpdate::Set(detected.clone()),
@@ -120,7 +191,7 @@ impl<T: Translator> PreMessage<T> {
                     input.text = translation.text.into();
                 }
                 self.record(payload, &update, Some(text));
-                Outcome::Translated { source: detected }
+                Ok(Outcome::Translated { source: detected })
             }
             Err(error) => {
                 let update = match decision.session {
@@ -128,9 +199,64 @@ impl<T: Translator> PreMessage<T> {
                     other => other,
                 };
                 self.record(payload, &update, None);
-                Outcome::Failed { error: error.kind(), source: source.as_str().to_owned() }
+                Ok(Outcome::Failed { error: error.kind(), source: source.as_str().to_owned() })
             }
         }
+    }
+
+    /// The skip reply: the confirmation of a choice (with the phone's speech configuration when
+    /// the language changes), or the list of offered languages. The session's language is
+    /// recorded in the context that goes back, and a stale `original_input` is dropped.
+    async fn answer(&self, payload: &mut MessageRequest, answer: Answer) -> (Outcome, MessageResponse) {
+        let assistant = self.config.assistant_language.as_str();
+        let mut generic = Vec::new();
+        let (text, outcome) = match answer {
+            Answer::Chosen(code) => {
+                let context = payload.context_mut();
+                store_locked_language(context, &code);
+                context.remove_user_defined(ORIGINAL_INPUT_KEY);
+                generic.extend(self.config.language_choice.voice_models.switch(context, &code, assistant));
+                let text = choice::confirmation(&code).or_else(|| choice::confirmation(assistant)).unwrap_or("OK.");
+                (text.to_owned(), Outcome::Answered { answer: "language_chosen", language: code })
+            }
+            Answer::NotOffered(code) => {
+                if let Some(context) = payload.context.as_mut() {
+                    context.remove_user_defined(ORIGINAL_INPUT_KEY);
+                }
+                let text = self.not_offered_message(&code).await;
+                (text, Outcome::Answered { answer: "language_not_offered", language: code })
+            }
+        };
+        generic.push(GenericItem::Text(TextItem { text: text.into(), extra: Map::new() }));
+        let mut extra = Map::new();
+        // The v2 message response carries the user id; IBM's skip-mode sample returns it too.
+        if let Some(user_id) = payload.extra.get("user_id") {
+            extra.insert("user_id".to_owned(), user_id.clone());
+        }
+        let output = MessageOutput { generic: Field::Value(generic), extra: Map::new() };
+        (outcome, MessageResponse { output: Field::Value(output), context: payload.context.clone(), extra })
+    }
+
+    /// `LANGUAGE_NOT_OFFERED_MESSAGE` in `code` when Amazon Translate can produce it, else in the
+    /// assistant's language, followed by the offered languages by their own names.
+    async fn not_offered_message(&self, code: &str) -> String {
+        let settings = &self.config.language_choice;
+        let assistant = self.config.assistant_language.as_str();
+        let mut message = settings.not_offered_message.clone();
+        if code != assistant {
+            match self.translator.translate(&message, &SourceLanguage::Code(assistant.to_owned()), code).await {
+                Ok(translation) if !translation.text.trim().is_empty() => message = translation.text,
+                Ok(_) => {}
+                Err(error) => tracing::info!(
+                    error = error.kind(),
+                    target = code,
+                    "the not-offered message goes out in the assistant's language"
+                ),
+            }
+        }
+        let offered = settings.allowed_languages.as_deref().unwrap_or_default();
+        let names: Vec<&str> = offered.iter().map(|code| choice::native_name(code).unwrap_or(code.as_str())).collect();
+        if names.is_empty() { message } else { format!("{message} {}", names.join(", ")) }
     }
 
     /// Writes the session's language and `original_input` (only for a translated turn, so it
@@ -164,6 +290,9 @@ fn log_outcome(request_id: &str, outcome: &Outcome) {
         }
         Outcome::Translated { source } => {
             tracing::info!(request_id, outcome = "translated", source, translate_calls = 1, "turn")
+        }
+        Outcome::Answered { answer, language } => {
+            tracing::info!(request_id, outcome = "answered", answer, language = language.as_str(), "turn")
         }
         Outcome::KeptAfterDetection { detected } => {
             tracing::info!(request_id, outcome = "kept_after_detection", detected, translate_calls = 1, "turn")

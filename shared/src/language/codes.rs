@@ -64,6 +64,22 @@ const LANGUAGES: &[(&str, Lang)] = &[
     ("zh", Lang::Cmn),
 ];
 
+/// Every language code Amazon Translate supports ("Supported languages and language codes",
+/// https://docs.aws.amazon.com/translate/latest/dg/what-is-languages.html).
+pub const TRANSLATE_CODES: &[&str] = &[
+    "af", "sq", "am", "ar", "hy", "az", "bn", "bs", "bg", "ca", "zh", "zh-TW", "hr", "cs", "da", "fa-AF", "nl", "en",
+    "et", "fa", "tl", "fi", "fr", "fr-CA", "ka", "de", "el", "gu", "ht", "ha", "he", "hi", "hu", "is", "id", "ga",
+    "it", "ja", "kn", "kk", "ko", "lv", "lt", "mk", "ms", "ml", "mt", "mr", "mn", "no", "ps", "pl", "pt", "pt-PT",
+    "pa", "ro", "ru", "sr", "si", "sk", "sl", "so", "es", "es-MX", "sw", "sv", "ta", "te", "th", "tr", "uk", "ur",
+    "uz", "vi", "cy",
+];
+
+/// Whether Amazon Translate supports this language (a region such as `pt-PT` or `es-MX` counts
+/// only where Translate has it; `pt-BR` is Translate's `pt`).
+pub fn is_translate_code(code: &str) -> bool {
+    TRANSLATE_CODES.iter().any(|known| known.eq_ignore_ascii_case(code) || *known == base(code))
+}
+
 pub(crate) fn to_whatlang(code: &str) -> Option<Lang> {
     LANGUAGES.iter().find(|(c, _)| *c == code).map(|(_, lang)| *lang)
 }
@@ -95,7 +111,7 @@ pub fn normalize(tag: &str) -> Option<String> {
 }
 
 /// The detector's language for a code, ignoring a region (`zh-TW` → Chinese).
-pub(crate) fn base(code: &str) -> &str {
+pub fn base(code: &str) -> &str {
     code.split('-').next().unwrap_or(code)
 }
 

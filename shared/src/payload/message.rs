@@ -152,6 +152,19 @@ impl Context {
         self.skills().find_map(|skill| skill.user_defined.as_ref()?.get(key))
     }
 
+    /// An actions-skill session variable (`skill_variables`), if present.
+    pub fn skill_variable(&self, key: &str) -> Option<&Value> {
+        self.skills.as_ref()?.actions.as_ref()?.skill_variables.as_ref()?.get(key)
+    }
+
+    /// Whether the context carries the integration `name` (`voice_telephony` on the phone channel).
+    pub fn has_integration(&self, name: &str) -> bool {
+        self.integrations.as_ref().is_some_and(|integrations| match name {
+            "chat" => integrations.chat.as_ref().is_some(),
+            _ => integrations.extra.get(name).is_some_and(|value| !value.is_null()),
+        })
+    }
+
     /// The browser's language hint from the web chat integration.
     pub fn browser_language(&self) -> Option<&str> {
         let chat = self.integrations.as_ref()?.chat.as_ref()?;
