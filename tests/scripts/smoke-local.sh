@@ -47,4 +47,12 @@ status=$(curl -s -o /tmp/smoke-english.json -w '%{http_code}' -H "authorization:
 grep -q '"text":"Where is my order?"' /tmp/smoke-english.json || fail "English turn changed: $(cat /tmp/smoke-english.json)"
 status=$(curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/json' --data "$body" "http://127.0.0.1:$port/lambda-url/premessage/")
 [ "$status" = 401 ] || fail "no token gave $status"
-echo "smoke: 7 passed, 0 failed"
+# The self-check a user runs after a deploy, against this local run: every function passes, and
+# a wrong secret makes it fail with a non-zero exit.
+cargo build --quiet -p webhooks-cli
+target/debug/webhooks self-check --local --turns 3 || fail "self-check against the local run"
+if target/debug/webhooks self-check --local --turns 1 --secret not-the-local-secret >/tmp/smoke-self-check.txt; then
+  fail "self-check passed with a wrong secret: $(cat /tmp/smoke-self-check.txt)"
+fi
+grep -q 'wrong secret' /tmp/smoke-self-check.txt || fail "self-check did not say what to fix: $(cat /tmp/smoke-self-check.txt)"
+echo "smoke: 9 passed, 0 failed"

@@ -1,0 +1,612 @@
+//! `webhooks self-check`: what a user runs right after `sam deploy`, or against
+//! `tests/scripts/run-local.sh`. It sends signed sample turns to every function (an
+//! assistant-language turn, a foreign turn, a rich reply, a dialog `translate` and `detect`, a log
+//! event, and a request with a wrong credential), checks each answer, measures latency over a few
+//! turns, prints one table and exactly what to paste where in the assistant, and exits non-zero
+//! with what to fix when anything fails. It prints no secret.
+
+use std::fmt::Write as _;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{Value, json};
+
+/// Where the functions answer and how to sign for them.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// A deployed stack: its URLs are read from `sam list stack-outputs --stack-name NAME`.
+    #[arg(long, conflicts_with_all = ["local", "outputs"])]
+    pub stack: Option<String>,
+    /// `run-local.sh` on this machine: http://127.0.0.1:9000/lambda-url/<function>/ with its
+    /// local secrets, unless given.
+    #[arg(long)]
+    pub local: bool,
+    /// A file holding `sam list stack-outputs --output json` (or CloudFormation's Outputs).
+    #[arg(long, conflicts_with = "local")]
+    pub outputs: Option<String>,
+    #[arg(long)]
+    pub premessage_url: Option<String>,
+    #[arg(long)]
+    pub postmessage_url: Option<String>,
+    #[arg(long)]
+    pub dialog_url: Option<String>,
+    #[arg(long)]
+    pub log_url: Option<String>,
+    /// The pre-/post-message and log secret (the stack's WebhookSecret).
+    #[arg(long, env = "WEBHOOK_SECRET", hide_env_values = true)]
+    pub secret: Option<String>,
+    /// How premessage and postmessage authenticate (WebhookAuth); the log webhook always uses jwt.
+    #[arg(long, default_value = "jwt", value_parser = ["jwt", "basic", "bearer", "api-key", "none"])]
+    pub auth: String,
+    /// The header of api-key mode (WebhookApiKeyHeader).
+    #[arg(long, default_value = "x-api-key")]
+    pub api_key_header: String,
+    /// The dialog function's credentials (DialogWebhookSecret), `user:password` for basic.
+    #[arg(long, env = "DIALOG_WEBHOOK_SECRET", hide_env_values = true)]
+    pub dialog_secret: Option<String>,
+    #[arg(long, default_value = "basic", value_parser = ["basic", "bearer", "api-key", "none"])]
+    pub dialog_auth: String,
+    /// The assistant's language (AssistantLanguage) and the foreign language to try.
+    #[arg(long, default_value = "en")]
+    pub assistant_language: String,
+    #[arg(long, default_value = "es")]
+    pub user_language: String,
+    /// Turns per function for the latency figures.
+    #[arg(long, default_value_t = 5)]
+    pub turns: usize,
+    /// The longest a single request may take.
+    #[arg(long, default_value_t = 15)]
+    pub timeout_seconds: u64,
+}
+
+/// The secrets `run-local.sh` uses when none are set: never for a deployment.
+const LOCAL_SECRET: &str = "local-dev-secret";
+const LOCAL_DIALOG_SECRET: &str = "watson:local-dev-secret";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Function {
+    PreMessage,
+    PostMessage,
+    Dialog,
+    Log,
+}
+
+impl Function {
+    pub const ALL: [Function; 4] = [Function::PreMessage, Function::PostMessage, Function::Dialog, Function::Log];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Function::PreMessage => "premessage",
+            Function::PostMessage => "postmessage",
+            Function::Dialog => "dialog",
+            Function::Log => "log",
+        }
+    }
+
+    /// The stack output that holds the function's URL.
+    fn output(self) -> &'static str {
+        match self {
+            Function::PreMessage => "PreMessageWebhookUrl",
+            Function::PostMessage => "PostMessageWebhookUrl",
+            Function::Dialog => "DialogWebhookUrl",
+            Function::Log => "LogWebhookUrl",
+        }
+    }
+}
+
+/// Everything needed to reach and sign for the four functions.
+#[derive(Debug, Clone)]
+pub struct Targets {
+    pub urls: [Option<String>; 4],
+    pub secret: Option<String>,
+    pub auth: String,
+    pub api_key_header: String,
+    pub dialog_secret: Option<String>,
+    pub dialog_auth: String,
+    pub assistant_language: String,
+    pub user_language: String,
+    pub turns: usize,
+    pub timeout: Duration,
+}
+
+impl Targets {
+    pub fn from_args(args: &Args) -> Result<Targets, String> {
+        let mut urls: [Option<String>; 4] = Default::default();
+        if args.local {
+            for (slot, function) in urls.iter_mut().zip(Function::ALL) {
+                *slot = Some(format!("http://127.0.0.1:9000/lambda-url/{}/", function.name()));
+            }
+        }
+        let outputs = match (&args.stack, &args.outputs) {
+            (Some(stack), _) => Some(stack_outputs(stack)?),
+            (None, Some(path)) => {
+                Some(std::fs::read_to_string(path).map_err(|error| format!("--outputs {path}: {error}"))?)
+            }
+            _ => None,
+        };
+        if let Some(outputs) = outputs {
+            let outputs = parse_outputs(&outputs)?;
+            for (slot, function) in urls.iter_mut().zip(Function::ALL) {
+                *slot = outputs.iter().find(|(key, _)| key == function.output()).map(|(_, url)| url.clone());
+            }
+        }
+        let given = [&args.premessage_url, &args.postmessage_url, &args.dialog_url, &args.log_url];
+        for (slot, url) in urls.iter_mut().zip(given) {
+            if url.is_some() {
+                slot.clone_from(url);
+            }
+        }
+        if urls.iter().all(Option::is_none) {
+            return Err("say where the functions are: --stack NAME, --local, --outputs FILE or --<function>-url".into());
+        }
+        let local =
+            |value: &Option<String>, fallback: &str| value.clone().or_else(|| args.local.then(|| fallback.to_owned()));
+        Ok(Targets {
+            urls,
+            secret: local(&args.secret, LOCAL_SECRET),
+            auth: args.auth.clone(),
+            api_key_header: args.api_key_header.clone(),
+            dialog_secret: local(&args.dialog_secret, LOCAL_DIALOG_SECRET),
+            dialog_auth: args.dialog_auth.clone(),
+            assistant_language: args.assistant_language.clone(),
+            user_language: args.user_language.clone(),
+            turns: args.turns.max(1),
+            timeout: Duration::from_secs(args.timeout_seconds.max(1)),
+        })
+    }
+
+    fn url(&self, function: Function) -> Option<&str> {
+        self.urls[Function::ALL.iter().position(|f| *f == function).unwrap_or(0)].as_deref()
+    }
+}
+
+/// `sam list stack-outputs`, the SAM CLI the user deployed with.
+fn stack_outputs(stack: &str) -> Result<String, String> {
+    let output = std::process::Command::new("sam")
+        .args(["list", "stack-outputs", "--stack-name", stack, "--output", "json"])
+        .output()
+        .map_err(|error| format!("could not run `sam list stack-outputs` ({error}); pass --outputs or the URLs"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "`sam list stack-outputs --stack-name {stack}` failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// `[{"OutputKey": …, "OutputValue": …}]`, bare or inside CloudFormation's `Stacks[0].Outputs`.
+pub fn parse_outputs(text: &str) -> Result<Vec<(String, String)>, String> {
+    let value: Value = serde_json::from_str(text).map_err(|error| format!("stack outputs are not JSON: {error}"))?;
+    let list = value.pointer("/Stacks/0/Outputs").unwrap_or(&value);
+    let list = list.as_array().ok_or("stack outputs: expected a list of OutputKey/OutputValue")?;
+    Ok(list
+        .iter()
+        .filter_map(|o| Some((o["OutputKey"].as_str()?.to_owned(), o["OutputValue"].as_str()?.to_owned())))
+        .collect())
+}
+
+/// One function's line of the table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub function: Function,
+    pub auth: String,
+    pub translation: String,
+    pub p50: Option<Duration>,
+    pub p95: Option<Duration>,
+    /// What to fix; empty when the function passed.
+    pub problems: Vec<String>,
+}
+
+impl Row {
+    pub fn passed(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub rows: Vec<Row>,
+}
+
+impl Report {
+    pub fn passed(&self) -> bool {
+        self.rows.iter().all(Row::passed)
+    }
+
+    pub fn render(&self, targets: &Targets) -> String {
+        let mut out = String::new();
+        let ms = |d: Option<Duration>| d.map_or("-".to_owned(), |d| format!("{:.1} ms", d.as_secs_f64() * 1000.0));
+        let _ =
+            writeln!(out, "{:<12} {:<10} {:<34} {:>8} {:>8}  verdict", "function", "auth", "translation", "p50", "p95");
+        for row in &self.rows {
+            let verdict = if row.passed() { "PASS" } else { "FAIL" };
+            let _ = writeln!(
+                out,
+                "{:<12} {:<10} {:<34} {:>8} {:>8}  {verdict}",
+                row.function.name(),
+                row.auth,
+                row.translation,
+                ms(row.p50),
+                ms(row.p95)
+            );
+        }
+        for row in self.rows.iter().filter(|row| !row.passed()) {
+            for problem in &row.problems {
+                let _ = writeln!(out, "\n{}: {problem}", row.function.name());
+            }
+        }
+        let url = |f: Function| targets.url(f).unwrap_or("(not given)").to_owned();
+        let _ = writeln!(
+            out,
+            "\nWhat to paste where in watsonx Assistant (the secrets are the ones you deployed with):\n\
+             - Environments > your environment > Settings > Pre-message webhook: URL {}, Secret: WebhookSecret\n\
+             - Environments > your environment > Settings > Post-message webhook: URL {}, Secret: WebhookSecret\n\
+             - Environments > your environment > Settings > Log webhook: URL {}, Secret: WebhookSecret\n\
+             - Dialog skill > Options > Webhooks: URL {}, Add authorization: {} with DialogWebhookSecret",
+            url(Function::PreMessage),
+            url(Function::PostMessage),
+            url(Function::Log),
+            url(Function::Dialog),
+            targets.dialog_auth,
+        );
+        let _ = writeln!(
+            out,
+            "\nself-check: {} passed, {} failed",
+            self.rows.iter().filter(|r| r.passed()).count(),
+            self.rows.iter().filter(|r| !r.passed()).count()
+        );
+        out
+    }
+}
+
+pub async fn main(args: Args) -> ExitCode {
+    let targets = match Targets::from_args(&args) {
+        Ok(targets) => targets,
+        Err(error) => {
+            eprintln!("self-check: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let report = run(&targets).await;
+    print!("{}", report.render(&targets));
+    if report.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+/// Checks every function that has a URL; a function without one is reported missing.
+pub async fn run(targets: &Targets) -> Report {
+    let client = match Http::new(targets.timeout) {
+        Ok(client) => client,
+        Err(error) => {
+            let problems = vec![error];
+            let rows = Function::ALL
+                .map(|function| Row {
+                    function,
+                    auth: "-".into(),
+                    translation: "-".into(),
+                    p50: None,
+                    p95: None,
+                    problems: problems.clone(),
+                })
+                .to_vec();
+            return Report { rows };
+        }
+    };
+    let mut rows = Vec::new();
+    for function in Function::ALL {
+        let row = match targets.url(function) {
+            None => Row {
+                function,
+                auth: "-".into(),
+                translation: "-".into(),
+                p50: None,
+                p95: None,
+                problems: vec![format!("no URL: the stack has no {} output, or pass its URL", function.output())],
+            },
+            Some(url) => check_function(&client, targets, function, url).await,
+        };
+        rows.push(row);
+    }
+    Report { rows }
+}
+
+/// The answer to one request, or why there was none.
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    body: Value,
+    took: Duration,
+}
+
+#[derive(Debug)]
+enum Failure {
+    Timeout,
+    Unreachable(String),
+}
+
+impl Failure {
+    fn explain(&self, url: &str, timeout: Duration) -> String {
+        match self {
+            Failure::Timeout => format!(
+                "no answer within {} s: the function's Timeout (10 s in the template) or TranslateTimeoutMs is too \
+                 long for the assistant, or the function is stuck; read its CloudWatch log",
+                timeout.as_secs()
+            ),
+            Failure::Unreachable(why) => format!(
+                "function missing: nothing answers at {url} ({why}); check the URL (the stack outputs) and that the \
+                 function exists"
+            ),
+        }
+    }
+}
+
+struct Http {
+    client: Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>,
+    timeout: Duration,
+}
+
+impl Http {
+    fn new(timeout: Duration) -> Result<Http, String> {
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_native_roots()
+            .map_err(|error| format!("could not read this machine's CA certificates: {error}"))?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        Ok(Http { client: Client::builder(TokioExecutor::new()).build(connector), timeout })
+    }
+
+    async fn post(&self, url: &str, headers: &[(String, String)], body: &Value) -> Result<Answer, Failure> {
+        let mut request = hyper::Request::post(url).header("content-type", "application/json");
+        for (name, value) in headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        let request = request
+            .body(Full::new(Bytes::from(body.to_string())))
+            .map_err(|error| Failure::Unreachable(format!("bad URL: {error}")))?;
+        let started = Instant::now();
+        let call = async {
+            let response =
+                self.client.request(request).await.map_err(|error| Failure::Unreachable(error_chain(&error)))?;
+            let status = response.status().as_u16();
+            let bytes = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(|error| Failure::Unreachable(error.to_string()))?
+                .to_bytes();
+            Ok::<_, Failure>((status, bytes))
+        };
+        let (status, bytes) = tokio::time::timeout(self.timeout, call).await.map_err(|_| Failure::Timeout)??;
+        let took = started.elapsed();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Ok(Answer { status, body, took })
+    }
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        let _ = write!(text, ": {inner}");
+        source = inner.source();
+    }
+    text
+}
+
+/// The credential headers for a mode; `good` false gives a wrong one of the same form.
+fn credentials(mode: &str, secret: Option<&str>, api_key_header: &str, good: bool) -> Vec<(String, String)> {
+    let secret = secret.unwrap_or_default();
+    let secret = if good { secret.to_owned() } else { format!("{secret}-wrong") };
+    let value = match mode {
+        "none" => return Vec::new(),
+        "jwt" => {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            let claims = json!({"iss": "webhooks-self-check", "iat": now, "exp": now + 300});
+            let key = jsonwebtoken::EncodingKey::from_secret(secret.as_bytes());
+            let token = jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key).unwrap_or_default();
+            format!("Bearer {token}")
+        }
+        "basic" => {
+            let secret = if good { secret } else { "self-check:wrong-password".to_owned() };
+            format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(secret))
+        }
+        "bearer" => format!("Bearer {secret}"),
+        _ => return vec![(api_key_header.to_ascii_lowercase(), secret)],
+    };
+    vec![("authorization".to_owned(), value)]
+}
+
+fn percentile(times: &mut [Duration], p: f64) -> Option<Duration> {
+    if times.is_empty() {
+        return None;
+    }
+    times.sort();
+    let index = ((times.len() as f64 - 1.0) * p).round() as usize;
+    Some(times[index.min(times.len() - 1)])
+}
+
+const FOREIGN: &str = "¿Dónde está mi pedido? Necesito ayuda con la entrega, por favor.";
+const ENGLISH: &str = "Where is my order? I need help with the delivery, please.";
+const RICH_REPLY: &str = "See our [help page](https://example.com/help) or write to help@example.com.";
+
+fn pre_message(text: &str) -> Value {
+    json!({"event": {"name": "message_received"}, "options": {}, "payload": {
+        "input": {"message_type": "text", "text": text},
+        "context": {"skills": {"actions skill": {"user_defined": {}, "skill_variables": {}}}}}})
+}
+
+fn post_message(text: &str, language: Option<&str>) -> Value {
+    let user_defined = language.map_or(json!({}), |language| json!({"language": language}));
+    json!({"event": {"name": "message_processed"}, "options": {}, "payload": {
+        "output": {"generic": [{"response_type": "text", "text": text}]},
+        "context": {"skills": {"actions skill": {"user_defined": user_defined}}}}})
+}
+
+fn log_event() -> Value {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+    json!({"event": {"name": "message_logged"}, "options": {}, "payload": {
+        "log_id": format!("self-check-{now}"),
+        "request": {"input": {"text": "self-check"}},
+        "response": {"output": {"generic": [{"response_type": "text", "text": "self-check"}]}},
+        "assistant_id": "self-check", "session_id": "self-check", "skill_id": "self-check",
+        "request_timestamp": "2025-06-01T10:00:00.000Z", "response_timestamp": "2025-06-01T10:00:00.100Z",
+        "language": "en", "customer_id": "self-check"}})
+}
+
+async fn check_function(client: &Http, targets: &Targets, function: Function, url: &str) -> Row {
+    let (mode, secret) = match function {
+        Function::Dialog => (targets.dialog_auth.as_str(), targets.dialog_secret.as_deref()),
+        // The log webhook always signs a JWT with the webhook's secret.
+        Function::Log => ("jwt", targets.secret.as_deref()),
+        _ => (targets.auth.as_str(), targets.secret.as_deref()),
+    };
+    let good = credentials(mode, secret, &targets.api_key_header, true);
+    let bad = credentials(mode, secret, &targets.api_key_header, false);
+    let mut row =
+        Row { function, auth: mode.to_owned(), translation: "-".into(), p50: None, p95: None, problems: Vec::new() };
+    if mode != "none" && secret.is_none() {
+        row.problems.push(format!(
+            "no secret given: pass --{} or set {}",
+            if function == Function::Dialog { "dialog-secret" } else { "secret" },
+            if function == Function::Dialog { "DIALOG_WEBHOOK_SECRET" } else { "WEBHOOK_SECRET" }
+        ));
+        return row;
+    }
+    let (plain, foreign) = samples(function, targets);
+
+    // Latency, and whether the credentials are accepted, over a few assistant-language turns.
+    let mut times = Vec::new();
+    let mut last = Value::Null;
+    for _ in 0..targets.turns {
+        let body = if function == Function::Log { log_event() } else { plain.clone() };
+        match client.post(url, &good, &body).await {
+            Ok(answer) if (200..300).contains(&answer.status) => {
+                times.push(answer.took);
+                last = answer.body;
+            }
+            Ok(answer) if answer.status == 401 || answer.status == 403 => {
+                row.auth = format!("{mode}: FAIL");
+                row.problems.push(format!(
+                    "wrong secret: the function refused the credentials ({}); the secret you pass must be the one \
+                     deployed ({}), and the assistant's webhook must use the same",
+                    answer.status,
+                    if function == Function::Dialog { "DialogWebhookSecret" } else { "WebhookSecret" }
+                ));
+                return row;
+            }
+            Ok(answer) => {
+                row.problems.push(format!(
+                    "answered {} to a valid request ({}); read the function's CloudWatch log",
+                    answer.status,
+                    answer.body.pointer("/error/code").and_then(Value::as_str).unwrap_or("no error code")
+                ));
+                return row;
+            }
+            Err(failure) => {
+                row.problems.push(failure.explain(url, targets.timeout));
+                return row;
+            }
+        }
+    }
+    if function == Function::Dialog && last["language"].as_str() != Some(targets.user_language.as_str()) {
+        row.problems
+            .push(format!("dialog detect answered {} for a {} message", last["language"], targets.user_language));
+    }
+    row.p50 = percentile(&mut times, 0.5);
+    row.p95 = percentile(&mut times, 0.95);
+    row.auth = format!("{mode}: ok");
+
+    // A wrong credential must be refused.
+    if mode != "none" {
+        match client.post(url, &bad, &plain).await {
+            Ok(answer) if answer.status == 401 => {}
+            Ok(answer) => row.problems.push(format!(
+                "a wrong credential got {} instead of 401: check the function's WEBHOOK_AUTH",
+                answer.status
+            )),
+            Err(failure) => row.problems.push(failure.explain(url, targets.timeout)),
+        }
+    } else {
+        row.auth = "none (open!)".into();
+    }
+
+    // Translation, where the function translates.
+    if let Some(foreign) = foreign {
+        match client.post(url, &good, &foreign).await {
+            Ok(answer) if answer.status == 200 => match translation_verdict(function, targets, &answer.body) {
+                Ok(summary) => row.translation = summary,
+                Err(problem) => {
+                    row.translation = "FAIL".into();
+                    row.problems.push(problem);
+                }
+            },
+            Ok(answer) => row.problems.push(format!("the translation check answered {}", answer.status)),
+            Err(failure) => row.problems.push(failure.explain(url, targets.timeout)),
+        }
+    } else if function == Function::Log {
+        row.translation = "stored".into();
+    }
+    row
+}
+
+/// The assistant-language body and the translating one, per function.
+fn samples(function: Function, targets: &Targets) -> (Value, Option<Value>) {
+    let (assistant, user) = (targets.assistant_language.as_str(), targets.user_language.as_str());
+    match function {
+        Function::PreMessage => (pre_message(ENGLISH), Some(pre_message(FOREIGN))),
+        Function::PostMessage => (post_message(ENGLISH, None), Some(post_message(RICH_REPLY, Some(user)))),
+        Function::Dialog => (
+            json!({"action": "detect", "text": FOREIGN}),
+            Some(json!({"action": "translate", "text": ENGLISH, "source": assistant, "target": user})),
+        ),
+        Function::Log => (log_event(), None),
+    }
+}
+
+const NOT_TRANSLATED: &str = "answered but did not translate: check that the function's role allows \
+     translate:TranslateText (premessage and dialog also comprehend:DetectDominantLanguage), that Amazon Translate \
+     is offered in the stack's region, and the function's log line `passed_through_after_fault` (its error says \
+     throttled, refused, timeout); a local run without AWS credentials says `translation is off` at start";
+
+fn translation_verdict(function: Function, targets: &Targets, body: &Value) -> Result<String, String> {
+    let user = targets.user_language.as_str();
+    let assistant = targets.assistant_language.as_str();
+    match function {
+        Function::PreMessage => {
+            let text = body.pointer("/payload/input/text").and_then(Value::as_str).unwrap_or_default();
+            let stored = body.pointer("/payload/context/skills/actions skill/user_defined/language");
+            if text.is_empty() || text == FOREIGN {
+                return Err(format!("premessage {NOT_TRANSLATED}"));
+            }
+            if stored.and_then(Value::as_str) != Some(user) {
+                return Err(format!("premessage translated but stored language {stored:?}, not {user:?}"));
+            }
+            Ok(format!("{user}->{assistant} ok"))
+        }
+        Function::PostMessage => {
+            let text = body.pointer("/payload/output/generic/0/text").and_then(Value::as_str).unwrap_or_default();
+            if text.is_empty() || text == RICH_REPLY {
+                return Err(format!("postmessage {NOT_TRANSLATED}"));
+            }
+            if !text.contains("](https://example.com/help)") || !text.contains("help@example.com") {
+                return Err("postmessage damaged the Markdown link or the e-mail address of a reply".into());
+            }
+            Ok(format!("{assistant}->{user} ok, markup kept"))
+        }
+        Function::Dialog => {
+            let translation = body["translation"].as_str().unwrap_or_default();
+            if translation.is_empty() || translation == ENGLISH {
+                return Err(format!("dialog translate {NOT_TRANSLATED}"));
+            }
+            Ok(format!("translate {assistant}->{user} ok"))
+        }
+        Function::Log => Ok("stored".into()),
+    }
+}

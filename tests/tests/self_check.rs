@@ -1,0 +1,164 @@
+//! `webhooks self-check` against the four functions served over real HTTP on loopback (each built
+//! as its main.rs builds it, behind a fake Translate): all good, a wrong secret, Translate failing,
+//! and a function missing. The table and the verdict are what a user reads.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use webhook_tests::entry_point::Handler;
+use webhook_tests::hardening::{DIALOG_CREDENTIALS, Function, Subject};
+use webhook_tests::{Behaviour, SECRET};
+use webhooks_cli::self_check::{self, Targets};
+
+/// Serves one function at `http://127.0.0.1:<port>/`, the way a function URL hands it requests.
+async fn serve(subject: Subject) -> (String, Arc<Subject>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/", listener.local_addr().expect("address"));
+    let subject = Arc::new(subject);
+    let serving = subject.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let subject = serving.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |request: hyper::Request<Incoming>| {
+                    let subject = subject.clone();
+                    async move {
+                        let (parts, body) = request.into_parts();
+                        let bytes = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                        let request = lambda_http::Request::from_parts(parts, lambda_http::Body::from(bytes.to_vec()));
+                        let response = subject.webhook.handle(request).await;
+                        let (parts, body) = response.into_parts();
+                        Ok::<_, Infallible>(hyper::Response::from_parts(parts, Full::new(Bytes::from(body.to_vec()))))
+                    }
+                });
+                let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+            });
+        }
+    });
+    (url, subject)
+}
+
+struct Served {
+    urls: [Option<String>; 4],
+    subjects: Vec<Arc<Subject>>,
+}
+
+async fn serve_all() -> Served {
+    let mut urls: [Option<String>; 4] = Default::default();
+    let mut subjects = Vec::new();
+    for (slot, function) in urls.iter_mut().zip(Function::ALL) {
+        let (url, subject) = serve(Subject::start(function, &[]).await).await;
+        *slot = Some(url);
+        subjects.push(subject);
+    }
+    Served { urls, subjects }
+}
+
+fn targets(urls: [Option<String>; 4], secret: &str) -> Targets {
+    Targets {
+        urls,
+        secret: Some(secret.to_owned()),
+        auth: "jwt".into(),
+        api_key_header: "x-api-key".into(),
+        dialog_secret: Some(DIALOG_CREDENTIALS.to_owned()),
+        dialog_auth: "basic".into(),
+        assistant_language: "en".into(),
+        user_language: "es".into(),
+        turns: 3,
+        timeout: Duration::from_secs(5),
+    }
+}
+
+#[tokio::test]
+async fn all_good_prints_every_function_passing_and_what_to_paste_where() {
+    let served = serve_all().await;
+    let targets = targets(served.urls.clone(), SECRET);
+    let report = self_check::run(&targets).await;
+    let table = report.render(&targets);
+    println!("{table}");
+    assert!(report.passed(), "{table}");
+    let translations: Vec<&str> = report.rows.iter().map(|row| row.translation.as_str()).collect();
+    assert_eq!(translations, ["es->en ok", "en->es ok, markup kept", "translate en->es ok", "stored"], "{table}");
+    assert!(report.rows.iter().all(|row| row.auth.ends_with(": ok") && row.p50.is_some() && row.p95.is_some()));
+    assert!(table.contains("self-check: 4 passed, 0 failed"), "{table}");
+    for url in served.urls.iter().flatten() {
+        assert!(table.contains(url.as_str()), "{url} missing from what to paste: {table}");
+    }
+    assert!(!table.contains(SECRET) && !table.contains(DIALOG_CREDENTIALS), "a secret was printed");
+    // The functions really were called: 3 timed turns, the wrong credential, the translating turn.
+    let pre = served.subjects[0].translate().calls();
+    assert_eq!(pre.len(), 1, "premessage called Translate once, for the foreign turn: {pre:?}");
+    assert_eq!(served.subjects[3].stored_files().len(), 3, "three log events stored");
+}
+
+#[tokio::test]
+async fn a_wrong_secret_fails_with_what_to_fix() {
+    let served = serve_all().await;
+    let targets = targets(served.urls.clone(), "not-the-deployed-secret");
+    let report = self_check::run(&targets).await;
+    let table = report.render(&targets);
+    assert!(!report.passed(), "{table}");
+    for row in &report.rows {
+        let expect_refused = row.function != self_check::Function::Dialog;
+        assert_eq!(!row.passed(), expect_refused, "{table}");
+        if expect_refused {
+            assert!(row.problems[0].starts_with("wrong secret"), "{table}");
+            assert!(row.auth.ends_with("FAIL"), "{table}");
+        }
+    }
+    assert!(table.contains("self-check: 1 passed, 3 failed"), "{table}");
+}
+
+#[tokio::test]
+async fn translate_failing_is_said_with_where_to_look() {
+    let served = serve_all().await;
+    for subject in &served.subjects[..3] {
+        subject.translate().set_behaviour(Behaviour::ServerError);
+    }
+    let targets = targets(served.urls.clone(), SECRET);
+    let report = self_check::run(&targets).await;
+    let table = report.render(&targets);
+    assert!(!report.passed(), "{table}");
+    // premessage and postmessage fail open (the turn goes on untranslated); dialog answers 502.
+    assert!(report.rows[0].problems[0].contains("did not translate"), "{table}");
+    assert!(report.rows[0].problems[0].contains("translate:TranslateText"), "{table}");
+    assert!(report.rows[1].problems[0].contains("did not translate"), "{table}");
+    assert!(report.rows[2].problems[0].contains("answered 502"), "{table}");
+    assert!(report.rows[3].passed(), "the log function needs no Translate: {table}");
+}
+
+#[tokio::test]
+async fn a_missing_function_is_named() {
+    let served = serve_all().await;
+    let mut urls = served.urls.clone();
+    // A port nothing listens on.
+    let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    urls[1] = Some(format!("http://{}/", closed.local_addr().unwrap()));
+    drop(closed);
+    urls[3] = None;
+    let targets = targets(urls, SECRET);
+    let report = self_check::run(&targets).await;
+    let table = report.render(&targets);
+    assert!(report.rows[0].passed() && report.rows[2].passed(), "{table}");
+    assert!(report.rows[1].problems[0].starts_with("function missing"), "{table}");
+    assert!(report.rows[3].problems[0].contains("LogWebhookUrl"), "{table}");
+    assert!(table.contains("self-check: 2 passed, 2 failed"), "{table}");
+}
+
+#[test]
+fn stack_outputs_are_read_in_either_shape() {
+    let sam = r#"[{"OutputKey": "PreMessageWebhookUrl", "OutputValue": "https://a.lambda-url.us-east-1.on.aws/"}]"#;
+    let cfn = format!(r#"{{"Stacks": [{{"Outputs": {sam}}}]}}"#);
+    for text in [sam, cfn.as_str()] {
+        let outputs = self_check::parse_outputs(text).unwrap();
+        assert_eq!(outputs, [("PreMessageWebhookUrl".to_owned(), "https://a.lambda-url.us-east-1.on.aws/".to_owned())]);
+    }
+    assert!(self_check::parse_outputs("{}").is_err());
+}
