@@ -9,6 +9,7 @@ pub mod config;
 pub mod key;
 pub mod redact;
 pub mod store;
+pub mod table;
 
 use std::time::{Instant, SystemTime};
 
