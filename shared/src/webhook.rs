@@ -14,11 +14,13 @@ use crate::translate::{AmazonTranslate, aws_credentials_configured};
 
 /// Method, auth, content type, size and shape, in that order: a caller without credentials learns
 /// nothing about the body rules, and the body is not read before auth. A refusal comes back as
-/// the response to send, already logged (status and code only).
+/// the response to send, already logged in ONE short line (status, code, and for a 401 the
+/// reason), never with the body or the credentials. Handlers write no metric line for it, so a
+/// flood of junk requests costs one log line each.
 // The error is the finished response, built once per refused request: boxing it buys nothing.
 #[allow(clippy::result_large_err)]
 pub fn accept<T: DeserializeOwned>(config: &WebhookConfig, request: &Request) -> Result<T, Response<Body>> {
-    check(config, request).map_err(|error| refuse(request, error))
+    check(config, request).map_err(|(error, reason)| refuse(request, error, reason))
 }
 
 /// Like `accept`, for an envelope that must carry `expected_event` (or no event name).
@@ -30,23 +32,30 @@ pub fn accept_event<P: DeserializeOwned>(
 ) -> Result<Envelope<P>, Response<Body>> {
     let envelope: Envelope<P> = accept(config, request)?;
     if envelope.event_name().is_some_and(|name| name != expected_event) {
-        return Err(refuse(request, RequestError::UnexpectedEvent { expected: expected_event }));
+        return Err(refuse(request, RequestError::UnexpectedEvent { expected: expected_event }, None));
     }
     Ok(envelope)
 }
 
-fn check<T: DeserializeOwned>(config: &WebhookConfig, request: &Request) -> Result<T, RequestError> {
-    http::check_method(request)?;
+/// The refusal and, for a 401, the auth failure's reason code.
+fn check<T: DeserializeOwned>(
+    config: &WebhookConfig,
+    request: &Request,
+) -> Result<T, (RequestError, Option<&'static str>)> {
+    http::check_method(request).map_err(|error| (error, None))?;
     if let Err(failure) = config.auth.verify(request.headers()) {
-        tracing::warn!(request_id = %request_id(request), reason = failure.reason(), "webhook auth failed");
-        return Err(RequestError::Unauthorized);
+        return Err((RequestError::Unauthorized, Some(failure.reason())));
     }
-    http::check_content_type(request.headers())?;
-    http::parse_json_body(request.body(), config.max_body_bytes)
+    http::check_content_type(request.headers()).map_err(|error| (error, None))?;
+    http::parse_json_body(request.body(), config.max_body_bytes).map_err(|error| (error, None))
 }
 
-fn refuse(request: &Request, error: RequestError) -> Response<Body> {
-    tracing::info!(request_id = %request_id(request), status = error.status().as_u16(), error = error.code(), "request refused");
+fn refuse(request: &Request, error: RequestError, reason: Option<&'static str>) -> Response<Body> {
+    let request_id = request_id(request);
+    match reason {
+        Some(reason) => tracing::warn!(request_id, status = 401, reason, "webhook auth failed"),
+        None => tracing::info!(request_id, status = error.status().as_u16(), error = error.code(), "request refused"),
+    }
     error.into_response()
 }
 

@@ -110,7 +110,7 @@ fn benches(c: &mut Criterion) {
 }
 
 /// One store of a `message_logged` event: the whole handler (auth, parse, key, PutObject through
-/// the real SDK to an S3 on loopback, or a file written and renamed). Real S3 adds its round trip.
+/// the real SDK to an S3 on loopback, or a file written and hard-linked). Real S3 adds its round trip.
 fn log_benches(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let mut event = fixture_json("constructed-log-message-logged.json");

@@ -377,6 +377,9 @@ def test_bucket_policy(t, facts):
     # The log function itself may write under the prefix.
     role = t["Resources"]["LogFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
     check(any(r.get("Action") == ["s3:PutObject"] for r in role), "the log function's role may not PutObject")
+    # ... and read there (HeadObject after a 412), to tell a redelivery from a different event.
+    check(any(r.get("Action") == ["s3:GetObject"] and r.get("Resource") == {"Fn::Sub": "${LogBucket.Arn}/${StoredLogKeyPrefix}*"}
+              for r in role), "the log function's role may not GetObject under its prefix")
 
 
 def test_glue_projection(t, facts):

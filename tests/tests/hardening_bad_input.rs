@@ -99,8 +99,14 @@ async fn run(function: Function, row: Row) {
     let with_id: Vec<&Value> =
         lines.iter().filter(ours).filter(|line| !line["fields"]["request_id"].is_null()).collect();
     assert!(!with_id.is_empty(), "{}: no log line names the request\n{}", function.name(), logs.text());
-    for line in with_id {
+    for line in &with_id {
         assert_eq!(line["fields"]["request_id"], INVOCATION_ID, "{}: {line}", function.name());
+    }
+    // Refused at the door (method, auth, content type, size, JSON shape): one line, no metric line.
+    if !logs.lines_with_message("request refused").is_empty() {
+        assert!(refusal, "{}: refused but answered {}", function.name(), response.status);
+        assert_eq!(with_id.len(), 1, "{}: one log line for a refusal\n{}", function.name(), logs.text());
+        assert_eq!(subject.metrics_text(), "", "{}: a metric line for a refusal", function.name());
     }
 
     // No secret, token or user text in the logs, the metric line, or an error body.

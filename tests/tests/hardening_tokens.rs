@@ -293,6 +293,12 @@ async fn run(function: Function, case: Case) {
             assert!(translate.calls().is_empty());
         }
         assert!(subject.stored_files().is_empty(), "{:?}", subject.stored_files());
+        // Cheap to refuse: that one log line and no metric (EMF) line.
+        let text = logs.text();
+        let lines: Vec<&str> = text.lines().filter(|line| line.contains(INVOCATION_ID)).collect();
+        assert_eq!(lines.len(), 1, "{}: one log line\n{}", function.name(), logs.text());
+        assert_eq!(subject.metrics_text(), "", "{}: a metric line for a refusal", function.name());
+        println!("{}: a refused request wrote {} log bytes", function.name(), lines[0].len() + 1);
     }
 
     let mut needles: Vec<String> = case.tokens.iter().filter(|token| token.len() >= 8).cloned().collect();

@@ -29,14 +29,25 @@ async fn the_local_directory_holds_the_same_layout() {
 
     assert_eq!(send(fixture("constructed-log-message-logged.json")).await, (201, json!({"stored": MESSAGE_KEY})));
     assert_eq!(send(fixture("ibm-docs-log-cdr-logged.json")).await, (201, json!({"stored": CDR_KEY})));
-    // Redelivered with one more member: the file is replaced, not duplicated.
+    // Redelivered as is: answered as stored, nothing written.
+    assert_eq!(send(fixture("constructed-log-message-logged.json")).await, (201, json!({"stored": MESSAGE_KEY})));
+    assert_eq!(temp.files(), [CDR_KEY, MESSAGE_KEY], "no duplicates and no temporary files left");
+
+    // The same log_id with other content: kept beside the stored file, which stays as it was.
     let mut again = fixture_json("constructed-log-message-logged.json");
     again["payload"]["redelivered"] = json!(true);
-    assert_eq!(send(again.to_string()).await.0, 201);
+    let (status, reply) = send(again.to_string()).await;
+    assert_eq!(status, 201);
+    let beside = reply["stored"].as_str().unwrap().to_owned();
+    let prefix = MESSAGE_KEY.strip_suffix(".json").unwrap();
+    let digest = beside.strip_prefix(prefix).and_then(|rest| rest.strip_suffix(".json")).unwrap();
+    assert!(digest.len() == 17 && digest.starts_with('.'), "{beside}");
+    assert_eq!(send(again.to_string()).await, (201, json!({"stored": beside})), "its own redelivery");
 
-    assert_eq!(temp.files(), [CDR_KEY, MESSAGE_KEY], "no duplicates and no temporary files left");
+    assert_eq!(temp.files(), [CDR_KEY.to_owned(), beside.clone(), MESSAGE_KEY.to_owned()], "no temporary files left");
     let read = |key: &str| serde_json::from_slice::<Value>(&std::fs::read(temp.path().join(key)).unwrap()).unwrap();
-    assert_eq!(read(MESSAGE_KEY), again);
+    assert_eq!(read(MESSAGE_KEY), fixture_json("constructed-log-message-logged.json"), "never replaced");
+    assert_eq!(read(&beside), again);
     assert_eq!(read(CDR_KEY), fixture_json("ibm-docs-log-cdr-logged.json"));
 }
 

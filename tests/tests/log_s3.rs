@@ -111,23 +111,134 @@ async fn each_event_type_is_stored_at_its_key_with_every_field_kept() {
     }
 }
 
+/// The key a different record under `MESSAGE_KEY` is kept at: the first 16 hex digits of its
+/// SHA-256, computed outside the code under test (coreutils' sha256sum).
+fn beside_message_key(record: &[u8]) -> String {
+    let digest = sha256sum(record);
+    MESSAGE_KEY.replace(".json", &format!(".{}.json", &digest[..16]))
+}
+
+fn sha256sum(bytes: &[u8]) -> String {
+    use std::process::Command;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static SERIAL: AtomicUsize = AtomicUsize::new(0);
+    let path = std::env::temp_dir().join(format!(
+        "log-body-{}-{}.json",
+        std::process::id(),
+        SERIAL.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::write(&path, bytes).unwrap();
+    let out = Command::new("sha256sum").arg(&path).output().expect("sha256sum");
+    std::fs::remove_file(&path).unwrap();
+    String::from_utf8(out.stdout).unwrap().split_whitespace().next().unwrap().to_owned()
+}
+
 #[tokio::test]
-async fn a_redelivered_log_id_leaves_one_object_with_the_latest_delivery() {
-    let _logs = LogCapture::start();
+async fn an_identical_redelivery_answers_as_stored_and_writes_nothing_new() {
+    let (logs, _guard) = LogCapture::start();
     let s3 = LocalS3::start();
     let webhook = webhook(&s3, &[]).await;
-    let first = fixture("constructed-log-message-logged.json");
-    assert_eq!(send(&webhook, &first).await.0, 201);
-    assert_eq!(send(&webhook, &first).await.0, 201);
-    // The same log_id delivered again with different bytes (re-serialised, a member added).
-    let mut again = fixture_json("constructed-log-message-logged.json");
-    again["payload"]["redelivered"] = json!(true);
-    assert_eq!(send(&webhook, &again.to_string()).await, (201, json!({"stored": MESSAGE_KEY})));
+    let event = fixture("constructed-log-message-logged.json");
+    assert_eq!(send(&webhook, &event).await, (201, json!({"stored": MESSAGE_KEY})));
+    let first = s3.objects().await;
+    // The same event again, and once with other layout: the same record, so the same answer.
+    let reformatted = format!("\n\t{}  \r\n", event.replace("\n", "\n  "));
+    for body in [&event, &event, &reformatted] {
+        assert_eq!(send(&webhook, body).await, (201, json!({"stored": MESSAGE_KEY})));
+    }
 
-    assert_eq!(s3.puts().len(), 3, "each delivery was written");
+    // Every PUT only creates, and carries the record's SHA-256; each redelivery was a 412 then a HEAD.
+    let record = &first[MESSAGE_KEY].body;
+    let puts = s3.puts();
+    assert_eq!(puts.len(), 4);
+    for put in &puts {
+        assert_eq!(put.headers.get("if-none-match").map(String::as_str), Some("*"));
+        assert_eq!(put.headers.get("x-amz-meta-sha256"), Some(&sha256sum(record)));
+    }
+    assert_eq!(s3.calls().iter().filter(|call| call.method == "HEAD").count(), 3);
     let objects = s3.objects().await;
     assert_eq!(objects.keys().collect::<Vec<_>>(), [MESSAGE_KEY], "no duplicates");
-    assert_eq!(objects[MESSAGE_KEY].json(), again);
+    assert_eq!(objects[MESSAGE_KEY].body, *record, "untouched");
+
+    let stored = logs.lines_with_message("log event stored");
+    let outcomes: Vec<&str> = stored.iter().map(|line| line["fields"]["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes, ["created", "redelivery", "redelivery", "redelivery"], "{}", logs.text());
+}
+
+#[tokio::test]
+async fn a_different_event_under_a_stored_id_is_kept_beside_it_never_over_it() {
+    let (logs, _guard) = LogCapture::start();
+    let s3 = LocalS3::start();
+    let webhook = webhook(&s3, &[]).await;
+    let original = fixture_json("constructed-log-message-logged.json");
+    assert_eq!(send(&webhook, &original.to_string()).await.0, 201);
+    // The same log_id with other content: what someone holding the secret could send.
+    let mut forged = original.clone();
+    forged["payload"]["request"]["input"]["text"] = json!("forged words 🔥");
+    let forged_record = format!("{}\n", minify(&forged.to_string()));
+    let beside = beside_message_key(forged_record.as_bytes());
+    assert_eq!(send(&webhook, &forged.to_string()).await, (201, json!({"stored": beside})));
+    // Sent again, it is a redelivery of itself.
+    assert_eq!(send(&webhook, &forged.to_string()).await, (201, json!({"stored": beside})));
+
+    let objects = s3.objects().await;
+    assert_eq!(objects.keys().collect::<Vec<_>>(), [&beside, MESSAGE_KEY]);
+    assert_eq!(objects[MESSAGE_KEY].json(), original, "the stored event is intact");
+    assert_eq!(objects[&beside].body, forged_record.as_bytes());
+    assert_eq!(objects[&beside].content_type.as_deref(), Some("application/json"));
+
+    // One warning names both keys; no user text in any line.
+    let warned = logs.lines_with_message("log event differs from the one stored at its key; kept beside it");
+    assert_eq!(warned.len(), 1, "{}", logs.text());
+    assert_eq!(warned[0]["level"], "WARN");
+    assert_eq!(
+        (warned[0]["fields"]["key"].as_str(), warned[0]["fields"]["taken_key"].as_str()),
+        (Some(beside.as_str()), Some(MESSAGE_KEY))
+    );
+    let outcomes: Vec<Value> =
+        logs.lines_with_message("log event stored").iter().map(|line| line["fields"]["outcome"].clone()).collect();
+    assert_eq!(outcomes, [json!("created"), json!("redelivery")]);
+    let text = logs.text();
+    for user_text in ["forged words", "🔥", "Where is my order?"] {
+        assert!(!text.contains(user_text), "{user_text:?} in the logs");
+    }
+}
+
+#[tokio::test]
+async fn s3_answers_412_for_a_taken_key_and_objects_without_the_digest_are_hashed() {
+    let _logs = LogCapture::start();
+    let s3 = LocalS3::start();
+    let client = s3.client().await;
+    // The tests' S3 refuses a conditional create over an existing key with 412, as S3 does.
+    let put = |key: &str, body: &str, conditional: bool| {
+        let request = client
+            .put_object()
+            .bucket(BUCKET)
+            .key(key)
+            .body(aws_sdk_s3::primitives::ByteStream::from(body.as_bytes().to_vec()));
+        let request = if conditional { request.if_none_match("*") } else { request };
+        request.send()
+    };
+    put("probe.json", "{}", true).await.expect("the first conditional put creates");
+    let refused = put("probe.json", "{\"other\":1}", true).await.expect_err("the key exists");
+    assert_eq!(refused.raw_response().map(|raw| raw.status().as_u16()), Some(412));
+    assert_eq!(aws_sdk_s3::error::ProvideErrorMetadata::code(&refused), Some("PreconditionFailed"));
+
+    // Objects put back without x-amz-meta-sha256 (the README's restore loop): the stored body is
+    // hashed (GetObject) to tell a redelivery from a different event.
+    let record = format!("{}\n", minify(&fixture("constructed-log-message-logged.json")));
+    put(MESSAGE_KEY, &record, false).await.expect("a plain put");
+    let webhook = webhook(&s3, &[]).await;
+    assert_eq!(send(&webhook, &record).await, (201, json!({"stored": MESSAGE_KEY})));
+    assert!(s3.calls().iter().any(|call| call.method == "GET" && call.path.contains("58bebfd1")), "the body was read");
+    let mut different = fixture_json("constructed-log-message-logged.json");
+    different["payload"]["extra"] = json!(1);
+    let different_record = format!("{}\n", different);
+    assert_eq!(
+        send(&webhook, &different.to_string()).await,
+        (201, json!({"stored": beside_message_key(different_record.as_bytes())}))
+    );
+    assert_eq!(s3.objects().await[MESSAGE_KEY].body, record.as_bytes(), "the put-back object stays");
 }
 
 #[tokio::test]
@@ -139,14 +250,7 @@ async fn an_event_without_log_id_is_keyed_by_the_sha256_of_its_body() {
     event["payload"].as_object_mut().unwrap().remove("log_id");
     let body = event.to_string();
     // The SHA-256 of the body, computed outside the code under test (coreutils' sha256sum).
-    let digest = {
-        use std::process::Command;
-        let path = std::env::temp_dir().join(format!("log-body-{}.json", std::process::id()));
-        std::fs::write(&path, &body).unwrap();
-        let out = Command::new("sha256sum").arg(&path).output().expect("sha256sum");
-        std::fs::remove_file(&path).unwrap();
-        String::from_utf8(out.stdout).unwrap().split_whitespace().next().unwrap().to_owned()
-    };
+    let digest = sha256sum(body.as_bytes());
     let expected = format!("event=message_logged/dt=2025-06-01/{digest}.json");
 
     assert_eq!(send(&webhook, &body).await, (201, json!({"stored": expected})));
@@ -221,6 +325,21 @@ async fn redaction_masks_the_configured_paths_before_storing() {
         assert!(!raw.contains(user_text) && !logs.text().contains(user_text), "{user_text:?} kept");
     }
     assert_eq!(logs.lines_with_message("log event stored")[0]["fields"]["redacted"], 3);
+}
+
+#[test]
+fn a_redaction_path_on_a_struct_column_stops_the_cold_start() {
+    // payload.request.input is a struct in the Glue table: "[redacted]" there breaks Athena.
+    for path in ["payload.request.input", "payload.response.output.intents", "payload.call"] {
+        let vars = [("LOG_BUCKET", BUCKET), ("LOG_REDACT_PATHS", path)];
+        let error = logwebhook::LogSettings::from_lookup(|name| {
+            vars.iter().find(|(key, _)| *key == name).map(|(_, value)| value.to_string())
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(error.starts_with("LOG_REDACT_PATHS is invalid: "), "{error}");
+        assert!(error.contains(&format!("`{path}`")) && error.contains("Glue table"), "{error}");
+    }
 }
 
 #[tokio::test]

@@ -74,22 +74,22 @@ impl<T: Translator> Dialog<T> {
     }
 
     /// The function-URL entry point: a JSON answer for every request, within the deadline, and
-    /// one metric line.
+    /// one metric line unless it was refused at the door (a refusal writes its one log line only).
     pub async fn handle(&self, request: Request) -> Response<Body> {
         let invocation = Invocation::start(self.translator.counters());
-        let response = self.respond(request).await;
+        let params: Map<String, Value> = match webhook::accept(&self.config, &request) {
+            Ok(params) => params,
+            Err(refusal) => return refusal,
+        };
+        let response = self.respond(&request, &params).await;
         let failed = response.status().is_server_error();
         invocation.finish(&self.metrics, "dialog", self.translator.counters(), failed);
         response
     }
 
-    async fn respond(&self, request: Request) -> Response<Body> {
-        let request_id = webhook::request_id(&request);
-        let params: Map<String, Value> = match webhook::accept(&self.config, &request) {
-            Ok(params) => params,
-            Err(response) => return response,
-        };
-        let result = match DialogCall::parse(&params) {
+    async fn respond(&self, request: &Request, params: &Map<String, Value>) -> Response<Body> {
+        let request_id = webhook::request_id(request);
+        let result = match DialogCall::parse(params) {
             Ok(call) => match tokio::time::timeout(self.deadline, self.answer(call)).await {
                 Ok(result) => result,
                 Err(_) => Err(DialogError::DeadlineExceeded { deadline_ms: self.deadline.as_millis() as u64 }),

@@ -7,6 +7,7 @@ use std::time::Duration;
 use shared::config::ConfigError;
 
 use crate::redact::RedactPath;
+use crate::table::ColumnType;
 
 pub const DEFAULT_LOG_DIR: &str = "./logs";
 pub const DEFAULT_STORE_TIMEOUT_MS: u64 = 2000;
@@ -53,6 +54,7 @@ impl LogSettings {
         {
             let parsed =
                 path.parse::<RedactPath>().map_err(|why| ConfigError::Invalid { variable: "LOG_REDACT_PATHS", why })?;
+            queryable_when_redacted(&parsed)?;
             if !redact_paths.contains(&parsed) {
                 redact_paths.push(parsed);
             }
@@ -69,6 +71,36 @@ impl LogSettings {
         };
         Ok(LogSettings { backend, key_prefix, redact_paths, store_timeout: Duration::from_millis(timeout_ms) })
     }
+}
+
+/// `"[redacted]"` is a string: a path that lands where the Glue table declares another type (a
+/// struct such as `payload.request.input`, an array, a map, a number, a boolean) would make every
+/// Athena query over the redacted events fail, so it is refused, naming its string members.
+fn queryable_when_redacted(path: &RedactPath) -> Result<(), ConfigError> {
+    let declared = crate::table::types_at(path.segments());
+    let Some(other) = declared.iter().find(|declared| declared.kind() != "string") else { return Ok(()) };
+    let hint = match other {
+        ColumnType::Struct(fields) => {
+            let strings: Vec<String> = fields
+                .iter()
+                .filter(|(_, field)| field.kind() == "string")
+                .map(|(name, _)| format!("{path}.{name}"))
+                .collect();
+            if strings.is_empty() {
+                String::new()
+            } else {
+                format!("; list its string members instead, such as {}", strings.join(", "))
+            }
+        }
+        _ => String::new(),
+    };
+    Err(ConfigError::Invalid {
+        variable: "LOG_REDACT_PATHS",
+        why: format!(
+            "`{path}` is a {} in the Glue table `events`, where \"[redacted]\" (a string) would make Athena queries fail{hint}",
+            other.kind()
+        ),
+    })
 }
 
 /// S3's naming rules: 3 to 63 lowercase letters, digits, dots and hyphens, starting and ending
@@ -151,6 +183,17 @@ mod tests {
     }
 
     #[test]
+    fn redaction_paths_must_land_on_strings_or_outside_the_table() {
+        let error = settings(&[("LOG_REDACT_PATHS", "payload.request.input")]).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "LOG_REDACT_PATHS is invalid: `payload.request.input` is a struct in the Glue table `events`, where \"[redacted]\" (a string) would make Athena queries fail; list its string members instead, such as payload.request.input.message_type, payload.request.input.text"
+        );
+        let fine = "payload.request.input.text,payload.response.output.generic,payload.response.output.generic.text,payload.request.context.skills.*.user_defined.original_input,payload.brand_new,event.name";
+        assert_eq!(settings(&[("LOG_REDACT_PATHS", fine)]).unwrap().redact_paths.len(), 6);
+    }
+
+    #[test]
     fn errors_name_the_variable() {
         for (vars, variable) in [
             (vec![("LOG_BUCKET", "arn:aws:s3:::my-logs")], "LOG_BUCKET"),
@@ -162,6 +205,14 @@ mod tests {
             (vec![("LOG_STORE_TIMEOUT_MS", "2s")], "LOG_STORE_TIMEOUT_MS"),
             (vec![("LOG_STORE_TIMEOUT_MS", "60000")], "LOG_STORE_TIMEOUT_MS"),
             (vec![("LOG_REDACT_PATHS", "payload..text")], "LOG_REDACT_PATHS"),
+            (vec![("LOG_REDACT_PATHS", "payload.request.input")], "LOG_REDACT_PATHS"),
+            (
+                vec![("LOG_REDACT_PATHS", "payload.request.input.text,payload.response.output.intents")],
+                "LOG_REDACT_PATHS",
+            ),
+            (vec![("LOG_REDACT_PATHS", "payload.request.context.skills.*.user_defined")], "LOG_REDACT_PATHS"),
+            (vec![("LOG_REDACT_PATHS", "payload.call.outbound")], "LOG_REDACT_PATHS"),
+            (vec![("LOG_REDACT_PATHS", "payload")], "LOG_REDACT_PATHS"),
         ] {
             let error = settings(&vars).unwrap_err();
             assert!(error.to_string().starts_with(&format!("{variable} is invalid")), "{vars:?}: {error}");

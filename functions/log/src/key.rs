@@ -4,7 +4,8 @@
 //! - `dt` is the UTC date of the event's own timestamp (`payload.request_timestamp` for
 //!   `message_logged`, `payload.call.start_timestamp` for `cdr_logged`), else of its receipt.
 //! - `<id>` is `payload.log_id` (`payload.global_session_id` for a CDR), else the SHA-256 of the
-//!   body, so a redelivered event lands on the same key and overwrites itself.
+//!   body, so a redelivered event lands on the same key (where the store recognises it; a
+//!   different record under a taken key goes beside it, see `beside`).
 //! - Every part is reduced to `[A-Za-z0-9._-]`, so nothing in a request can leave its prefix.
 
 use std::time::SystemTime;
@@ -131,7 +132,15 @@ pub fn sanitise(value: &str, max: usize) -> String {
     format!("{kept}-{}", &digest[..16])
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// The key for a record that differs from the one already stored at `object_key`:
+/// `<id>.<first 16 hex digits of the record's SHA-256>.json`, in the same partition, so Athena
+/// reads both. `digest` is the record's SHA-256 in hex.
+pub fn beside(object_key: &str, digest: &str) -> String {
+    let stem = object_key.strip_suffix(".json").unwrap_or(object_key);
+    format!("{stem}.{}.json", &digest[..digest.len().min(16)])
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 

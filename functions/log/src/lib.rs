@@ -1,13 +1,15 @@
 //! The log webhook: the assistant sends every message and its response (`message_logged`) and,
 //! on phone channels, call detail records (`cdr_logged`). Each event is stored as one JSON object,
 //! every member kept as received, under `event=<name>/dt=YYYY-MM-DD/<id>.json` on Amazon S3 or in
-//! a local directory. If it cannot be stored, the answer is a 503 (so a sender that retries can
+//! a local directory. A stored event is never replaced: a redelivery answers as stored, and a
+//! different event under a taken key is kept beside it. If it cannot be stored, the answer is a 503 (so a sender that retries can
 //! retry) and the event goes to the function's log as one fallback record.
 
 pub mod config;
 pub mod key;
 pub mod redact;
 pub mod store;
+pub mod table;
 
 use std::time::{Instant, SystemTime};
 
@@ -20,7 +22,7 @@ use shared::webhook;
 
 pub use config::{Backend, LogSettings};
 pub use key::EventKey;
-pub use store::{ConfiguredStore, DirLogStore, LogStore, S3LogStore, StoreError};
+pub use store::{ConfiguredStore, DirLogStore, LogStore, Outcome, S3LogStore, StoreError, Stored};
 
 /// The message of the fallback record, for searching the function's log.
 pub const FALLBACK_MESSAGE: &str = "log event not stored; fallback record";
@@ -62,19 +64,35 @@ impl<S: LogStore> LogWebhook<S> {
         let stored = self.store.put(&object_key, record.as_bytes()).await;
         let store_ms = started.elapsed().as_secs_f64() * 1000.0;
         match stored {
-            Ok(()) => {
-                tracing::info!(
-                    request_id,
-                    event = key.event,
-                    key = object_key,
-                    date_source = key.date_source,
-                    id_source = key.id_source,
-                    redacted,
-                    bytes = record.len(),
-                    store_ms,
-                    "log event stored"
-                );
-                json_response(StatusCode::CREATED, &json!({ "stored": object_key }))
+            Ok(stored) => {
+                if stored.outcome == Outcome::KeptBeside {
+                    // Someone sent a different event under an id already stored: both are kept.
+                    tracing::warn!(
+                        request_id,
+                        event = key.event,
+                        key = stored.key,
+                        taken_key = object_key,
+                        id_source = key.id_source,
+                        redacted,
+                        bytes = record.len(),
+                        store_ms,
+                        "log event differs from the one stored at its key; kept beside it"
+                    );
+                } else {
+                    tracing::info!(
+                        request_id,
+                        event = key.event,
+                        key = stored.key,
+                        outcome = stored.outcome.as_str(),
+                        date_source = key.date_source,
+                        id_source = key.id_source,
+                        redacted,
+                        bytes = record.len(),
+                        store_ms,
+                        "log event stored"
+                    );
+                }
+                json_response(StatusCode::CREATED, &json!({ "stored": stored.key }))
             }
             Err(error) => {
                 log_fallback(&request_id, &object_key, &error, record.trim_end());

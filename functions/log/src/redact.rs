@@ -6,6 +6,9 @@
 //!   item, and `payload.response.output.generic` masks the whole array.
 //! - `*` matches every member of an object: `payload.request.context.skills.*.user_defined.original_input`.
 //! - A missing path or a `null` value is left alone; nothing is ever added.
+//! - A path must not land where the Glue table declares anything but a string (a struct, an
+//!   array, a map, a number or a boolean): `"[redacted]"` there would make Athena queries over
+//!   that data fail. `LogSettings` refuses such a path at cold start (see `table`).
 
 use std::fmt;
 use std::str::FromStr;
@@ -28,6 +31,12 @@ impl FromStr for RedactPath {
             return Err(format!("`{path}` is not a dotted path such as payload.request.input.text"));
         }
         Ok(RedactPath { segments })
+    }
+}
+
+impl RedactPath {
+    pub fn segments(&self) -> &[String] {
+        &self.segments
     }
 }
 

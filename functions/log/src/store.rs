@@ -1,6 +1,13 @@
 //! The store behind the log webhook: the `LogStore` trait and its two backends, Amazon S3 (with a
 //! hard deadline and at most one retry) and a local directory (for `cargo lambda watch`).
 //! Errors carry codes only, never the event.
+//!
+//! A stored event is never replaced. Both backends create an object only where none exists (S3:
+//! a conditional `PutObject` with `If-None-Match: *`, see "Add preconditions to S3 operations
+//! with conditional requests" in the Amazon S3 User Guide; a directory: a hard link, which fails
+//! if the name exists). When the key is taken, the SHA-256 of the stored record decides: the same
+//! record is a redelivery and answers as stored; a different one is written beside it, at
+//! `<id>.<first 16 hex digits of its SHA-256>.json` in the same partition.
 
 use std::future::Future;
 use std::path::{Component, Path, PathBuf};
@@ -11,11 +18,16 @@ use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_s3::operation::put_object::PutObjectError;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
+use sha2::{Digest, Sha256};
 
 use crate::config::{Backend, LogSettings};
+use crate::key::{beside, hex};
+
+/// The user-defined metadata (`x-amz-meta-sha256`) that carries the SHA-256 of an object's body,
+/// so a redelivery is recognised with one `HeadObject`.
+pub const DIGEST_METADATA: &str = "sha256";
 
 /// Why an event was not stored.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -28,6 +40,8 @@ pub enum StoreError {
     Service { code: String },
     #[error("the request was refused: {code}")]
     Refused { code: String },
+    #[error("a concurrent write to the same key")]
+    Conflict,
     #[error("unreadable response")]
     InvalidResponse,
     #[error("network error")]
@@ -44,6 +58,7 @@ impl StoreError {
             StoreError::Throttled => "throttled",
             StoreError::Service { .. } => "service_error",
             StoreError::Refused { .. } => "refused",
+            StoreError::Conflict => "conflict",
             StoreError::InvalidResponse => "invalid_response",
             StoreError::Network => "network_error",
             StoreError::Io { .. } => "io_error",
@@ -51,16 +66,87 @@ impl StoreError {
     }
 }
 
-/// What the handler needs from a store: put one record at one key, overwriting what is there.
+/// What became of a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    /// Where the record is: its own key, or the key beside it.
+    pub key: String,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Written now.
+    Created,
+    /// The same record was already there (a redelivery): nothing was written.
+    Redelivery,
+    /// A different record held the key: this one was written beside it, at `Stored::key`.
+    KeptBeside,
+}
+
+impl Outcome {
+    /// A short code for logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Created => "created",
+            Outcome::Redelivery => "redelivery",
+            Outcome::KeptBeside => "kept_beside",
+        }
+    }
+}
+
+/// What the handler needs from a store: keep one record at one key, never replacing a stored one.
 pub trait LogStore: Send + Sync {
-    fn put(&self, key: &str, record: &[u8]) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn put(&self, key: &str, record: &[u8]) -> impl Future<Output = Result<Stored, StoreError>> + Send;
 
     /// Where the records go, for the start-up log line (`s3://bucket`, a directory).
     fn location(&self) -> String;
 }
 
-/// Amazon S3 through the AWS SDK: one `PutObject` per event, `application/json`, encrypted with
-/// SSE-S3 (AES256).
+/// What one create-only write found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Created {
+    New,
+    /// The key was taken; `same`: by a record with the same SHA-256.
+    Exists {
+        same: bool,
+    },
+}
+
+/// One backend's create-only write: `record` at `key` only if nothing is there. `digest` is the
+/// record's SHA-256 in hex.
+trait CreateOnly: Sync {
+    fn create(
+        &self,
+        key: &str,
+        record: &[u8],
+        digest: &str,
+    ) -> impl Future<Output = Result<Created, StoreError>> + Send;
+}
+
+/// The record at its key; if a different one holds it, beside it; never over anything.
+async fn put_once(store: &impl CreateOnly, key: &str, record: &[u8]) -> Result<Stored, StoreError> {
+    let digest = hex(&Sha256::digest(record));
+    let stored = |key: &str, outcome| Ok(Stored { key: key.to_owned(), outcome });
+    match store.create(key, record, &digest).await? {
+        Created::New => return stored(key, Outcome::Created),
+        Created::Exists { same: true } => return stored(key, Outcome::Redelivery),
+        Created::Exists { same: false } => {}
+    }
+    let beside = beside(key, &digest);
+    match store.create(&beside, record, &digest).await? {
+        Created::New => stored(&beside, Outcome::KeptBeside),
+        // This different record, delivered again.
+        Created::Exists { same: true } => stored(&beside, Outcome::Redelivery),
+        // Two records whose SHA-256 share 64 bits: not expected in practice, and never overwritten.
+        Created::Exists { same: false } => Err(StoreError::Refused { code: "digest_prefix_taken".into() }),
+    }
+}
+
+/// Amazon S3 through the AWS SDK: one conditional `PutObject` per event, `application/json`,
+/// encrypted with SSE-S3 (AES256), its SHA-256 in `x-amz-meta-sha256`. When S3 answers 412 (the
+/// key exists), one `HeadObject` reads the stored digest (a `GetObject` hashes the body of an
+/// object written without it, such as a restored fallback record).
 #[derive(Debug, Clone)]
 pub struct S3LogStore {
     client: aws_sdk_s3::Client,
@@ -110,24 +196,62 @@ impl S3LogStore {
         &self.bucket
     }
 
-    async fn call(&self, key: &str, record: &[u8]) -> Result<(), StoreError> {
-        self.client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .body(ByteStream::from(record.to_vec()))
-            .content_type("application/json")
-            .server_side_encryption(ServerSideEncryption::Aes256)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(classify)
+    /// A `PutObject` that only creates; S3's 409 `ConditionalRequestConflict` (another write to
+    /// the key in flight) is tried once more, as the S3 API reference for `PutObject` advises.
+    async fn put_if_absent(&self, key: &str, record: &[u8], digest: &str) -> Result<Created, StoreError> {
+        let mut conflicts = 0;
+        loop {
+            let sent = self
+                .client
+                .put_object()
+                .bucket(&self.bucket)
+                .key(key)
+                .if_none_match("*")
+                .metadata(DIGEST_METADATA, digest)
+                .body(ByteStream::from(record.to_vec()))
+                .content_type("application/json")
+                .server_side_encryption(ServerSideEncryption::Aes256)
+                .send()
+                .await;
+            let error = match sent {
+                Ok(_) => return Ok(Created::New),
+                Err(error) => classify(error),
+            };
+            match error {
+                StoreError::Refused { code } if code == PRECONDITION_FAILED => {
+                    return Ok(Created::Exists { same: self.stored_digest(key).await? == digest });
+                }
+                StoreError::Conflict if conflicts == 0 => conflicts += 1,
+                error => return Err(error),
+            }
+        }
+    }
+
+    /// The SHA-256 of the object at `key`: its `x-amz-meta-sha256`, else the hash of its body.
+    async fn stored_digest(&self, key: &str) -> Result<String, StoreError> {
+        let head = self.client.head_object().bucket(&self.bucket).key(key).send().await.map_err(classify)?;
+        if let Some(digest) = head.metadata().and_then(|metadata| metadata.get(DIGEST_METADATA)) {
+            return Ok(digest.to_ascii_lowercase());
+        }
+        let object = self.client.get_object().bucket(&self.bucket).key(key).send().await.map_err(classify)?;
+        let body = object.body.collect().await.map_err(|_| StoreError::Network)?.into_bytes();
+        Ok(hex(&Sha256::digest(&body)))
+    }
+}
+
+/// S3's error code for a failed `If-None-Match: *` (HTTP 412): the key exists.
+const PRECONDITION_FAILED: &str = "PreconditionFailed";
+
+impl CreateOnly for S3LogStore {
+    async fn create(&self, key: &str, record: &[u8], digest: &str) -> Result<Created, StoreError> {
+        self.put_if_absent(key, record, digest).await
     }
 }
 
 impl LogStore for S3LogStore {
-    async fn put(&self, key: &str, record: &[u8]) -> Result<(), StoreError> {
-        tokio::time::timeout(self.deadline, self.call(key, record)).await.unwrap_or(Err(StoreError::Timeout))
+    /// The whole exchange (the put, a `HeadObject` after a 412, a put beside) within the deadline.
+    async fn put(&self, key: &str, record: &[u8]) -> Result<Stored, StoreError> {
+        tokio::time::timeout(self.deadline, put_once(self, key, record)).await.unwrap_or(Err(StoreError::Timeout))
     }
 
     fn location(&self) -> String {
@@ -135,7 +259,7 @@ impl LogStore for S3LogStore {
     }
 }
 
-fn classify(error: SdkError<PutObjectError, aws_sdk_s3::config::http::HttpResponse>) -> StoreError {
+fn classify<E: ProvideErrorMetadata>(error: SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> StoreError {
     match &error {
         SdkError::TimeoutError(_) => StoreError::Timeout,
         SdkError::DispatchFailure(failure) if failure.is_timeout() => StoreError::Timeout,
@@ -144,7 +268,12 @@ fn classify(error: SdkError<PutObjectError, aws_sdk_s3::config::http::HttpRespon
         SdkError::ServiceError(service) => {
             let code = service.err().code().unwrap_or("unknown").to_owned();
             let status = service.raw().status();
-            if status.as_u16() == 503
+            if status.as_u16() == 412 {
+                // The code is in the body, which a HEAD has not; the status alone says it.
+                StoreError::Refused { code: PRECONDITION_FAILED.to_owned() }
+            } else if status.as_u16() == 409 && code == "ConditionalRequestConflict" {
+                StoreError::Conflict
+            } else if status.as_u16() == 503
                 || matches!(code.as_str(), "SlowDown" | "Throttling" | "ThrottlingException" | "RequestLimitExceeded")
             {
                 StoreError::Throttled
@@ -159,7 +288,8 @@ fn classify(error: SdkError<PutObjectError, aws_sdk_s3::config::http::HttpRespon
 }
 
 /// The same layout under a local directory: each record is written to a temporary file and
-/// renamed into place, so a reader never sees half a record and a redelivery replaces it whole.
+/// hard-linked into place, so a reader never sees half a record and an existing file is never
+/// replaced (the link fails if the name exists).
 #[derive(Debug)]
 pub struct DirLogStore {
     root: PathBuf,
@@ -187,8 +317,8 @@ impl DirLogStore {
     }
 }
 
-impl LogStore for DirLogStore {
-    async fn put(&self, key: &str, record: &[u8]) -> Result<(), StoreError> {
+impl CreateOnly for DirLogStore {
+    async fn create(&self, key: &str, record: &[u8], digest: &str) -> Result<Created, StoreError> {
         let path = self.path_of(key)?;
         let io = |error: std::io::Error| StoreError::Io { kind: error.kind().to_string() };
         let (Some(directory), Some(name)) = (path.parent(), path.file_name()) else {
@@ -197,16 +327,25 @@ impl LogStore for DirLogStore {
         tokio::fs::create_dir_all(directory).await.map_err(io)?;
         let serial = self.counter.fetch_add(1, Ordering::Relaxed);
         let temporary = directory.join(format!(".{}.{}-{serial}.tmp", name.to_string_lossy(), std::process::id()));
-        let written = async {
-            tokio::fs::write(&temporary, record).await?;
-            tokio::fs::rename(&temporary, &path).await
+        let linked = match tokio::fs::write(&temporary, record).await {
+            Ok(()) => tokio::fs::hard_link(&temporary, &path).await,
+            Err(error) => Err(error),
+        };
+        let _ = tokio::fs::remove_file(&temporary).await;
+        match linked {
+            Ok(()) => Ok(Created::New),
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+                let stored = tokio::fs::read(&path).await.map_err(io)?;
+                Ok(Created::Exists { same: hex(&Sha256::digest(&stored)) == digest })
+            }
+            Err(error) => Err(io(error)),
         }
-        .await;
-        if let Err(error) = written {
-            let _ = tokio::fs::remove_file(&temporary).await;
-            return Err(io(error));
-        }
-        Ok(())
+    }
+}
+
+impl LogStore for DirLogStore {
+    async fn put(&self, key: &str, record: &[u8]) -> Result<Stored, StoreError> {
+        put_once(self, key, record).await
     }
 
     fn location(&self) -> String {
@@ -232,7 +371,7 @@ impl ConfiguredStore {
 }
 
 impl LogStore for ConfiguredStore {
-    async fn put(&self, key: &str, record: &[u8]) -> Result<(), StoreError> {
+    async fn put(&self, key: &str, record: &[u8]) -> Result<Stored, StoreError> {
         match self {
             ConfiguredStore::S3(store) => store.put(key, record).await,
             ConfiguredStore::Directory(store) => store.put(key, record).await,
@@ -257,19 +396,35 @@ mod tests {
         root
     }
 
-    #[tokio::test]
-    async fn the_directory_store_overwrites_in_place_and_leaves_no_temporary_file() {
-        let root = temp_root("overwrite");
-        let store = DirLogStore::new(&root);
-        store.put("event=a/dt=2025-06-01/x.json", b"{\"v\":1}\n").await.unwrap();
-        store.put("event=a/dt=2025-06-01/x.json", b"{\"v\":2}\n").await.unwrap();
-        let directory = root.join("event=a/dt=2025-06-01");
-        let names: Vec<String> = std::fs::read_dir(&directory)
+    fn names_in(directory: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(directory)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
-        assert_eq!(names, ["x.json"]);
-        assert_eq!(std::fs::read(directory.join("x.json")).unwrap(), b"{\"v\":2}\n");
+        names.sort();
+        names
+    }
+
+    #[tokio::test]
+    async fn the_directory_store_never_replaces_a_record_and_leaves_no_temporary_file() {
+        let root = temp_root("no-replace");
+        let store = DirLogStore::new(&root);
+        let key = "event=a/dt=2025-06-01/x.json";
+        let created = store.put(key, b"{\"v\":1}\n").await.unwrap();
+        assert_eq!(created, Stored { key: key.into(), outcome: Outcome::Created });
+        let again = store.put(key, b"{\"v\":1}\n").await.unwrap();
+        assert_eq!(again, Stored { key: key.into(), outcome: Outcome::Redelivery });
+        let other = store.put(key, b"{\"v\":2}\n").await.unwrap();
+        let digest = hex(&Sha256::digest(b"{\"v\":2}\n"));
+        let beside_key = format!("event=a/dt=2025-06-01/x.{}.json", &digest[..16]);
+        assert_eq!(other, Stored { key: beside_key.clone(), outcome: Outcome::KeptBeside });
+        let other_again = store.put(key, b"{\"v\":2}\n").await.unwrap();
+        assert_eq!(other_again, Stored { key: beside_key.clone(), outcome: Outcome::Redelivery });
+
+        let directory = root.join("event=a/dt=2025-06-01");
+        assert_eq!(names_in(&directory), [beside_key.rsplit('/').next().unwrap(), "x.json"]);
+        assert_eq!(std::fs::read(directory.join("x.json")).unwrap(), b"{\"v\":1}\n", "the first record stays");
+        assert_eq!(std::fs::read(root.join(&beside_key)).unwrap(), b"{\"v\":2}\n");
         std::fs::remove_dir_all(&root).unwrap();
     }
 

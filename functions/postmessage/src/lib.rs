@@ -66,25 +66,28 @@ impl<T: Translator> PostMessage<T> {
     }
 
     /// The function-URL entry point: every request gets an answer, never a panic, and one
-    /// metric line.
+    /// metric line unless it was refused (a refusal writes its one log line only).
     pub async fn handle(&self, request: Request) -> Response<Body> {
         let invocation = Invocation::start(self.translator.counters());
         let (response, failed) = self.respond(request).await;
-        invocation.finish(&self.metrics, "postmessage", self.translator.counters(), failed);
+        if let Some(failed) = failed {
+            invocation.finish(&self.metrics, "postmessage", self.translator.counters(), failed);
+        }
         response
     }
 
     /// The answer, and whether a translation fault sent the reply out untranslated.
-    async fn respond(&self, request: Request) -> (Response<Body>, bool) {
+    /// `None`: refused before any work.
+    async fn respond(&self, request: Request) -> (Response<Body>, Option<bool>) {
         let mut envelope =
             match webhook::accept_event::<MessageResponse>(&self.config, &request, event_names::MESSAGE_PROCESSED) {
                 Ok(envelope) => envelope,
-                Err(response) => return (response, false),
+                Err(response) => return (response, None),
             };
         let request_id = webhook::request_id(&request);
         let outcome = self.process(&mut envelope.payload).await;
         log_outcome(&request_id, &outcome);
-        (webhook::reply(&envelope.payload), matches!(outcome, Outcome::Failed { .. }))
+        (webhook::reply(&envelope.payload), Some(matches!(outcome, Outcome::Failed { .. })))
     }
 
     /// Translates the user-visible texts of `output.generic` in place, all at once, each distinct

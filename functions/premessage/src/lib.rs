@@ -78,20 +78,23 @@ impl<T: Translator> PreMessage<T> {
     }
 
     /// The function-URL entry point: every request gets an answer, never a panic, and one
-    /// metric line.
+    /// metric line unless it was refused (a refusal writes its one log line only).
     pub async fn handle(&self, request: Request) -> Response<Body> {
         let invocation = Invocation::start(self.translator.counters());
         let (response, failed) = self.respond(request).await;
-        invocation.finish(&self.metrics, "premessage", self.translator.counters(), failed);
+        if let Some(failed) = failed {
+            invocation.finish(&self.metrics, "premessage", self.translator.counters(), failed);
+        }
         response
     }
 
     /// The answer, and whether a translation fault made the message pass through.
-    async fn respond(&self, request: Request) -> (Response<Body>, bool) {
+    /// `None`: refused before any work.
+    async fn respond(&self, request: Request) -> (Response<Body>, Option<bool>) {
         let mut envelope =
             match webhook::accept_event::<MessageRequest>(&self.config, &request, event_names::MESSAGE_RECEIVED) {
                 Ok(envelope) => envelope,
-                Err(response) => return (response, false),
+                Err(response) => return (response, None),
             };
         let request_id = webhook::request_id(&request);
         let (outcome, skip) = self.process_turn(&mut envelope.payload).await;
@@ -100,7 +103,7 @@ impl<T: Translator> PreMessage<T> {
             Some(answer) => webhook::respond(&WebhookReply::<MessageRequest, _>::Skip(answer)),
             None => webhook::reply(&envelope.payload),
         };
-        (response, matches!(outcome, Outcome::Failed { .. }))
+        (response, Some(matches!(outcome, Outcome::Failed { .. })))
     }
 
     /// Checks the message and, if needed, translates `input.text` in place and records the
