@@ -449,10 +449,14 @@ fn post_message(text: &str, language: Option<&str>) -> Value {
         "context": {"skills": {"actions skill": {"user_defined": user_defined}}}}})
 }
 
+/// A `message_logged` event with an id of its own: a stored event is never replaced, so each check
+/// stores a new one.
 fn log_event() -> Value {
+    static SENT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+    let n = SENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     json!({"event": {"name": "message_logged"}, "options": {}, "payload": {
-        "log_id": format!("self-check-{now}"),
+        "log_id": format!("self-check-{now}-{n}"),
         "request": {"input": {"text": "self-check"}},
         "response": {"output": {"generic": [{"response_type": "text", "text": "self-check"}]}},
         "assistant_id": "self-check", "session_id": "self-check", "skill_id": "self-check",
