@@ -33,6 +33,9 @@ pub enum AuthMode {
 }
 
 impl AuthMode {
+    /// The names `WEBHOOK_AUTH` takes, in the order the error message lists them.
+    pub const NAMES: [&'static str; 5] = ["jwt", "basic", "bearer", "api-key", "none"];
+
     pub fn name(&self) -> &'static str {
         match self {
             AuthMode::Jwt => "jwt",
@@ -41,6 +44,33 @@ impl AuthMode {
             AuthMode::ApiKey { .. } => "api-key",
             AuthMode::None => "none",
         }
+    }
+
+    /// The mode a name stands for (any case); `header` is api-key's header. The one place names
+    /// become modes, so `name` and `from_name` cannot disagree (a test checks the round trip).
+    pub fn from_name(name: &str, header: impl FnOnce() -> HeaderName) -> Option<AuthMode> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "jwt" => AuthMode::Jwt,
+            "basic" => AuthMode::Basic,
+            "bearer" => AuthMode::Bearer,
+            "api-key" => AuthMode::ApiKey { header: header() },
+            "none" => AuthMode::None,
+            _ => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod names {
+    use super::*;
+
+    #[test]
+    fn every_name_round_trips() {
+        for name in AuthMode::NAMES {
+            let mode = AuthMode::from_name(&name.to_ascii_uppercase(), || HeaderName::from_static("x-api-key"));
+            assert_eq!(mode.map(|mode| mode.name()), Some(name));
+        }
+        assert!(AuthMode::from_name("oauth", || HeaderName::from_static("x")).is_none());
     }
 }
 

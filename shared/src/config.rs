@@ -48,32 +48,32 @@ pub struct WebhookConfig {
 }
 
 impl WebhookConfig {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
     /// Reads through `lookup`, so tests need not touch the process environment. Empty values
     /// count as unset (SAM passes empty parameters as empty strings).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).map(|value| value.trim().to_owned()).filter(|value| !value.is_empty());
 
-        let mode = match get("WEBHOOK_AUTH").as_deref().map(str::to_ascii_lowercase).as_deref() {
-            None | Some("jwt") => AuthMode::Jwt,
-            Some("basic") => AuthMode::Basic,
-            Some("bearer") => AuthMode::Bearer,
-            Some("api-key") => {
-                let name = get("WEBHOOK_API_KEY_HEADER").unwrap_or_else(|| DEFAULT_API_KEY_HEADER.to_owned());
-                let header = HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes()).map_err(|_| {
-                    ConfigError::Invalid { variable: "WEBHOOK_API_KEY_HEADER", why: "not a valid header name".into() }
-                })?;
-                AuthMode::ApiKey { header }
-            }
-            Some("none") => AuthMode::None,
-            Some(_) => {
-                return Err(ConfigError::Invalid {
-                    variable: "WEBHOOK_AUTH",
-                    why: "expected one of jwt, basic, bearer, api-key, none".into(),
+        let mode = match get("WEBHOOK_AUTH") {
+            None => AuthMode::Jwt,
+            Some(name) => {
+                let mut header_error = None;
+                let mode = AuthMode::from_name(&name, || {
+                    let name = get("WEBHOOK_API_KEY_HEADER").unwrap_or_else(|| DEFAULT_API_KEY_HEADER.to_owned());
+                    HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes()).unwrap_or_else(|_| {
+                        header_error = Some(ConfigError::Invalid {
+                            variable: "WEBHOOK_API_KEY_HEADER",
+                            why: "not a valid header name".into(),
+                        });
+                        HeaderName::from_static(DEFAULT_API_KEY_HEADER)
+                    })
                 });
+                if let Some(error) = header_error {
+                    return Err(error);
+                }
+                mode.ok_or_else(|| ConfigError::Invalid {
+                    variable: "WEBHOOK_AUTH",
+                    why: format!("expected one of {}", AuthMode::NAMES.join(", ")),
+                })?
             }
         };
         // Secrets are not trimmed: a space may be part of one. Only emptiness is checked.
@@ -293,7 +293,8 @@ fn language_code(variable: &'static str, tag: &str) -> Result<String, ConfigErro
     })
 }
 
-fn number(
+/// A whole number in `range`, `default` when unset; the error names the variable.
+pub fn number(
     variable: &'static str,
     value: Option<String>,
     default: u64,

@@ -1,5 +1,7 @@
 //! The steps every webhook takes before its own work, and the start-up they share.
 
+use std::future::Future;
+
 use lambda_http::http::StatusCode;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -9,8 +11,94 @@ use serde::de::DeserializeOwned;
 use crate::auth::AuthMode;
 use crate::config::WebhookConfig;
 use crate::http::{self, RequestError};
+use crate::metrics::{Invocation, MetricsSink};
 use crate::payload::{Envelope, PayloadReply, SKIP_ASSISTANT_HEADER, WebhookReply};
-use crate::translate::{AmazonTranslate, aws_credentials_configured};
+use crate::translate::{AmazonTranslate, TranslateCounters, aws_credentials_configured};
+
+/// What one webhook function declares: its name, the body it accepts, its configuration and its
+/// `process`. [`serve`] does the rest, once for every function: accept (method, auth, content
+/// type, size, shape, event name), the outcome's log line, and the metric line.
+pub trait Webhook: Sync {
+    /// The function's name in log lines and metrics: the binary's name.
+    const NAME: &'static str;
+    /// The event name its envelope must carry (or carry none); `None` accepts any.
+    const EVENT: Option<&'static str>;
+    /// The request body as parsed: an envelope, or a dialog node's parameters.
+    type Event: Accepted;
+    /// What happened to one accepted request.
+    type Outcome: TurnOutcome;
+
+    fn config(&self) -> &WebhookConfig;
+
+    /// The answer to an accepted request, and what happened.
+    fn process(
+        &self,
+        event: Self::Event,
+        request: &Request,
+        request_id: &str,
+    ) -> impl Future<Output = (Response<Body>, Self::Outcome)> + Send;
+
+    /// Where the per-invocation metric line goes, and the translation counters it reports;
+    /// `None`: this function writes no metric line.
+    fn metrics(&self) -> Option<(&MetricsSink, TranslateCounters)>;
+}
+
+/// A parsed request body: its event name, if it has one.
+pub trait Accepted: DeserializeOwned + Send {
+    fn event_name(&self) -> Option<&str>;
+}
+
+impl<P: DeserializeOwned + Send> Accepted for Envelope<P> {
+    fn event_name(&self) -> Option<&str> {
+        Envelope::event_name(self)
+    }
+}
+
+/// A body taken as a plain JSON object (a dialog node's parameters, a log event of any name).
+impl Accepted for serde_json::Map<String, serde_json::Value> {
+    fn event_name(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// What happened to one accepted request: its log line (never the user's text) and whether a
+/// downstream fault made it fail or pass through.
+pub trait TurnOutcome {
+    fn log(&self, request_id: &str);
+    fn failed(&self) -> bool;
+}
+
+/// A function that logs its own lines as it works.
+impl TurnOutcome for () {
+    fn log(&self, _: &str) {}
+
+    fn failed(&self) -> bool {
+        false
+    }
+}
+
+/// The function-URL entry point of every webhook: every request gets an answer, never a panic;
+/// an accepted one gets one outcome line and one metric line, a refused one a single short log
+/// line and no metric line.
+pub async fn serve<W: Webhook>(webhook: &W, request: Request) -> Response<Body> {
+    let invocation = webhook.metrics().map(|(_, counters)| Invocation::start(counters));
+    let event: W::Event = match accept(webhook.config(), &request) {
+        Ok(event) => event,
+        Err(response) => return response,
+    };
+    if let Some(expected) = W::EVENT
+        && event.event_name().is_some_and(|name| name != expected)
+    {
+        return refuse(&request, RequestError::UnexpectedEvent { expected }, None);
+    }
+    let request_id = request_id(&request);
+    let (response, outcome) = webhook.process(event, &request, &request_id).await;
+    outcome.log(&request_id);
+    if let (Some(invocation), Some((sink, counters))) = (invocation, webhook.metrics()) {
+        invocation.finish(sink, W::NAME, counters, outcome.failed());
+    }
+    response
+}
 
 /// Method, auth, content type, size and shape, in that order: a caller without credentials learns
 /// nothing about the body rules, and the body is not read before auth. A refusal comes back as
@@ -23,21 +111,6 @@ pub fn accept<T: DeserializeOwned>(config: &WebhookConfig, request: &Request) ->
     check(config, request).map_err(|(error, reason)| refuse(request, error, reason))
 }
 
-/// Like `accept`, for an envelope that must carry `expected_event` (or no event name).
-#[allow(clippy::result_large_err)]
-pub fn accept_event<P: DeserializeOwned>(
-    config: &WebhookConfig,
-    request: &Request,
-    expected_event: &'static str,
-) -> Result<Envelope<P>, Response<Body>> {
-    let envelope: Envelope<P> = accept(config, request)?;
-    if envelope.event_name().is_some_and(|name| name != expected_event) {
-        return Err(refuse(request, RequestError::UnexpectedEvent { expected: expected_event }, None));
-    }
-    Ok(envelope)
-}
-
-/// The refusal and, for a 401, the auth failure's reason code.
 fn check<T: DeserializeOwned>(
     config: &WebhookConfig,
     request: &Request,

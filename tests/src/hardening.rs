@@ -46,6 +46,15 @@ impl Function {
         }
     }
 
+    /// Whether the assistant signs its calls with a JWT (pre-message, post-message and log
+    /// webhooks); dialog callouts carry none.
+    pub fn takes_signed_jwt(self) -> bool {
+        match self {
+            Function::PreMessage | Function::PostMessage | Function::Log => true,
+            Function::Dialog => false,
+        }
+    }
+
     /// A body the function accepts, as the assistant sends it.
     pub fn valid_body(self) -> Value {
         match self {

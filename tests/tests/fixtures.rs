@@ -116,3 +116,27 @@ fn rich_response_type_samples_round_trip_and_expose_their_texts() {
         assert_eq!(found, texts, "{name}: user-visible texts");
     }
 }
+
+/// The tests' list of functions is the workspace's: every binary under `functions/` is in
+/// `Function::ALL`, by name, and nothing else is, so a new function cannot miss the test tables.
+#[test]
+fn the_test_list_of_functions_is_the_workspace_s() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions");
+    let mut binaries = Vec::new();
+    for entry in std::fs::read_dir(&root).expect("functions/") {
+        let manifest = std::fs::read_to_string(entry.expect("entry").path().join("Cargo.toml")).expect("Cargo.toml");
+        // The binary's name: its [[bin]] name, else the package name.
+        let name = manifest
+            .split("[[bin]]")
+            .nth(1)
+            .unwrap_or(&manifest)
+            .lines()
+            .find_map(|line| line.trim().strip_prefix("name = \"")?.strip_suffix('"').map(str::to_owned))
+            .expect("a name");
+        binaries.push(name);
+    }
+    binaries.sort();
+    let mut listed: Vec<String> = webhook_tests::hardening::Function::ALL.iter().map(|f| f.name().to_owned()).collect();
+    listed.sort();
+    assert_eq!(listed, binaries);
+}

@@ -431,23 +431,33 @@ mod common {
     }
 }
 
+/// One test per row and function. The function list is written once, here, and a test checks it
+/// against `Function::ALL`: a function added to the project but not to this table fails.
 macro_rules! every_function {
-    ($($row:ident),* $(,)?) => {$(
+    (functions: $functions:tt; rows: $($row:ident),* $(,)?) => {
+        every_function!(@covers $functions);
+        $( every_function!(@row $row $functions); )*
+    };
+    (@covers [$($name:ident => $variant:ident),*]) => {
+        #[test]
+        fn the_table_covers_every_function() {
+            assert_eq!(vec![$(Function::$variant),*], Function::ALL.to_vec(), "add the new function to every_function!");
+        }
+    };
+    (@row $row:ident [$($name:ident => $variant:ident),*]) => {
         mod $row {
             use super::*;
-            #[tokio::test]
-            async fn premessage() { run(Function::PreMessage, common::$row(Function::PreMessage)).await }
-            #[tokio::test]
-            async fn postmessage() { run(Function::PostMessage, common::$row(Function::PostMessage)).await }
-            #[tokio::test]
-            async fn dialog() { run(Function::Dialog, common::$row(Function::Dialog)).await }
-            #[tokio::test]
-            async fn log() { run(Function::Log, common::$row(Function::Log)).await }
+            $(
+                #[tokio::test]
+                async fn $name() { run(Function::$variant, common::$row(Function::$variant)).await }
+            )*
         }
-    )*};
+    };
 }
 
 every_function!(
+    functions: [premessage => PreMessage, postmessage => PostMessage, dialog => Dialog, log => Log];
+    rows:
     not_json,
     truncated_json,
     json_array,

@@ -312,21 +312,34 @@ async fn run(function: Function, case: Case) {
     );
 }
 
+/// One test per case and Signed-JWT function. The list is written once, here, and a test checks it
+/// against every function of `Function::ALL` that takes a Signed JWT.
 macro_rules! jwt_functions {
-    ($($case:ident),* $(,)?) => {$(
+    (functions: $functions:tt; cases: $($case:ident),* $(,)?) => {
+        jwt_functions!(@covers $functions);
+        $( jwt_functions!(@case $case $functions); )*
+    };
+    (@covers [$($name:ident => $variant:ident),*]) => {
+        #[test]
+        fn the_table_covers_every_jwt_function() {
+            let jwt: Vec<Function> = Function::ALL.into_iter().filter(|f| f.takes_signed_jwt()).collect();
+            assert_eq!(vec![$(Function::$variant),*], jwt, "add the new function to jwt_functions!");
+        }
+    };
+    (@case $case:ident [$($name:ident => $variant:ident),*]) => {
         mod $case {
             use super::*;
-            #[tokio::test]
-            async fn premessage() { run(Function::PreMessage, cases::$case()).await }
-            #[tokio::test]
-            async fn postmessage() { run(Function::PostMessage, cases::$case()).await }
-            #[tokio::test]
-            async fn log() { run(Function::Log, cases::$case()).await }
+            $(
+                #[tokio::test]
+                async fn $name() { run(Function::$variant, cases::$case()).await }
+            )*
         }
-    )*};
+    };
 }
 
 jwt_functions!(
+    functions: [premessage => PreMessage, postmessage => PostMessage, log => Log];
+    cases:
     alg_none_unsigned,
     alg_none_with_a_real_signature,
     alg_none_upper_case,

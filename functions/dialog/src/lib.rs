@@ -13,13 +13,13 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value, json};
 use shared::auth::AuthMode;
-use shared::config::WebhookConfig;
+use shared::config::{self, ConfigError, WebhookConfig};
 use shared::http::json_response;
 use shared::language::{Detection, LanguageDetector, Strength, choice};
-use shared::metrics::{Invocation, MetricsSink};
+use shared::metrics::MetricsSink;
 use shared::protect::Protector;
-use shared::translate::{SourceLanguage, TranslateError, TranslationPipeline, Translator};
-use shared::webhook;
+use shared::translate::{SourceLanguage, TranslateCounters, TranslateError, TranslationPipeline, Translator};
+use shared::webhook::{self, TurnOutcome, Webhook};
 
 pub use call::DialogCall;
 pub use error::DialogError;
@@ -28,24 +28,21 @@ pub use error::DialogError;
 pub const DEFAULT_DEADLINE: Duration = Duration::from_millis(5000);
 
 /// Dialog callouts carry no Signed JWT (IBM's "Making a programmatic call from dialog"): that mode would refuse every call.
-pub fn check_auth(mode: &AuthMode) -> Result<(), String> {
+pub fn check_auth(mode: &AuthMode) -> Result<(), ConfigError> {
     match mode {
-        AuthMode::Jwt => Err("WEBHOOK_AUTH is invalid for the dialog webhook: dialog callouts carry no Signed JWT; \
-                              use basic, api-key or bearer"
-            .to_owned()),
+        AuthMode::Jwt => Err(ConfigError::Invalid {
+            variable: "WEBHOOK_AUTH",
+            why: "dialog callouts carry no Signed JWT; use basic, api-key or bearer for the dialog webhook".into(),
+        }),
         _ => Ok(()),
     }
 }
 
 /// `DIALOG_DEADLINE_MS`, default 5000.
-pub fn deadline(value: Option<String>) -> Result<Duration, String> {
-    match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(DEFAULT_DEADLINE),
-        Some(value) => match value.parse::<u64>() {
-            Ok(ms @ 100..=7500) => Ok(Duration::from_millis(ms)),
-            _ => Err("DIALOG_DEADLINE_MS is invalid: expected a whole number from 100 to 7500".to_owned()),
-        },
-    }
+pub fn deadline(value: Option<String>) -> Result<Duration, ConfigError> {
+    let value = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let ms = config::number("DIALOG_DEADLINE_MS", value, DEFAULT_DEADLINE.as_millis() as u64, 100..=7500)?;
+    Ok(Duration::from_millis(ms))
 }
 
 pub struct Dialog<T> {
@@ -73,39 +70,9 @@ impl<T: Translator> Dialog<T> {
         self
     }
 
-    /// The function-URL entry point: a JSON answer for every request, within the deadline, and
-    /// one metric line unless it was refused at the door (a refusal writes its one log line only).
+    /// The function-URL entry point (see [`webhook::serve`]).
     pub async fn handle(&self, request: Request) -> Response<Body> {
-        let invocation = Invocation::start(self.translator.counters());
-        let params: Map<String, Value> = match webhook::accept(&self.config, &request) {
-            Ok(params) => params,
-            Err(refusal) => return refusal,
-        };
-        let response = self.respond(&request, &params).await;
-        let failed = response.status().is_server_error();
-        invocation.finish(&self.metrics, "dialog", self.translator.counters(), failed);
-        response
-    }
-
-    async fn respond(&self, request: &Request, params: &Map<String, Value>) -> Response<Body> {
-        let request_id = webhook::request_id(request);
-        let result = match DialogCall::parse(params) {
-            Ok(call) => match tokio::time::timeout(self.deadline, self.answer(call)).await {
-                Ok(result) => result,
-                Err(_) => Err(DialogError::DeadlineExceeded { deadline_ms: self.deadline.as_millis() as u64 }),
-            },
-            Err(error) => Err(error),
-        };
-        match result {
-            Ok(answer) => {
-                tracing::info!(request_id, status = 200, "answered");
-                json_response(StatusCode::OK, &answer)
-            }
-            Err(error) => {
-                tracing::warn!(request_id, status = error.status().as_u16(), error = error.code(), "callout failed");
-                error.into_response()
-            }
-        }
+        webhook::serve(self, request).await
     }
 
     /// The JSON that lands in the node's result variable.
@@ -189,5 +156,58 @@ impl<T: Translator> Dialog<T> {
             error => DialogError::TranslationFailed { kind: error.kind() },
         })?;
         Ok((translation.text, translation.source))
+    }
+}
+
+/// How one accepted callout ended: the status, and the error code when it failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CalloutOutcome {
+    pub status: u16,
+    pub error: Option<&'static str>,
+}
+
+impl TurnOutcome for CalloutOutcome {
+    fn log(&self, request_id: &str) {
+        match self.error {
+            None => tracing::info!(request_id, status = self.status, "answered"),
+            Some(error) => tracing::warn!(request_id, status = self.status, error, "callout failed"),
+        }
+    }
+
+    /// A 5xx: Translate failed or the deadline passed.
+    fn failed(&self) -> bool {
+        self.status >= 500
+    }
+}
+
+impl<T: Translator> Webhook for Dialog<T> {
+    const NAME: &'static str = "dialog";
+    const EVENT: Option<&'static str> = None;
+    type Event = Map<String, Value>;
+    type Outcome = CalloutOutcome;
+
+    fn config(&self) -> &WebhookConfig {
+        &self.config
+    }
+
+    async fn process(&self, params: Self::Event, _: &Request, _: &str) -> (Response<Body>, CalloutOutcome) {
+        let result = match DialogCall::parse(&params) {
+            Ok(call) => match tokio::time::timeout(self.deadline, self.answer(call)).await {
+                Ok(result) => result,
+                Err(_) => Err(DialogError::DeadlineExceeded { deadline_ms: self.deadline.as_millis() as u64 }),
+            },
+            Err(error) => Err(error),
+        };
+        match result {
+            Ok(answer) => (json_response(StatusCode::OK, &answer), CalloutOutcome { status: 200, error: None }),
+            Err(error) => {
+                let outcome = CalloutOutcome { status: error.status().as_u16(), error: Some(error.code()) };
+                (error.into_response(), outcome)
+            }
+        }
+    }
+
+    fn metrics(&self) -> Option<(&MetricsSink, TranslateCounters)> {
+        Some((&self.metrics, self.translator.counters()))
     }
 }

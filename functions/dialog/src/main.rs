@@ -8,7 +8,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let config = shared::webhook::start("dialog")?;
     dialog::check_auth(config.auth.mode())?;
-    let deadline = dialog::deadline(std::env::var("DIALOG_DEADLINE_MS").ok())?;
+    let deadline = dialog::deadline(shared::webhook::function_env("dialog", "DIALOG_DEADLINE_MS"))?;
     let translator = shared::webhook::translator(&config);
     let webhook = Dialog::new(config, translator, deadline);
     lambda_http::run(lambda_http::service_fn(|request| async { Ok::<_, Infallible>(webhook.handle(request).await) }))

@@ -18,7 +18,9 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value, json};
 use shared::config::WebhookConfig;
 use shared::http::json_response;
-use shared::webhook;
+use shared::metrics::MetricsSink;
+use shared::translate::TranslateCounters;
+use shared::webhook::{self, Webhook};
 
 pub use config::{Backend, LogSettings};
 pub use key::EventKey;
@@ -45,15 +47,14 @@ impl<S: LogStore> LogWebhook<S> {
         &self.store
     }
 
-    /// The function-URL entry point: every request gets an answer, never a panic.
+    /// The function-URL entry point (see [`webhook::serve`]). Method, auth, content type, size and
+    /// JSON object, as for every webhook; but any event name and any payload shape are accepted: a
+    /// log event is never refused for its content.
     pub async fn handle(&self, request: Request) -> Response<Body> {
-        let request_id = webhook::request_id(&request);
-        // Method, auth, content type, size and JSON object, as for every webhook; but any event
-        // name and any payload shape are accepted: a log event is never refused for its content.
-        let event: Map<String, Value> = match webhook::accept(&self.config, &request) {
-            Ok(event) => event,
-            Err(response) => return response,
-        };
+        webhook::serve(self, request).await
+    }
+
+    async fn store_event(&self, event: Map<String, Value>, request: &Request, request_id: &str) -> Response<Body> {
         // `accept` has checked that the body is UTF-8 JSON.
         let body = std::str::from_utf8(request.body().as_ref()).unwrap_or_default();
         let key = EventKey::derive(&event, body.as_bytes(), SystemTime::now());
@@ -95,7 +96,7 @@ impl<S: LogStore> LogWebhook<S> {
                 json_response(StatusCode::CREATED, &json!({ "stored": stored.key }))
             }
             Err(error) => {
-                log_fallback(&request_id, &object_key, &error, record.trim_end());
+                log_fallback(request_id, &object_key, &error, record.trim_end());
                 let mut response = json_response(
                     StatusCode::SERVICE_UNAVAILABLE,
                     &json!({ "error": { "code": "store_unavailable", "message": "the event could not be stored; send it again" } }),
@@ -195,6 +196,27 @@ pub fn announce(settings: &LogSettings, store: &impl LogStore) {
     );
     if matches!(settings.backend, Backend::Directory { .. }) && std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some() {
         tracing::warn!("LOG_BUCKET is not set: events go to a local directory, which does not survive in Lambda");
+    }
+}
+
+impl<S: LogStore> Webhook for LogWebhook<S> {
+    const NAME: &'static str = "log";
+    const EVENT: Option<&'static str> = None;
+    type Event = Map<String, Value>;
+    /// Each store logs its own line (stored, kept beside, or the fallback record).
+    type Outcome = ();
+
+    fn config(&self) -> &WebhookConfig {
+        &self.config
+    }
+
+    async fn process(&self, event: Self::Event, request: &Request, request_id: &str) -> (Response<Body>, ()) {
+        (self.store_event(event, request, request_id).await, ())
+    }
+
+    /// The log function translates nothing: no metric line.
+    fn metrics(&self) -> Option<(&MetricsSink, TranslateCounters)> {
+        None
     }
 }
 

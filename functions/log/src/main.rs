@@ -8,7 +8,8 @@ use logwebhook::{ConfiguredStore, LogSettings, LogWebhook};
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let config = shared::webhook::start("log")?;
-    let settings = LogSettings::from_env().inspect_err(|error| tracing::error!(%error, "log: configuration error"))?;
+    let settings = LogSettings::from_lookup(|name| shared::webhook::function_env("log", name))
+        .inspect_err(|error| tracing::error!(%error, "log: configuration error"))?;
     let store = ConfiguredStore::open(&settings).await;
     logwebhook::announce(&settings, &store);
     let webhook = LogWebhook::new(config, settings, store);

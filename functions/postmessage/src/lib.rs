@@ -11,11 +11,11 @@ use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use shared::config::WebhookConfig;
 use shared::language::{ORIGINAL_OUTPUT_KEY, SessionLanguage};
-use shared::metrics::{Invocation, MetricsSink};
-use shared::payload::{GenericItem, MessageOutput, MessageResponse, event_names};
+use shared::metrics::MetricsSink;
+use shared::payload::{Envelope, GenericItem, MessageOutput, MessageResponse, event_names};
 use shared::protect::Protector;
-use shared::translate::{SourceLanguage, TranslationPipeline, Translator};
-use shared::webhook;
+use shared::translate::{SourceLanguage, TranslateCounters, TranslationPipeline, Translator};
+use shared::webhook::{self, TurnOutcome, Webhook};
 
 /// `original_output` lives in the session context, which Watson caps at 100 KB: keep it short.
 const ORIGINAL_OUTPUT_MAX_CHARS: usize = 2000;
@@ -65,34 +65,14 @@ impl<T: Translator> PostMessage<T> {
         &self.translator
     }
 
-    /// The function-URL entry point: every request gets an answer, never a panic, and one
-    /// metric line unless it was refused (a refusal writes its one log line only).
+    /// The function-URL entry point (see [`webhook::serve`]).
     pub async fn handle(&self, request: Request) -> Response<Body> {
-        let invocation = Invocation::start(self.translator.counters());
-        let (response, failed) = self.respond(request).await;
-        if let Some(failed) = failed {
-            invocation.finish(&self.metrics, "postmessage", self.translator.counters(), failed);
-        }
-        response
-    }
-
-    /// The answer, and whether a translation fault sent the reply out untranslated.
-    /// `None`: refused before any work.
-    async fn respond(&self, request: Request) -> (Response<Body>, Option<bool>) {
-        let mut envelope =
-            match webhook::accept_event::<MessageResponse>(&self.config, &request, event_names::MESSAGE_PROCESSED) {
-                Ok(envelope) => envelope,
-                Err(response) => return (response, None),
-            };
-        let request_id = webhook::request_id(&request);
-        let outcome = self.process(&mut envelope.payload).await;
-        log_outcome(&request_id, &outcome);
-        (webhook::reply(&envelope.payload), Some(matches!(outcome, Outcome::Failed { .. })))
+        webhook::serve(self, request).await
     }
 
     /// Translates the user-visible texts of `output.generic` in place, all at once, each distinct
     /// string once, and records the assistant's original in `original_output`.
-    pub async fn process(&self, payload: &mut MessageResponse) -> Outcome {
+    pub async fn process_payload(&self, payload: &mut MessageResponse) -> Outcome {
         let outcome = self.translate_reply(payload).await;
         if !matches!(outcome, Outcome::Translated { .. }) {
             // An earlier turn's original would describe this one wrongly.
@@ -168,6 +148,36 @@ impl<T: Translator> PostMessage<T> {
         let original_output: String = originals.join("\n").chars().take(ORIGINAL_OUTPUT_MAX_CHARS).collect();
         payload.context_mut().set_user_defined(ORIGINAL_OUTPUT_KEY, Value::String(original_output));
         Outcome::Translated { target, texts: count, calls: distinct.len() }
+    }
+}
+
+impl<T: Translator> Webhook for PostMessage<T> {
+    const NAME: &'static str = "postmessage";
+    const EVENT: Option<&'static str> = Some(event_names::MESSAGE_PROCESSED);
+    type Event = Envelope<MessageResponse>;
+    type Outcome = Outcome;
+
+    fn config(&self) -> &WebhookConfig {
+        &self.config
+    }
+
+    async fn process(&self, mut envelope: Self::Event, _: &Request, _: &str) -> (Response<Body>, Outcome) {
+        let outcome = self.process_payload(&mut envelope.payload).await;
+        (webhook::reply(&envelope.payload), outcome)
+    }
+
+    fn metrics(&self) -> Option<(&MetricsSink, TranslateCounters)> {
+        Some((&self.metrics, self.translator.counters()))
+    }
+}
+
+impl TurnOutcome for Outcome {
+    fn log(&self, request_id: &str) {
+        log_outcome(request_id, self);
+    }
+
+    fn failed(&self) -> bool {
+        matches!(self, Outcome::Failed { .. })
     }
 }
 

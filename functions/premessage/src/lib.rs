@@ -16,13 +16,13 @@ use shared::language::{
     self, LanguageDetector, ORIGINAL_INPUT_KEY, SessionLanguage, choice, store_language, store_locked_language,
     word_count,
 };
-use shared::metrics::{Invocation, MetricsSink};
+use shared::metrics::MetricsSink;
 use shared::payload::{
-    Field, GenericItem, MessageOutput, MessageRequest, MessageResponse, TextItem, WebhookReply, event_names,
+    Envelope, Field, GenericItem, MessageOutput, MessageRequest, MessageResponse, TextItem, WebhookReply, event_names,
 };
 use shared::protect::Protector;
-use shared::translate::{SourceLanguage, TranslationPipeline, Translator};
-use shared::webhook;
+use shared::translate::{SourceLanguage, TranslateCounters, TranslationPipeline, Translator};
+use shared::webhook::{self, TurnOutcome, Webhook};
 
 use decision::{Answer, Decision, PassReason, Plan, SessionUpdate, Turn, TurnDecision, decide, decide_turn};
 
@@ -77,42 +77,14 @@ impl<T: Translator> PreMessage<T> {
         &self.translator
     }
 
-    /// The function-URL entry point: every request gets an answer, never a panic, and one
-    /// metric line unless it was refused (a refusal writes its one log line only).
+    /// The function-URL entry point (see [`webhook::serve`]).
     pub async fn handle(&self, request: Request) -> Response<Body> {
-        let invocation = Invocation::start(self.translator.counters());
-        let (response, failed) = self.respond(request).await;
-        if let Some(failed) = failed {
-            invocation.finish(&self.metrics, "premessage", self.translator.counters(), failed);
-        }
-        response
-    }
-
-    /// The answer, and whether a translation fault made the message pass through.
-    /// `None`: refused before any work.
-    async fn respond(&self, request: Request) -> (Response<Body>, Option<bool>) {
-        let mut envelope =
-            match webhook::accept_event::<MessageRequest>(&self.config, &request, event_names::MESSAGE_RECEIVED) {
-                Ok(envelope) => envelope,
-                Err(response) => return (response, None),
-            };
-        let request_id = webhook::request_id(&request);
-        let (outcome, skip) = self.process_turn(&mut envelope.payload).await;
-        log_outcome(&request_id, &outcome);
-        let response = match skip {
-            Some(answer) => webhook::respond(&WebhookReply::<MessageRequest, _>::Skip(answer)),
-            None => webhook::reply(&envelope.payload),
-        };
-        (response, Some(matches!(outcome, Outcome::Failed { .. })))
+        webhook::serve(self, request).await
     }
 
     /// Checks the message and, if needed, translates `input.text` in place and records the
-    /// session's language. Everything else in the payload is left as it came.
-    pub async fn process(&self, payload: &mut MessageRequest) -> Outcome {
-        self.process_turn(payload).await.0
-    }
-
-    /// Like `process`, and the message response to send straight back when the webhook answers
+    /// session's language; everything else in the payload is left as it came. Also returns the
+    /// message response to send straight back when the webhook answers
     /// the message itself (an explicit language choice, or a language not offered). Its context
     /// is the request's, with the session's language recorded, so the next turn carries it.
     pub async fn process_turn(&self, payload: &mut MessageRequest) -> (Outcome, Option<MessageResponse>) {
@@ -277,6 +249,40 @@ impl<T: Translator> PreMessage<T> {
             Some(original) => context.set_user_defined(ORIGINAL_INPUT_KEY, Value::String(original)),
             None => context.remove_user_defined(ORIGINAL_INPUT_KEY),
         }
+    }
+}
+
+impl<T: Translator> Webhook for PreMessage<T> {
+    const NAME: &'static str = "premessage";
+    const EVENT: Option<&'static str> = Some(event_names::MESSAGE_RECEIVED);
+    type Event = Envelope<MessageRequest>;
+    type Outcome = Outcome;
+
+    fn config(&self) -> &WebhookConfig {
+        &self.config
+    }
+
+    async fn process(&self, mut envelope: Self::Event, _: &Request, _: &str) -> (Response<Body>, Outcome) {
+        let (outcome, skip) = self.process_turn(&mut envelope.payload).await;
+        let response = match skip {
+            Some(answer) => webhook::respond(&WebhookReply::<MessageRequest, _>::Skip(answer)),
+            None => webhook::reply(&envelope.payload),
+        };
+        (response, outcome)
+    }
+
+    fn metrics(&self) -> Option<(&MetricsSink, TranslateCounters)> {
+        Some((&self.metrics, self.translator.counters()))
+    }
+}
+
+impl TurnOutcome for Outcome {
+    fn log(&self, request_id: &str) {
+        log_outcome(request_id, self);
+    }
+
+    fn failed(&self) -> bool {
+        matches!(self, Outcome::Failed { .. })
     }
 }
 
