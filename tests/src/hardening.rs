@@ -26,6 +26,23 @@ pub const PREVIOUS_SECRET: &str = "previous-hardening-secret-9c1d";
 /// reach a log line or an error body.
 pub const USER_MARKER: &str = "qzx-user-words-7731";
 
+/// Calls `$table!` with the list of every function, as `functions: [test_name => Variant, …];`
+/// and then the rest: the one place the test tables learn which functions exist.
+#[macro_export]
+macro_rules! with_every_function {
+    ($table:ident ! ( $($rest:tt)* )) => {
+        $table!(functions: [premessage => PreMessage, postmessage => PostMessage, dialog => Dialog, log => Log]; $($rest)*);
+    };
+}
+
+/// Like `with_every_function!`, for the functions the assistant calls with a Signed JWT.
+#[macro_export]
+macro_rules! with_jwt_functions {
+    ($table:ident ! ( $($rest:tt)* )) => {
+        $table!(functions: [premessage => PreMessage, postmessage => PostMessage, log => Log]; $($rest)*);
+    };
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Function {
     PreMessage,

@@ -431,8 +431,8 @@ mod common {
     }
 }
 
-/// One test per row and function. The function list is written once, here, and a test checks it
-/// against `Function::ALL`: a function added to the project but not to this table fails.
+/// One test per row and function, for the functions `with_every_function!` lists; a test checks
+/// that list against `Function::ALL`, so a function added to the project but not there fails.
 macro_rules! every_function {
     (functions: $functions:tt; rows: $($row:ident),* $(,)?) => {
         every_function!(@covers $functions);
@@ -455,8 +455,7 @@ macro_rules! every_function {
     };
 }
 
-every_function!(
-    functions: [premessage => PreMessage, postmessage => PostMessage, dialog => Dialog, log => Log];
+webhook_tests::with_every_function!(every_function!(
     rows:
     not_json,
     truncated_json,
@@ -494,7 +493,7 @@ every_function!(
     right_to_left_text,
     emoji_text,
     text_of_100_kb,
-);
+));
 
 // ---- rows of one function -------------------------------------------------------------------
 

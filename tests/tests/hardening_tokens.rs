@@ -312,8 +312,8 @@ async fn run(function: Function, case: Case) {
     );
 }
 
-/// One test per case and Signed-JWT function. The list is written once, here, and a test checks it
-/// against every function of `Function::ALL` that takes a Signed JWT.
+/// One test per case and Signed-JWT function, for the functions `with_jwt_functions!` lists; a
+/// test checks that list against every function of `Function::ALL` that takes a Signed JWT.
 macro_rules! jwt_functions {
     (functions: $functions:tt; cases: $($case:ident),* $(,)?) => {
         jwt_functions!(@covers $functions);
@@ -337,8 +337,7 @@ macro_rules! jwt_functions {
     };
 }
 
-jwt_functions!(
-    functions: [premessage => PreMessage, postmessage => PostMessage, log => Log];
+webhook_tests::with_jwt_functions!(jwt_functions!(
     cases:
     alg_none_unsigned,
     alg_none_with_a_real_signature,
@@ -390,4 +389,4 @@ jwt_functions!(
     valid_header_name_capitalised,
     valid_header_name_upper_case,
     valid_with_unknown_header_members,
-);
+));
