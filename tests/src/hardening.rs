@@ -86,6 +86,73 @@ impl Function {
     pub fn accepted_status(self) -> u16 {
         if self == Function::Log { 201 } else { 200 }
     }
+
+    /// The valid body with `text` where the function reads the user's text (postmessage: in a
+    /// Spanish session, so that it translates).
+    pub fn body_with_text(self, text: &str) -> Value {
+        let mut body = self.valid_body();
+        match self {
+            Function::PreMessage => set_pointer(&mut body, "/payload/input/text", json!(text)),
+            Function::PostMessage => {
+                set_pointer(&mut body, "/payload/output/generic", json!([{"response_type": "text", "text": text}]));
+                set_pointer(&mut body, "/payload/context/skills/actions skill/user_defined/language", json!("es"));
+            }
+            Function::Dialog => body = json!({"action": "detect", "text": text}),
+            Function::Log => set_pointer(&mut body, "/payload/request/input/text", json!(text)),
+        }
+        body
+    }
+
+    /// The user's text after the function handled a `body_with_text` request: where it answers or
+    /// stores it. `None` where it answers about the text instead (dialog's detection).
+    pub fn text_after(self, subject: &Subject, answer: &Value) -> Option<String> {
+        let text = |value: &Value| value.as_str().map(str::to_owned);
+        match self {
+            Function::PreMessage => text(&answer["payload"]["input"]["text"]),
+            Function::PostMessage => text(&answer["payload"]["output"]["generic"][0]["text"]),
+            Function::Dialog => None,
+            Function::Log => {
+                let files = subject.stored_files();
+                text(&subject.stored_json(files.first()?)["payload"]["request"]["input"]["text"])
+            }
+        }
+    }
+
+    /// The normal answer to `request`: the payload back unchanged (pre, post), a detection
+    /// (dialog), the event stored as sent (log).
+    pub fn assert_answered_as_usual(self, subject: &Subject, answer: &Value, request: &Value) {
+        match self {
+            Function::PreMessage | Function::PostMessage => assert_eq!(answer["payload"], request["payload"]),
+            Function::Dialog => {
+                assert!(answer.get("language").is_some() && answer["reliable"].is_boolean(), "{answer}")
+            }
+            Function::Log => {
+                let files = subject.stored_files();
+                assert_eq!(files.len(), 1, "{files:?}");
+                assert!(files[0].starts_with("event="), "{files:?}");
+                assert_eq!(&subject.stored_json(&files[0]), request);
+            }
+        }
+    }
+}
+
+/// Sets the member at a JSON pointer, creating the objects on the way.
+pub fn set_pointer(value: &mut Value, pointer: &str, new: Value) {
+    let mut at = value;
+    for part in pointer.trim_start_matches('/').split('/') {
+        if !at.is_object() && !at.is_array() {
+            *at = json!({});
+        }
+        at = match at {
+            Value::Array(items) => {
+                let index: usize = part.parse().expect("an array index");
+                &mut items[index]
+            }
+            Value::Object(map) => map.entry(part.to_owned()).or_insert(Value::Null),
+            _ => unreachable!("made an object above"),
+        };
+    }
+    *at = new;
 }
 
 /// One function, built as its main.rs builds it.

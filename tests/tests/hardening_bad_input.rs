@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use shared::translate::MAX_TEXT_BYTES;
 use webhook_tests::LogCapture;
 use webhook_tests::entry_point::{INVOCATION_ID, UrlEvent, assert_nothing_leaks, invoke};
-use webhook_tests::hardening::{Function, Subject, USER_MARKER};
+use webhook_tests::hardening::{Function, Subject, USER_MARKER, set_pointer};
 
 /// The log targets of the functions' own code (the AWS SDK's `request_id` is AWS's, not ours).
 const OUR_TARGETS: [&str; 5] = ["premessage", "postmessage", "dialog", "logwebhook", "shared"];
@@ -130,39 +130,9 @@ async fn run(function: Function, row: Row) {
 
 // ---- bodies ---------------------------------------------------------------------------------
 
-/// Sets the member at a JSON pointer, creating objects on the way.
-fn set(value: &mut Value, pointer: &str, new: Value) {
-    let mut at = value;
-    let parts: Vec<&str> = pointer.trim_start_matches('/').split('/').collect();
-    for (index, part) in parts.iter().enumerate() {
-        if !at.is_object() && !at.is_array() {
-            *at = json!({});
-        }
-        let last = index + 1 == parts.len();
-        at = match at {
-            Value::Array(items) => {
-                let i: usize = part.parse().expect("an array index");
-                if last {
-                    items[i] = new;
-                    return;
-                }
-                &mut items[i]
-            }
-            Value::Object(map) => {
-                if last {
-                    map.insert((*part).to_owned(), new);
-                    return;
-                }
-                map.entry((*part).to_owned()).or_insert_with(|| json!({}))
-            }
-            _ => unreachable!(),
-        };
-    }
-}
-
 fn valid_with(function: Function, pointer: &str, new: Value) -> Value {
     let mut body = function.valid_body();
-    set(&mut body, pointer, new);
+    set_pointer(&mut body, pointer, new);
     body
 }
 
@@ -185,17 +155,7 @@ fn valid_with_raw_member(function: Function, raw: &str) -> String {
 
 /// Where a function reads the user's text, and how to put `text` there.
 fn with_text(function: Function, text: &str) -> Value {
-    match function {
-        Function::PreMessage => valid_with(function, "/payload/input/text", json!(text)),
-        Function::PostMessage => {
-            let mut body =
-                valid_with(function, "/payload/output/generic", json!([{"response_type": "text", "text": text}]));
-            set(&mut body, "/payload/context/skills/actions skill/user_defined/language", json!("es"));
-            body
-        }
-        Function::Dialog => json!({"action": "detect", "text": text}),
-        Function::Log => valid_with(function, "/payload/request/input/text", json!(text)),
-    }
+    function.body_with_text(text)
 }
 
 fn post(body: &Value) -> UrlEvent {
@@ -207,16 +167,7 @@ fn post(body: &Value) -> UrlEvent {
 /// The normal answer to `request`: the payload back unchanged (pre, post), a detection (dialog),
 /// the event stored as sent (log).
 fn answered_as_usual(function: Function, request: Value) -> Check {
-    Box::new(move |subject: &Subject, body: &Value| match function {
-        Function::PreMessage | Function::PostMessage => assert_eq!(body["payload"], request["payload"]),
-        Function::Dialog => assert!(body.get("language").is_some() && body["reliable"].is_boolean(), "{body}"),
-        Function::Log => {
-            let files = subject.stored_files();
-            assert_eq!(files.len(), 1, "{files:?}");
-            assert!(files[0].starts_with("event="), "{files:?}");
-            assert_eq!(subject.stored_json(&files[0]), request);
-        }
-    })
+    Box::new(move |subject: &Subject, body: &Value| function.assert_answered_as_usual(subject, body, &request))
 }
 
 /// The text went through intact: unchanged, or translated by the fake (`[xx->yy] text`) with the
@@ -225,25 +176,14 @@ fn text_intact(function: Function, text: &'static str) -> Check {
     Box::new(move |subject: &Subject, body: &Value| {
         let translated =
             |got: &str| got.strip_prefix('[').and_then(|rest| rest.split_once("] ")).is_some_and(|(_, t)| t == text);
-        match function {
-            Function::PreMessage => {
-                let got = body["payload"]["input"]["text"].as_str().expect("input.text");
-                if got != text {
-                    assert!(translated(got), "{got:?}");
-                    assert_eq!(
-                        body["payload"]["context"]["skills"]["actions skill"]["user_defined"]["original_input"],
-                        text
-                    );
-                }
-            }
-            Function::PostMessage => {
-                let got = body["payload"]["output"]["generic"][0]["text"].as_str().expect("text");
-                assert!(got == text || translated(got), "{got:?}");
-            }
-            Function::Dialog => assert!(body.get("language").is_some(), "{body}"),
-            Function::Log => {
-                let files = subject.stored_files();
-                assert_eq!(subject.stored_json(&files[0])["payload"]["request"]["input"]["text"], text);
+        let Some(got) = function.text_after(subject, body) else {
+            return assert!(body.get("language").is_some(), "{body}");
+        };
+        if got != text {
+            assert!(translated(&got), "{got:?}");
+            if function == Function::PreMessage {
+                let original = &body["payload"]["context"]["skills"]["actions skill"]["user_defined"]["original_input"];
+                assert_eq!(original, text);
             }
         }
     })
@@ -252,19 +192,9 @@ fn text_intact(function: Function, text: &'static str) -> Check {
 /// The text went through untranslated and Translate never saw it.
 fn untranslated_never_sent(function: Function, text: String) -> Check {
     Box::new(move |subject: &Subject, body: &Value| {
-        match function {
-            Function::PreMessage => assert_eq!(body["payload"]["input"]["text"].as_str(), Some(text.as_str())),
-            Function::PostMessage => {
-                assert_eq!(body["payload"]["output"]["generic"][0]["text"].as_str(), Some(text.as_str()))
-            }
-            Function::Dialog => assert!(body.get("language").is_some(), "{body}"),
-            Function::Log => {
-                let files = subject.stored_files();
-                assert_eq!(
-                    subject.stored_json(&files[0])["payload"]["request"]["input"]["text"].as_str(),
-                    Some(text.as_str())
-                );
-            }
+        match function.text_after(subject, body) {
+            Some(got) => assert_eq!(got, text),
+            None => assert!(body.get("language").is_some(), "{body}"),
         }
         if let Some(translate) = &subject.translate {
             assert!(translate.calls().is_empty(), "{} call(s) to Translate", translate.calls().len());

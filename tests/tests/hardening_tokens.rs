@@ -255,18 +255,7 @@ mod cases {
 
 /// A valid body whose user-visible text carries `USER_MARKER`.
 fn body(function: Function) -> Value {
-    let mut body = function.valid_body();
-    match function {
-        Function::PreMessage => body["payload"]["input"]["text"] = json!(format!("Hello {USER_MARKER}")),
-        Function::PostMessage => {
-            body["payload"]["output"]["generic"][0]["text"] = json!(format!("Good evening {USER_MARKER}"))
-        }
-        Function::Log => {
-            body["payload"]["request"]["input"]["text"] = json!(format!("Where is my order {USER_MARKER}"))
-        }
-        Function::Dialog => unreachable!("dialog callouts carry no Signed JWT"),
-    }
-    body
+    function.body_with_text(&format!("Where is my order {USER_MARKER}"))
 }
 
 async fn run(function: Function, case: Case) {
