@@ -63,6 +63,14 @@ impl Function {
         }
     }
 
+    /// The crate, which is also the target of its log lines.
+    pub fn crate_name(self) -> &'static str {
+        match self {
+            Function::Log => "logwebhook",
+            other => other.name(),
+        }
+    }
+
     /// Whether the assistant signs its calls with a JWT (pre-message, post-message and log
     /// webhooks); dialog callouts carry none.
     pub fn takes_signed_jwt(self) -> bool {

@@ -18,8 +18,6 @@ use webhook_tests::LogCapture;
 use webhook_tests::entry_point::{INVOCATION_ID, UrlEvent, assert_nothing_leaks, invoke};
 use webhook_tests::hardening::{Function, Subject, USER_MARKER, set_pointer};
 
-/// The log targets of the functions' own code (the AWS SDK's `request_id` is AWS's, not ours).
-const OUR_TARGETS: [&str; 5] = ["premessage", "postmessage", "dialog", "logwebhook", "shared"];
 /// The configured limit of the size rows.
 const SMALL_LIMIT: usize = 2048;
 /// The default `MAX_BODY_BYTES`.
@@ -94,7 +92,9 @@ async fn run(function: Function, row: Row) {
     // Each line about this request carries the invocation's id, and some line does.
     let lines: Vec<Value> = logs.text().lines().filter_map(|line| serde_json::from_str(line).ok()).collect();
     let ours = |line: &&Value| {
-        line["target"].as_str().is_some_and(|target| OUR_TARGETS.iter().any(|ours| target.starts_with(ours)))
+        // The functions' own code, not the AWS SDK (whose `request_id` is AWS's, not ours).
+        let ours = Function::ALL.map(Function::crate_name);
+        line["target"].as_str().is_some_and(|target| ours.iter().chain(&["shared"]).any(|c| target.starts_with(c)))
     };
     let with_id: Vec<&Value> =
         lines.iter().filter(ours).filter(|line| !line["fields"]["request_id"].is_null()).collect();
