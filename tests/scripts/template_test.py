@@ -52,9 +52,11 @@ def rust_facts():
     emitters = {}
     for prefix, binary in FUNCTIONS.items():
         source = read(f"functions/{binary}/src/lib.rs")
-        found = re.search(r'invocation\.finish\(&self\.metrics, "([^"]+)"', source)
-        if found:
-            emitters[prefix] = found.group(1)
+        # A function emits EMF when its `Webhook::metrics` returns Some; `NAME` is its dimension.
+        name = re.search(r'const NAME: &\'static str = "([^"]+)";', source)
+        metrics = re.search(r'fn metrics\(&self\)[^{]*\{\s*(\w+)', source)
+        if name and metrics and metrics.group(1) == "Some":
+            emitters[prefix] = name.group(1)
     envelope = read("shared/src/payload/envelope.rs")
     events = re.findall(r'pub const (?:MESSAGE_LOGGED|CDR_LOGGED): &str = "([^"]+)"', envelope)
     unnamed = re.search(r'pub const UNNAMED_EVENT: &str = "([^"]+)"', read("functions/log/src/key.rs")).group(1)
