@@ -165,6 +165,7 @@ async fn the_fake_damages_the_same_replies_when_nothing_protects_them() {
             damaged += 1;
         }
     }
+    println!("unprotected, the fake damaged {damaged} of {} replies", REPLIES.len());
     assert!(damaged * 3 >= REPLIES.len() * 2, "only {damaged} of {} rows damaged without protection", REPLIES.len());
 }
 
