@@ -8,6 +8,9 @@ use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use shared::config::WebhookConfig;
 use shared::language::{self, LanguageDetector, ORIGINAL_INPUT_KEY, SessionLanguage, store_language, word_count};
+use std::sync::Arc;
+
+use shared::memory::TranslationMemory;
 use shared::metrics::{Invocation, MetricsSink};
 use shared::payload::{MessageRequest, event_names};
 use shared::protect::Protector;
@@ -50,6 +53,15 @@ impl<T: Translator> PreMessage<T> {
             Protector::new(&config.protected_terms),
         );
         PreMessage { config, detector, translator, metrics: MetricsSink::stdout() }
+    }
+
+    /// Serves and keeps users' messages in the shared translation memory, only when the operator
+    /// turned that on (`TRANSLATION_MEMORY_INPUTS=on`): what users write can be personal.
+    pub fn with_memory(mut self, memory: Arc<dyn TranslationMemory>) -> Self {
+        if self.config.memory_inputs {
+            self.translator = self.translator.with_memory(memory);
+        }
+        self
     }
 
     /// Where the per-invocation metric line goes (stdout unless changed, for tests).
