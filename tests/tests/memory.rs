@@ -297,3 +297,67 @@ async fn the_memory_works_through_the_pipeline_for_a_single_text_too() {
     stored.remove("expires_at");
     assert_eq!(stored, expected);
 }
+
+/// Counts the round trips to the memory it wraps.
+struct Counting {
+    inner: DynamoMemory,
+    gets: std::sync::atomic::AtomicUsize,
+    puts: std::sync::atomic::AtomicUsize,
+}
+
+impl shared::memory::TranslationMemory for Counting {
+    fn get_many<'a>(
+        &'a self,
+        ids: &'a [String],
+    ) -> futures::future::BoxFuture<'a, Result<Vec<MemoryEntry>, shared::memory::MemoryError>> {
+        self.gets.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.get_many(ids)
+    }
+    fn put_many<'a>(
+        &'a self,
+        entries: &'a [MemoryEntry],
+    ) -> futures::future::BoxFuture<'a, Result<(), shared::memory::MemoryError>> {
+        self.puts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.put_many(entries)
+    }
+}
+
+#[tokio::test]
+async fn a_reply_costs_one_memory_read_and_one_write_and_an_english_turn_none() {
+    let table = LocalTable::create().await;
+    let translate = FakeTranslate::start().await;
+    let counting = |memory| {
+        Arc::new(Counting {
+            inner: memory,
+            gets: std::sync::atomic::AtomicUsize::new(0),
+            puts: std::sync::atomic::AtomicUsize::new(0),
+        })
+    };
+    let first_memory = counting(table.memory(MEMORY_DEADLINE));
+    let first = PostMessage::new(config(&[]), translate.translator(DEADLINE))
+        .with_memory(first_memory.clone())
+        .with_metrics(MetricsSink::buffer().0);
+    texts_out(&first, &REPLY).await;
+    let count = |memory: &Counting| {
+        (memory.gets.load(std::sync::atomic::Ordering::SeqCst), memory.puts.load(std::sync::atomic::Ordering::SeqCst))
+    };
+    assert_eq!(count(&first_memory), (1, 1), "one BatchGetItem for six misses, one BatchWriteItem");
+
+    let fresh_memory = counting(table.memory(MEMORY_DEADLINE));
+    let fresh = PostMessage::new(config(&[]), translate.translator(DEADLINE))
+        .with_memory(fresh_memory.clone())
+        .with_metrics(MetricsSink::buffer().0);
+    texts_out(&fresh, &REPLY).await;
+    assert_eq!(count(&fresh_memory), (1, 0), "all six from one read; nothing new to write");
+
+    // A reply to an English user: no translation, so the memory is not even built.
+    let idle = Arc::new(table.memory(MEMORY_DEADLINE));
+    let post = PostMessage::new(config(&[]), translate.translator(DEADLINE))
+        .with_memory(idle.clone())
+        .with_metrics(MetricsSink::buffer().0);
+    let mut request: Value = serde_json::from_str(&reply_with(&REPLY)).unwrap();
+    request["payload"]["context"]["skills"]["main skill"]["user_defined"]["language"] = json!("en");
+    let (status, _) = status_and_json(post.handle(FunctionUrlEvent::from_watson(&request.to_string()).request()).await);
+    assert_eq!(status, 200);
+    assert!(!idle.is_client_built(), "an assistant-language turn never builds the memory client");
+}
