@@ -1,11 +1,15 @@
-//! `webhooks`: the project's command-line tool. One module per subcommand; this file only parses
-//! the command line and hands over.
+//! `webhooks`: the project's command-line tool. A thin dispatcher, one module per subcommand.
+
+mod csv;
+mod translations;
+
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use webhooks_cli::self_check;
 
 #[derive(Parser)]
-#[command(name = "webhooks", version, about = "watsonx Assistant webhooks on AWS Lambda: checks and tools")]
+#[command(name = "webhooks", version, about = "Check and operate the watsonx Assistant webhooks")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -16,11 +20,21 @@ enum Command {
     /// Send signed sample turns to every function and say what works, what to fix, and what to
     /// paste where in the assistant.
     SelfCheck(self_check::Args),
+    /// The translation memory: export machine translations for review, import reviewed ones.
+    #[command(subcommand)]
+    Translations(translations::Command),
 }
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> std::process::ExitCode {
+#[tokio::main]
+async fn main() -> ExitCode {
     match Cli::parse().command {
         Command::SelfCheck(args) => self_check::main(args).await,
+        Command::Translations(command) => match translations::run(command).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("webhooks: {error}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }

@@ -45,6 +45,23 @@ pub struct WebhookConfig {
     pub protected_terms: Vec<String>,
     /// `ALLOWED_LANGUAGES`, `LANGUAGE_NOT_OFFERED_MESSAGE`, `VOICE_MODELS`.
     pub language_choice: LanguageChoiceConfig,
+    /// `TRANSLATION_TABLE` and its settings; `None` (unset): the memory is off.
+    pub memory: Option<MemorySettings>,
+    /// `TRANSLATION_MEMORY_INPUTS=on`: what users write (pre-message) goes into the memory too.
+    pub memory_inputs: bool,
+}
+
+/// The translation memory's table and limits (see [`crate::memory`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemorySettings {
+    /// `TRANSLATION_TABLE`.
+    pub table: String,
+    /// `TRANSLATION_TTL_DAYS`: how long a machine translation is kept (reviewed ones: always).
+    pub ttl_days: u64,
+    /// `TRANSLATION_MEMORY_TIMEOUT_MS`: the deadline of one read or write, retry included.
+    pub timeout: Duration,
+    /// `TRANSLATION_MEMORY_ENDPOINT`: a local DynamoDB (run-local.sh), with test credentials.
+    pub local_endpoint: Option<String>,
 }
 
 impl WebhookConfig {
@@ -145,6 +162,46 @@ impl WebhookConfig {
         let protected_terms = list(get("PROTECTED_TERMS").as_deref());
 
         let language_choice = LanguageChoiceConfig::from_lookup(&get, &assistant_language)?;
+        let memory = match get("TRANSLATION_TABLE") {
+            None => None,
+            Some(table) => {
+                let valid = (3..=255).contains(&table.len())
+                    && table.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+                if !valid {
+                    return Err(ConfigError::Invalid {
+                        variable: "TRANSLATION_TABLE",
+                        why: "expected a DynamoDB table name (3-255 of a-z, A-Z, 0-9, _ - .)".into(),
+                    });
+                }
+                Some(MemorySettings {
+                    table,
+                    ttl_days: number(
+                        "TRANSLATION_TTL_DAYS",
+                        get("TRANSLATION_TTL_DAYS"),
+                        crate::memory::DEFAULT_TTL_DAYS,
+                        1..=3650,
+                    )?,
+                    timeout: Duration::from_millis(number(
+                        "TRANSLATION_MEMORY_TIMEOUT_MS",
+                        get("TRANSLATION_MEMORY_TIMEOUT_MS"),
+                        crate::memory::DEFAULT_TIMEOUT_MS,
+                        20..=5000,
+                    )?),
+                    local_endpoint: get("TRANSLATION_MEMORY_ENDPOINT"),
+                })
+            }
+        };
+        let memory_inputs = match get("TRANSLATION_MEMORY_INPUTS").map(|v| v.to_ascii_lowercase()).as_deref() {
+            None | Some("off") => false,
+            Some("on") => true,
+            Some(_) => {
+                return Err(ConfigError::Invalid {
+                    variable: "TRANSLATION_MEMORY_INPUTS",
+                    why: "expected on or off".into(),
+                });
+            }
+        };
+
         Ok(WebhookConfig {
             auth,
             assistant_language,
@@ -155,6 +212,8 @@ impl WebhookConfig {
             translation,
             protected_terms,
             language_choice,
+            memory,
+            memory_inputs,
         })
     }
 }
@@ -366,6 +425,34 @@ mod tests {
         assert!(error.starts_with("TRANSLATE_FORMALITY is invalid"), "{error}");
         let error = config_error(&[("TRANSLATE_PROFANITY", "hide")]);
         assert!(error.starts_with("TRANSLATE_PROFANITY is invalid"), "{error}");
+    }
+
+    #[test]
+    fn the_memory_is_off_without_a_table_and_checked_with_one() {
+        let off = config(&[("WEBHOOK_SECRET", "s"), ("TRANSLATION_TTL_DAYS", "7")]).unwrap();
+        assert_eq!((off.memory, off.memory_inputs), (None, false));
+        let on = config(&[
+            ("WEBHOOK_SECRET", "s"),
+            ("TRANSLATION_TABLE", "webhooks-translations"),
+            ("TRANSLATION_TTL_DAYS", "7"),
+            ("TRANSLATION_MEMORY_INPUTS", "ON"),
+        ])
+        .unwrap();
+        let memory = on.memory.unwrap();
+        assert_eq!(
+            (memory.table.as_str(), memory.ttl_days, memory.timeout),
+            ("webhooks-translations", 7, Duration::from_millis(300))
+        );
+        assert!(on.memory_inputs);
+        for (variable, value) in [
+            ("TRANSLATION_TTL_DAYS", "0"),
+            ("TRANSLATION_MEMORY_TIMEOUT_MS", "1s"),
+            ("TRANSLATION_MEMORY_INPUTS", "yes"),
+            ("TRANSLATION_TABLE", "a b"),
+        ] {
+            let error = config_error(&[("TRANSLATION_TABLE", "translations"), (variable, value)]);
+            assert!(error.starts_with(&format!("{variable} is invalid")), "{error}");
+        }
     }
 
     fn config_error(vars: &[(&str, &str)]) -> String {

@@ -2,9 +2,11 @@
 //! and session state, translation, the HTTP edge, and configuration.
 
 pub mod auth;
+pub mod aws;
 pub mod config;
 pub mod http;
 pub mod language;
+pub mod memory;
 pub mod metrics;
 pub mod payload;
 pub mod protect;

@@ -50,7 +50,8 @@ impl Invocation {
         Invocation { started: Instant::now(), before: counters }
     }
 
-    /// Writes the EMF line: Translate calls, characters sent, cache hits and misses, whether the
+    /// Writes the EMF line: Translate calls, characters sent, cache hits and misses, memory hits,
+    /// misses and reviewed hits, whether the
     /// message passed through after a fault, and the handler's duration.
     pub fn finish(
         self,
@@ -73,6 +74,9 @@ impl Invocation {
                         {"Name": "TranslatedCharacters", "Unit": "Count"},
                         {"Name": "CacheHits", "Unit": "Count"},
                         {"Name": "CacheMisses", "Unit": "Count"},
+                        {"Name": "MemoryHits", "Unit": "Count"},
+                        {"Name": "MemoryMisses", "Unit": "Count"},
+                        {"Name": "ReviewedHits", "Unit": "Count"},
                         {"Name": "PassThroughAfterFault", "Unit": "Count"},
                         {"Name": "HandlerDuration", "Unit": "Milliseconds"}
                     ]
@@ -83,6 +87,9 @@ impl Invocation {
             "TranslatedCharacters": delta.characters,
             "CacheHits": delta.cache_hits,
             "CacheMisses": delta.cache_misses,
+            "MemoryHits": delta.memory_hits,
+            "MemoryMisses": delta.memory_misses,
+            "ReviewedHits": delta.reviewed_hits,
             "PassThroughAfterFault": u8::from(passed_through_after_fault),
             "HandlerDuration": duration_ms,
         });
@@ -101,18 +108,38 @@ mod tests {
     #[test]
     fn one_emf_line_with_the_invocation_s_differences() {
         let (sink, lines) = MetricsSink::buffer();
-        let before = TranslateCounters { calls: 5, characters: 100, cache_hits: 1, cache_misses: 5 };
+        let before = TranslateCounters {
+            calls: 5,
+            characters: 100,
+            cache_hits: 1,
+            cache_misses: 5,
+            memory_hits: 2,
+            memory_misses: 1,
+            reviewed_hits: 0,
+        };
         let invocation = Invocation::start(before);
-        let after = TranslateCounters { calls: 7, characters: 130, cache_hits: 4, cache_misses: 7 };
+        let after = TranslateCounters {
+            calls: 7,
+            characters: 130,
+            cache_hits: 4,
+            cache_misses: 7,
+            memory_hits: 6,
+            memory_misses: 2,
+            reviewed_hits: 1,
+        };
         invocation.finish(&sink, "postmessage", after, false);
         let text = String::from_utf8(lines.lock().unwrap().clone()).unwrap();
         assert_eq!(text.lines().count(), 1);
         let line: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
         assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Namespace"], NAMESPACE);
-        assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array().unwrap().len(), 6);
+        assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array().unwrap().len(), 9);
         assert_eq!((line["Function"].as_str(), line["TranslateCalls"].as_u64()), (Some("postmessage"), Some(2)));
         assert_eq!((line["TranslatedCharacters"].as_u64(), line["CacheHits"].as_u64()), (Some(30), Some(3)));
         assert_eq!((line["CacheMisses"].as_u64(), line["PassThroughAfterFault"].as_u64()), (Some(2), Some(0)));
+        assert_eq!(
+            (line["MemoryHits"].as_u64(), line["MemoryMisses"].as_u64(), line["ReviewedHits"].as_u64()),
+            (Some(4), Some(1), Some(1))
+        );
         assert!(line["HandlerDuration"].as_f64().unwrap() >= 0.0);
         assert!(line["_aws"]["Timestamp"].as_u64().unwrap() > 1_700_000_000_000);
     }

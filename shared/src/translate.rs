@@ -1,20 +1,20 @@
 //! Translation: the `Translator` trait the handlers use, and Amazon Translate behind it with a
 //! hard deadline, at most one retry, and errors that never carry the text.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::num::NonZeroUsize;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
 use aws_sdk_translate::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_translate::operation::translate_text::TranslateTextError;
+use futures::future::join_all;
 use lru::LruCache;
 use tokio::sync::OnceCell;
 
+use crate::memory::{MemoryEntry, TranslationMemory, entry_id, may_store};
 use crate::protect::Protector;
 
 /// Amazon Translate's limit for one TranslateText call, in UTF-8 bytes.
@@ -206,28 +206,7 @@ impl AmazonTranslate {
     async fn client(&self) -> &aws_sdk_translate::Client {
         self.client
             .get_or_init(|| async {
-                // The first attempt gets most of the deadline; a retry (throttling, 5xx, a hung
-                // connection) gets the rest. The outer timeout in `translate` is the hard stop.
-                let timeouts = TimeoutConfig::builder()
-                    .connect_timeout(self.deadline.min(Duration::from_secs(1)))
-                    .operation_attempt_timeout(self.deadline.mul_f32(0.6))
-                    .operation_timeout(self.deadline)
-                    .build();
-                let retries = RetryConfig::standard()
-                    .with_max_attempts(2)
-                    .with_initial_backoff(Duration::from_millis(50))
-                    .with_max_backoff(Duration::from_millis(200));
-                let mut loader =
-                    aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts).retry_config(retries);
-                if let Some(endpoint) = &self.local_endpoint {
-                    loader = loader
-                        .endpoint_url(endpoint)
-                        .region(aws_sdk_translate::config::Region::new("us-east-1"))
-                        .credentials_provider(aws_sdk_translate::config::Credentials::new(
-                            "test", "test", None, None, "local",
-                        ));
-                }
-                let config = loader.load().await;
+                let config = crate::aws::sdk_config(self.deadline, self.local_endpoint.as_deref()).await;
                 aws_sdk_translate::Client::new(&config)
             })
             .await
@@ -344,6 +323,12 @@ pub struct TranslateCounters {
     pub characters: u64,
     pub cache_hits: u64,
     pub cache_misses: u64,
+    /// Texts the translation memory answered (reviewed ones included).
+    pub memory_hits: u64,
+    /// Texts looked up in the memory and not found there (or the memory did not answer).
+    pub memory_misses: u64,
+    /// Memory hits on a reviewed translation.
+    pub reviewed_hits: u64,
 }
 
 impl std::ops::Sub for TranslateCounters {
@@ -354,11 +339,16 @@ impl std::ops::Sub for TranslateCounters {
             characters: self.characters.saturating_sub(earlier.characters),
             cache_hits: self.cache_hits.saturating_sub(earlier.cache_hits),
             cache_misses: self.cache_misses.saturating_sub(earlier.cache_misses),
+            memory_hits: self.memory_hits.saturating_sub(earlier.memory_hits),
+            memory_misses: self.memory_misses.saturating_sub(earlier.memory_misses),
+            reviewed_hits: self.reviewed_hits.saturating_sub(earlier.reviewed_hits),
         }
     }
 }
 
-/// The one path every translation takes: the warm instance's cache, then the protected spans
+/// The one path every translation takes: the warm instance's cache, then the translation memory
+/// shared by all instances (one BatchGetItem for all of a call's misses, see [`crate::memory`]),
+/// then the protected spans
 /// (what must come back byte-identical goes as `translate="no"` HTML, see [`crate::protect`]),
 /// then the translator, at most one call per text. A text with nothing to translate (ids, URLs,
 /// numbers, protected terms) costs no call. The cache is a bounded LRU (the `lru` crate), for the
@@ -372,6 +362,10 @@ pub struct TranslationPipeline<T> {
     characters: AtomicU64,
     hits: AtomicU64,
     misses: AtomicU64,
+    memory: Option<Arc<dyn TranslationMemory>>,
+    memory_hits: AtomicU64,
+    memory_misses: AtomicU64,
+    reviewed_hits: AtomicU64,
 }
 
 /// (text, source, target, settings key): everything that changes a translation.
@@ -392,7 +386,21 @@ impl<T: Translator> TranslationPipeline<T> {
             characters: AtomicU64::new(0),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
+            memory: None,
+            memory_hits: AtomicU64::new(0),
+            memory_misses: AtomicU64::new(0),
+            reviewed_hits: AtomicU64::new(0),
         }
+    }
+
+    /// Looks translations up in, and writes new machine translations to, `memory`.
+    pub fn with_memory(mut self, memory: Arc<dyn TranslationMemory>) -> Self {
+        self.memory = Some(memory);
+        self
+    }
+
+    pub fn has_memory(&self) -> bool {
+        self.memory.is_some()
     }
 
     pub fn inner(&self) -> &T {
@@ -409,6 +417,9 @@ impl<T: Translator> TranslationPipeline<T> {
             characters: self.characters.load(Ordering::Relaxed),
             cache_hits: self.hits.load(Ordering::Relaxed),
             cache_misses: self.misses.load(Ordering::Relaxed),
+            memory_hits: self.memory_hits.load(Ordering::Relaxed),
+            memory_misses: self.memory_misses.load(Ordering::Relaxed),
+            reviewed_hits: self.reviewed_hits.load(Ordering::Relaxed),
         }
     }
 
@@ -456,6 +467,143 @@ impl<T: Translator> TranslationPipeline<T> {
     }
 }
 
+impl<T: Translator> TranslationPipeline<T> {
+    /// Translates every text of `texts` (distinct or not) from `source` into `target`, fastest
+    /// first: the warm cache, then one memory read for all of its misses, then Translate for what
+    /// is still missing (concurrently), then one memory write of the new machine translations,
+    /// before answering. The results are in the order of `texts`. A memory that fails is a miss,
+    /// said once (a WARN line with the error code, no text), and then not written to this time.
+    pub async fn translate_all(
+        &self,
+        texts: &[&str],
+        source: &SourceLanguage,
+        target: &str,
+    ) -> Vec<Result<Translation, TranslateError>> {
+        let settings = self.settings_key(target);
+        let mut results: Vec<Option<Result<Translation, TranslateError>>> = vec![None; texts.len()];
+        let keys: Vec<Option<CacheKey>> = texts
+            .iter()
+            .map(|text| {
+                (self.cache.is_some() && text.len() <= CACHE_MAX_TEXT_BYTES)
+                    .then(|| ((*text).to_owned(), source.as_str().to_owned(), target.to_owned(), settings.clone()))
+            })
+            .collect();
+        for (slot, key) in results.iter_mut().zip(&keys) {
+            if let Some(key) = key {
+                if let Some(translation) = self.lookup(key) {
+                    self.hits.fetch_add(1, Ordering::Relaxed);
+                    *slot = Some(Ok(translation));
+                } else {
+                    self.misses.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+
+        // The memory: texts short enough to keep and with nothing personal in them.
+        let mut memory_ids: HashMap<usize, String> = HashMap::new();
+        let mut memory_failed = false;
+        if let Some(memory) = &self.memory {
+            for (index, text) in texts.iter().enumerate() {
+                if results[index].is_none() && text.len() <= CACHE_MAX_TEXT_BYTES && may_store(text) {
+                    memory_ids.insert(index, entry_id(text, source.as_str(), target, &settings));
+                }
+            }
+            let mut ids: Vec<String> = memory_ids.values().cloned().collect();
+            ids.sort_unstable();
+            ids.dedup();
+            if !ids.is_empty() {
+                match memory.get_many(&ids).await {
+                    Ok(entries) => {
+                        let found: HashMap<&str, &MemoryEntry> =
+                            entries.iter().map(|entry| (entry.id.as_str(), entry)).collect();
+                        for (index, id) in &memory_ids {
+                            // The stored text and languages must match too: anything else is garbage.
+                            let entry = found.get(id.as_str()).filter(|entry| {
+                                entry.text == texts[*index] && entry.source == source.as_str() && entry.target == target
+                            });
+                            match entry {
+                                Some(entry) => {
+                                    self.memory_hits.fetch_add(1, Ordering::Relaxed);
+                                    if entry.reviewed {
+                                        self.reviewed_hits.fetch_add(1, Ordering::Relaxed);
+                                    }
+                                    let detected = if entry.detected.is_empty() {
+                                        entry.source.clone()
+                                    } else {
+                                        entry.detected.clone()
+                                    };
+                                    let translation = Translation { text: entry.translation.clone(), source: detected };
+                                    if let Some(key) = &keys[*index] {
+                                        self.store(key.clone(), translation.clone());
+                                    }
+                                    results[*index] = Some(Ok(translation));
+                                }
+                                None => {
+                                    self.memory_misses.fetch_add(1, Ordering::Relaxed);
+                                }
+                            }
+                        }
+                    }
+                    Err(error) => {
+                        memory_failed = true;
+                        self.memory_misses.fetch_add(memory_ids.len() as u64, Ordering::Relaxed);
+                        tracing::warn!(
+                            error = error.kind(),
+                            operation = "read",
+                            "translation memory unavailable: treated as a miss"
+                        );
+                    }
+                }
+            }
+        }
+
+        // Translate what is still missing, each distinct text once, all at once.
+        let mut missing: Vec<&str> = Vec::new();
+        for (index, text) in texts.iter().enumerate() {
+            if results[index].is_none() && !missing.contains(text) {
+                missing.push(text);
+            }
+        }
+        let translated = join_all(missing.iter().map(|text| self.translate_protected(text, source, target))).await;
+        let translated: HashMap<&str, Result<Translation, TranslateError>> =
+            missing.into_iter().zip(translated).collect();
+        let mut new_entries: Vec<MemoryEntry> = Vec::new();
+        for (index, text) in texts.iter().enumerate() {
+            if results[index].is_some() {
+                continue;
+            }
+            let Some(result) = translated.get(text) else { continue };
+            if let (Some(key), Ok(translation)) = (&keys[index], result) {
+                self.store(key.clone(), translation.clone());
+            }
+            if let (Some(id), Ok(translation)) = (memory_ids.get(&index), result)
+                && !new_entries.iter().any(|entry| &entry.id == id)
+            {
+                new_entries.push(MemoryEntry {
+                    id: id.clone(),
+                    text: (*text).to_owned(),
+                    source: source.as_str().to_owned(),
+                    target: target.to_owned(),
+                    translation: translation.text.clone(),
+                    detected: translation.source.clone(),
+                    uses: 1,
+                    reviewed: false,
+                });
+            }
+            results[index] = Some(result.clone());
+        }
+        // A failed read may hide a reviewed entry that a blind write would overwrite: no write then.
+        if let Some(memory) = &self.memory
+            && !memory_failed
+            && !new_entries.is_empty()
+            && let Err(error) = memory.put_many(&new_entries).await
+        {
+            tracing::warn!(error = error.kind(), operation = "write", "translation memory unavailable: not stored");
+        }
+        results.into_iter().map(|result| result.unwrap_or(Err(TranslateError::InvalidResponse))).collect()
+    }
+}
+
 impl<T: Translator> Translator for TranslationPipeline<T> {
     async fn translate(
         &self,
@@ -463,21 +611,7 @@ impl<T: Translator> Translator for TranslationPipeline<T> {
         source: &SourceLanguage,
         target: &str,
     ) -> Result<Translation, TranslateError> {
-        let cacheable = self.cache.is_some() && text.len() <= CACHE_MAX_TEXT_BYTES;
-        let key = cacheable
-            .then(|| (text.to_owned(), source.as_str().to_owned(), target.to_owned(), self.settings_key(target)));
-        if let Some(key) = &key {
-            if let Some(translation) = self.lookup(key) {
-                self.hits.fetch_add(1, Ordering::Relaxed);
-                return Ok(translation);
-            }
-            self.misses.fetch_add(1, Ordering::Relaxed);
-        }
-        let result = self.translate_protected(text, source, target).await;
-        if let (Some(key), Ok(translation)) = (key, &result) {
-            self.store(key, translation.clone());
-        }
-        result
+        self.translate_all(&[text], source, target).await.pop().unwrap_or(Err(TranslateError::InvalidResponse))
     }
 
     /// The inner translator's settings and the protected terms.

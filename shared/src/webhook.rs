@@ -1,6 +1,7 @@
 //! The steps every webhook takes before its own work, and the start-up they share.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use lambda_http::http::StatusCode;
 use lambda_http::request::RequestContext;
@@ -11,6 +12,7 @@ use serde::de::DeserializeOwned;
 use crate::auth::AuthMode;
 use crate::config::WebhookConfig;
 use crate::http::{self, RequestError};
+use crate::memory::{DynamoMemory, TranslationMemory};
 use crate::metrics::{Invocation, MetricsSink};
 use crate::payload::{Envelope, PayloadReply, SKIP_ASSISTANT_HEADER, WebhookReply};
 use crate::translate::{AmazonTranslate, TranslateCounters, aws_credentials_configured};
@@ -170,6 +172,10 @@ pub fn start(function: &str) -> Result<WebhookConfig, lambda_http::Error> {
         tracing::error!(%error, "{function}: configuration error");
         error
     })?;
+    let memory = match &config.memory {
+        Some(memory) => format!("on (table {}, {} days)", memory.table, memory.ttl_days),
+        None => "off (TRANSLATION_TABLE unset)".to_owned(),
+    };
     if *config.auth.mode() == AuthMode::None {
         tracing::warn!("WEBHOOK_AUTH=none: {function} accepts requests from anyone; use it only for local tests");
     }
@@ -178,6 +184,7 @@ pub fn start(function: &str) -> Result<WebhookConfig, lambda_http::Error> {
         auth = config.auth.mode().name(),
         assistant_language = %config.assistant_language,
         supported_languages = %config.supported_languages.join(","),
+        translation_memory = %memory,
         "started"
     );
     Ok(config)
@@ -199,6 +206,17 @@ pub fn translator(config: &WebhookConfig) -> AmazonTranslate {
         tracing::warn!("no AWS credentials found: translation is off, every message passes through untranslated");
         AmazonTranslate::disabled()
     }
+}
+
+/// The translation memory when `TRANSLATION_TABLE` names one: built without touching the network
+/// (its client comes on the first lookup).
+pub fn memory(config: &WebhookConfig) -> Option<Arc<dyn TranslationMemory>> {
+    let settings = config.memory.as_ref()?;
+    let memory = match &settings.local_endpoint {
+        Some(endpoint) => DynamoMemory::local(endpoint, &settings.table, settings.timeout, settings.ttl_days),
+        None => DynamoMemory::new(&settings.table, settings.timeout, settings.ttl_days),
+    };
+    Some(Arc::new(memory))
 }
 
 #[cfg(test)]

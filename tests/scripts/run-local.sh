@@ -5,6 +5,9 @@
 #   tests/scripts/run-local.sh                   # real Amazon Translate if AWS credentials exist,
 #                                                # otherwise translation is off (said at start)
 #   tests/scripts/run-local.sh --fake-translate  # the tests' fake Translate on 127.0.0.1:4599
+#   tests/scripts/run-local.sh --local-dynamodb  # the translation memory in a local DynamoDB
+#                                                # (dynalite on 127.0.0.1:4598, table `translations`,
+#                                                # in memory: gone when the script stops)
 #
 # Functions answer at http://127.0.0.1:9000/lambda-url/<function>/ . Unless you set them,
 # WEBHOOK_AUTH=jwt and WEBHOOK_SECRET=local-dev-secret (the dialog function: Basic auth with
@@ -14,10 +17,12 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 fake_translate=false
+local_dynamodb=false
 for argument in "$@"; do
   case "$argument" in
     --fake-translate) fake_translate=true ;;
-    *) echo "usage: $0 [--fake-translate]" >&2; exit 2 ;;
+    --local-dynamodb) local_dynamodb=true ;;
+    *) echo "usage: $0 [--fake-translate] [--local-dynamodb]" >&2; exit 2 ;;
   esac
 done
 
@@ -36,11 +41,22 @@ export DIALOG_WEBHOOK_AUTH="${DIALOG_WEBHOOK_AUTH:-basic}"
 export DIALOG_WEBHOOK_SECRET="${DIALOG_WEBHOOK_SECRET:-watson:local-dev-secret}"
 export RUST_LOG="${RUST_LOG:-info}"
 
+pids=()
+trap 'for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done' EXIT
+
+if $local_dynamodb; then
+  [ -d tests/dynamodb/node_modules/dynalite ] || npm ci --prefix tests/dynamodb --no-audit --no-fund
+  node tests/dynamodb/server.js 4598 translations &
+  pids+=($!)
+  export TRANSLATION_TABLE=translations TRANSLATION_MEMORY_ENDPOINT=http://127.0.0.1:4598
+fi
+# Without it (and no TRANSLATION_TABLE of yours) the memory is off, and each function's first log
+# line says so.
+
 if $fake_translate; then
   cargo build --quiet -p webhook-tests --bin fake-translate
   target/debug/fake-translate 127.0.0.1:4599 &
-  fake_pid=$!
-  trap 'kill $fake_pid 2>/dev/null || true' EXIT
+  pids+=($!)
   export AWS_ENDPOINT_URL_TRANSLATE=http://127.0.0.1:4599
   export AWS_REGION="${AWS_REGION:-us-east-1}" AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 fi

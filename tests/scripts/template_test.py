@@ -403,6 +403,48 @@ def test_athena_limit(t, facts):
 # Mutants: for each test, changes to the transformed template that it must catch.
 
 
+def test_translation_memory(t, facts):
+    check(t["Conditions"].get("TranslationMemoryOn") == {"Fn::Equals": [{"Ref": "TranslationMemory"}, "on"]},
+          "TranslationMemoryOn is not 'TranslationMemory is on'")
+    table = t["Resources"]["TranslationTable"]
+    check(table.get("Condition") == "TranslationMemoryOn", "the table is not conditional on TranslationMemory")
+    p = table["Properties"]
+    check(p.get("BillingMode") == "PAY_PER_REQUEST", "the table is not on-demand")
+    check(p.get("KeySchema") == [{"AttributeName": "id", "KeyType": "HASH"}], "the table's key is not id")
+    check(p.get("TimeToLiveSpecification") == {"AttributeName": "expires_at", "Enabled": True},
+          "TTL is not on expires_at (what shared/src/memory.rs writes)")
+    check(p.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled") is True,
+          "point-in-time recovery is off")
+    sse = p.get("SSESpecification", {})
+    check(sse.get("SSEEnabled") is True and sse.get("SSEType") == "KMS", "the table is not KMS-encrypted")
+    check(sse.get("KMSMasterKeyId") == if_param("HasKmsKey", "KmsKeyArn"), "the table ignores KmsKeyArn")
+    memory_rs = read("shared/src/memory.rs")
+    check('"expires_at"' in memory_rs, "shared/src/memory.rs writes no expires_at")
+    for prefix in ["PreMessage", "PostMessage", "Dialog"]:
+        env = t["Resources"][f"{prefix}Function"]["Properties"]["Environment"]["Variables"]
+        check(env.get("TRANSLATION_TABLE") == {"Fn::If": ["TranslationMemoryOn", {"Ref": "TranslationTable"}, ""]},
+              f"{prefix}Function's TRANSLATION_TABLE is not the table (or empty when off)")
+        check(env.get("TRANSLATION_TTL_DAYS") == {"Ref": "TranslationTtlDays"}, f"{prefix}Function has no TRANSLATION_TTL_DAYS")
+    # Only the batch actions, only on the table, only for the functions that use it.
+    expected = {"PostMessageFunctionRole", "DialogFunctionRole"}
+    for name, roles, condition in [("TranslationMemoryPolicy", expected, "TranslationMemoryOn"),
+                                   ("PreMessageTranslationMemoryPolicy", {"PreMessageFunctionRole"}, "TranslationMemoryForInputs")]:
+        policy = t["Resources"][name]
+        check(policy.get("Condition") == condition, f"{name} is not conditional on {condition}")
+        check({r["Ref"] for r in policy["Properties"]["Roles"]} == roles, f"{name} is attached to the wrong roles")
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            check(sorted(statement["Action"]) == ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"],
+                  f"{name} allows {statement['Action']}")
+            check(statement["Resource"] == {"Fn::GetAtt": ["TranslationTable", "Arn"]}, f"{name} is not scoped to the table")
+    inputs = t["Conditions"].get("TranslationMemoryForInputs", {}).get("Fn::And", [])
+    check({"Condition": "TranslationMemoryOn"} in inputs
+          and {"Fn::Equals": [{"Ref": "TranslationMemoryInputs"}, "on"]} in inputs,
+          "pre-message gets the table without the inputs opt-in")
+    for name, role in resources_of_type(t, "AWS::IAM::Role").items():
+        text = json.dumps(role)
+        check("dynamodb:" not in text, f"{name} has DynamoDB actions of its own")
+
+
 def res(t, name):
     return t["Resources"][name]["Properties"]
 
@@ -493,6 +535,19 @@ MUTANTS = {
             t, ["Resources", "Terminology", "Properties", "TerminologyData", "File", "Fn::Base64"],
             res(t, "Terminology")["TerminologyData"]["File"]["Fn::Base64"] + "refund,reembolso\n")),
         ("formality pattern accepts anything", lambda t: set_path(t, ["Parameters", "TranslateFormality", "AllowedPattern"], ".*")),
+    ],
+    test_translation_memory: [
+        ("table always created", lambda t: t["Resources"]["TranslationTable"].pop("Condition")),
+        ("provisioned", lambda t: set_path(t, ["Resources", "TranslationTable", "Properties", "BillingMode"], "PROVISIONED")),
+        ("TTL on another attribute", lambda t: set_path(
+            t, ["Resources", "TranslationTable", "Properties", "TimeToLiveSpecification", "AttributeName"], "ttl")),
+        ("no point-in-time recovery", lambda t: res(t, "TranslationTable").pop("PointInTimeRecoverySpecification")),
+        ("table on the default key only", lambda t: res(t, "TranslationTable")["SSESpecification"].pop("KMSMasterKeyId")),
+        ("dialog without the table name", lambda t: res(t, "DialogFunction")["Environment"]["Variables"].pop("TRANSLATION_TABLE")),
+        ("scan allowed", lambda t: res(t, "TranslationMemoryPolicy")["PolicyDocument"]["Statement"][0]["Action"].append("dynamodb:Scan")),
+        ("every table", lambda t: set_path(t, ["Resources", "TranslationMemoryPolicy", "Properties", "PolicyDocument", "Statement", 0, "Resource"], "*")),
+        ("pre-message always allowed", lambda t: res(t, "TranslationMemoryPolicy")["Roles"].append({"Ref": "PreMessageFunctionRole"})),
+        ("inputs opt-in ignored", lambda t: set_path(t, ["Conditions", "TranslationMemoryForInputs"], {"Condition": "TranslationMemoryOn"})),
     ],
     test_athena_limit: [
         ("no scan limit", lambda t: res(t, "LogWorkGroup")["WorkGroupConfiguration"].pop("BytesScannedCutoffPerQuery")),

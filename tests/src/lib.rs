@@ -4,6 +4,7 @@
 pub mod entry_point;
 pub mod fake_translate;
 pub mod hardening;
+pub mod local_dynamodb;
 pub mod local_s3;
 pub mod temp_dir;
 

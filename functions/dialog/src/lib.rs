@@ -6,6 +6,7 @@
 pub mod call;
 pub mod error;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::try_join_all;
@@ -16,6 +17,7 @@ use shared::auth::AuthMode;
 use shared::config::{self, ConfigError, WebhookConfig};
 use shared::http::json_response;
 use shared::language::{Detection, LanguageDetector, Strength, choice};
+use shared::memory::TranslationMemory;
 use shared::metrics::MetricsSink;
 use shared::protect::Protector;
 use shared::translate::{SourceLanguage, TranslateCounters, TranslateError, TranslationPipeline, Translator};
@@ -62,6 +64,12 @@ impl<T: Translator> Dialog<T> {
             Protector::new(&config.protected_terms),
         );
         Dialog { config, detector, translator, deadline, metrics: MetricsSink::stdout() }
+    }
+
+    /// Serves and keeps translations in the shared translation memory.
+    pub fn with_memory(mut self, memory: Arc<dyn TranslationMemory>) -> Self {
+        self.translator = self.translator.with_memory(memory);
+        self
     }
 
     /// Where the per-invocation metric line goes (stdout unless changed, for tests).

@@ -10,7 +10,10 @@ async fn main() -> Result<(), lambda_http::Error> {
     dialog::check_auth(config.auth.mode())?;
     let deadline = dialog::deadline(shared::webhook::function_env("dialog", "DIALOG_DEADLINE_MS"))?;
     let translator = shared::webhook::translator(&config);
-    let webhook = Dialog::new(config, translator, deadline);
+    let mut webhook = Dialog::new(config.clone(), translator, deadline);
+    if let Some(memory) = shared::webhook::memory(&config) {
+        webhook = webhook.with_memory(memory);
+    }
     lambda_http::run(lambda_http::service_fn(|request| async { Ok::<_, Infallible>(webhook.handle(request).await) }))
         .await
 }

@@ -5,12 +5,13 @@
 //! and answered in the new language.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use futures::future::join_all;
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use shared::config::WebhookConfig;
 use shared::language::{ORIGINAL_OUTPUT_KEY, SessionLanguage};
+use shared::memory::TranslationMemory;
 use shared::metrics::MetricsSink;
 use shared::payload::{Envelope, GenericItem, MessageOutput, MessageResponse, event_names};
 use shared::protect::Protector;
@@ -53,6 +54,12 @@ impl<T: Translator> PostMessage<T> {
             Protector::new(&config.protected_terms),
         );
         PostMessage { config, translator, metrics: MetricsSink::stdout() }
+    }
+
+    /// Serves and keeps translations in the shared translation memory.
+    pub fn with_memory(mut self, memory: Arc<dyn TranslationMemory>) -> Self {
+        self.translator = self.translator.with_memory(memory);
+        self
     }
 
     /// Where the per-invocation metric line goes (stdout unless changed, for tests).
@@ -124,7 +131,8 @@ impl<T: Translator> PostMessage<T> {
             }
         }
         let source = SourceLanguage::Code(assistant.to_owned());
-        let results = join_all(distinct.iter().map(|text| self.translator.translate(text, &source, &target))).await;
+        let all: Vec<&str> = distinct.iter().map(String::as_str).collect();
+        let results = self.translator.translate_all(&all, &source, &target).await;
         let mut translated: HashMap<&str, String> = HashMap::with_capacity(distinct.len());
         for (original, result) in distinct.iter().zip(results) {
             match result {

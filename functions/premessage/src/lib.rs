@@ -9,6 +9,8 @@
 
 pub mod decision;
 
+use std::sync::Arc;
+
 use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value};
 use shared::config::WebhookConfig;
@@ -16,6 +18,7 @@ use shared::language::{
     self, LanguageDetector, ORIGINAL_INPUT_KEY, SessionLanguage, choice, store_language, store_locked_language,
     word_count,
 };
+use shared::memory::TranslationMemory;
 use shared::metrics::MetricsSink;
 use shared::payload::{
     Envelope, Field, GenericItem, MessageOutput, MessageRequest, MessageResponse, TextItem, WebhookReply, event_names,
@@ -65,6 +68,15 @@ impl<T: Translator> PreMessage<T> {
             Protector::new(&config.protected_terms),
         );
         PreMessage { config, detector, translator, metrics: MetricsSink::stdout() }
+    }
+
+    /// Serves and keeps users' messages in the shared translation memory, only when the operator
+    /// turned that on (`TRANSLATION_MEMORY_INPUTS=on`): what users write can be personal.
+    pub fn with_memory(mut self, memory: Arc<dyn TranslationMemory>) -> Self {
+        if self.config.memory_inputs {
+            self.translator = self.translator.with_memory(memory);
+        }
+        self
     }
 
     /// Where the per-invocation metric line goes (stdout unless changed, for tests).

@@ -1,0 +1,173 @@
+//! A real DynamoDB-protocol server for the translation memory tests: dynalite (npm, installed by
+//! `.ci/run` with `npm ci --prefix tests/dynamodb`), one per test binary on a free loopback port,
+//! used through the real aws-sdk-dynamodb client. Also servers that fail the way a memory can.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
+use shared::memory::DynamoMemory;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+struct Server {
+    endpoint: String,
+    // Kept so that its stdin stays open: dynalite exits when the test process does.
+    _child: Mutex<Child>,
+}
+
+static SERVER: OnceLock<Server> = OnceLock::new();
+static TABLES: AtomicUsize = AtomicUsize::new(0);
+
+/// The endpoint of this test binary's dynalite, started on first use.
+pub fn dynalite_endpoint() -> &'static str {
+    &SERVER
+        .get_or_init(|| {
+            let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("dynamodb");
+            assert!(
+                folder.join("node_modules/dynalite").is_dir(),
+                "dynalite is not installed: run `npm ci --prefix tests/dynamodb` (as .ci/run does)"
+            );
+            let mut child = Command::new("node")
+                .arg(folder.join("server.js"))
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("start node (dynalite)");
+            let stdout = child.stdout.take().expect("dynalite's stdout");
+            let mut line = String::new();
+            BufReader::new(stdout).read_line(&mut line).expect("dynalite's port");
+            let port: u16 = line.trim().parse().unwrap_or_else(|_| panic!("dynalite said {line:?}"));
+            Server { endpoint: format!("http://127.0.0.1:{port}"), _child: Mutex::new(child) }
+        })
+        .endpoint
+}
+
+/// A fresh table in this binary's dynalite, laid out as the template's.
+pub struct LocalTable {
+    pub endpoint: String,
+    pub name: String,
+    admin: DynamoMemory,
+}
+
+impl LocalTable {
+    pub async fn create() -> LocalTable {
+        let endpoint = dynalite_endpoint().to_owned();
+        let name = format!("translations-{}-{}", std::process::id(), TABLES.fetch_add(1, Ordering::SeqCst));
+        let admin = DynamoMemory::local(&endpoint, &name, Duration::from_secs(10), 30);
+        admin
+            .client()
+            .await
+            .create_table()
+            .table_name(&name)
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name("id")
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .expect("attribute"),
+            )
+            .key_schema(KeySchemaElement::builder().attribute_name("id").key_type(KeyType::Hash).build().expect("key"))
+            .billing_mode(BillingMode::PayPerRequest)
+            .send()
+            .await
+            .expect("create table");
+        LocalTable { endpoint, name, admin }
+    }
+
+    /// The memory a function would use, on this table.
+    pub fn memory(&self, deadline: Duration) -> DynamoMemory {
+        DynamoMemory::local(&self.endpoint, &self.name, deadline, 30)
+    }
+
+    /// Every item in the table.
+    pub async fn scan(&self) -> Vec<HashMap<String, AttributeValue>> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let output = self
+                .admin
+                .client()
+                .await
+                .scan()
+                .table_name(&self.name)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .expect("scan");
+            items.extend(output.items().iter().cloned());
+            match output.last_evaluated_key() {
+                Some(key) if !key.is_empty() => start = Some(key.clone()),
+                _ => return items,
+            }
+        }
+    }
+
+    /// Writes `item` as is (an operator's import, or a crafted entry).
+    pub async fn put(&self, item: HashMap<String, AttributeValue>) {
+        self.admin.client().await.put_item().table_name(&self.name).set_item(Some(item)).send().await.expect("put");
+    }
+}
+
+/// How a [`BrokenMemory`] endpoint fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Breakage {
+    /// Nothing listens on the port.
+    Down,
+    /// Accepts and never answers.
+    Hung,
+    /// Answers every request with DynamoDB's throttling error (HTTP 400,
+    /// ProvisionedThroughputExceededException).
+    Throttled,
+    /// Answers 200 with a body that is not DynamoDB's JSON.
+    Garbage,
+}
+
+/// The endpoint of a DynamoDB that fails as `breakage` says, on a free loopback port.
+pub async fn broken_endpoint(breakage: Breakage) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let endpoint = format!("http://{}", listener.local_addr().expect("address"));
+    if breakage == Breakage::Down {
+        drop(listener);
+        return endpoint;
+    }
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buffer = vec![0u8; 64 * 1024];
+                loop {
+                    match stream.read(&mut buffer).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(_) => {}
+                    }
+                    let (status, body) = match breakage {
+                        Breakage::Hung => {
+                            tokio::time::sleep(Duration::from_secs(3600)).await;
+                            return;
+                        }
+                        Breakage::Throttled => (
+                            "400 Bad Request",
+                            r#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"The level of configured provisioned throughput for the table was exceeded."}"#,
+                        ),
+                        _ => ("200 OK", "<html>not DynamoDB</html>"),
+                    };
+                    let response = format!(
+                        "HTTP/1.1 {status}\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if stream.write_all(response.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    endpoint
+}

@@ -1,0 +1,363 @@
+//! The translation memory against a real DynamoDB-protocol server (dynalite, started by the tests)
+//! through the real aws-sdk-dynamodb client, and the real Translate client against the fake one.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use postmessage::PostMessage;
+use premessage::PreMessage;
+use serde_json::{Value, json};
+use shared::memory::{DynamoMemory, MemoryEntry, entry_id, item};
+use shared::metrics::MetricsSink;
+use shared::translate::Translator;
+use webhook_tests::local_dynamodb::{Breakage, LocalTable, broken_endpoint};
+use webhook_tests::{FakeTranslate, FunctionUrlEvent, LogCapture, config, fixture, status_and_json};
+
+const DEADLINE: Duration = Duration::from_secs(3);
+const MEMORY_DEADLINE: Duration = Duration::from_millis(300);
+
+fn reply_with(texts: &[&str]) -> String {
+    let mut request: Value = serde_json::from_str(&fixture("capture-post-message-request-dialog.json")).unwrap();
+    request["payload"]["output"]["generic"] =
+        Value::Array(texts.iter().map(|text| json!({"response_type": "text", "text": text})).collect());
+    request.to_string()
+}
+
+const REPLY: [&str; 6] =
+    ["Hello! How can I help?", "Main menu", "Orders", "Returns", "Talk to an agent", "Anything else?"];
+
+fn post(
+    overrides: &[(&str, &str)],
+    translate: &FakeTranslate,
+    memory: DynamoMemory,
+) -> (PostMessage<shared::translate::AmazonTranslate>, Arc<Mutex<Vec<u8>>>) {
+    let (sink, lines) = MetricsSink::buffer();
+    let config = config(overrides);
+    // As `shared::webhook::translator` builds it: the settings go with every call.
+    let translator = translate.translator(DEADLINE).with_settings(config.translation.clone());
+    let post = PostMessage::new(config, translator).with_memory(Arc::new(memory)).with_metrics(sink);
+    (post, lines)
+}
+
+async fn texts_out(post: &PostMessage<shared::translate::AmazonTranslate>, texts: &[&str]) -> Vec<String> {
+    let (status, reply) =
+        status_and_json(post.handle(FunctionUrlEvent::from_watson(&reply_with(texts)).request()).await);
+    assert_eq!(status, 200, "{reply}");
+    reply["payload"]["output"]["generic"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["text"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+fn last_metrics(lines: &Arc<Mutex<Vec<u8>>>) -> Value {
+    let text = String::from_utf8(lines.lock().unwrap().clone()).unwrap();
+    serde_json::from_str(text.lines().last().expect("a metric line")).unwrap()
+}
+
+fn stored_texts(items: &[HashMap<String, AttributeValue>]) -> Vec<String> {
+    let mut texts: Vec<String> = items.iter().map(|item| item["text"].as_s().cloned().unwrap_or_default()).collect();
+    texts.sort();
+    texts
+}
+
+#[tokio::test]
+async fn a_reply_translated_by_one_instance_is_served_to_a_fresh_one_with_no_translate_call() {
+    let table = LocalTable::create().await;
+    let translate = FakeTranslate::start().await;
+    let (first, _) = post(&[], &translate, table.memory(MEMORY_DEADLINE));
+    let translated = texts_out(&first, &REPLY).await;
+    assert_eq!(translate.calls().len(), 6);
+    let items = table.scan().await;
+    assert_eq!(items.len(), 6, "every new machine translation written before the answer");
+    for item in &items {
+        assert!(item["expires_at"].as_n().is_ok(), "machine entries expire");
+        assert_eq!(item["reviewed"].as_bool(), Ok(&false));
+    }
+
+    // A cold start: a new instance, its own empty cache and a memory client not built yet.
+    let memory = table.memory(MEMORY_DEADLINE);
+    let (fresh, lines) = post(&[], &translate, memory);
+    let started = Instant::now();
+    assert_eq!(texts_out(&fresh, &REPLY).await, translated);
+    let elapsed = started.elapsed();
+    assert_eq!(translate.calls().len(), 6, "0 Translate calls on the fresh instance");
+    let metrics = last_metrics(&lines);
+    assert_eq!(
+        (metrics["MemoryHits"].as_u64(), metrics["MemoryMisses"].as_u64(), metrics["TranslatedCharacters"].as_u64()),
+        (Some(6), Some(0), Some(0))
+    );
+    eprintln!("six-item reply from the memory on a cold instance: {elapsed:?} (client built on this turn)");
+    // Warm now: the same reply again comes from the instance's cache, no memory round trip.
+    texts_out(&fresh, &REPLY).await;
+    let metrics = last_metrics(&lines);
+    assert_eq!((metrics["CacheHits"].as_u64(), metrics["MemoryHits"].as_u64()), (Some(6), Some(0)));
+}
+
+#[tokio::test]
+async fn a_user_s_message_goes_into_the_memory_only_when_the_operator_opted_in() {
+    for (opt_in, expected) in [(None, 0), (Some("off"), 0), (Some("on"), 1)] {
+        let table = LocalTable::create().await;
+        let translate = FakeTranslate::start().await;
+        translate.phrase("¿Dónde está mi pedido?", "en", "Where is my order?");
+        let overrides: Vec<(&str, &str)> =
+            opt_in.map(|value| ("TRANSLATION_MEMORY_INPUTS", value)).into_iter().collect();
+        let pre = PreMessage::new(config(&overrides), translate.translator(DEADLINE))
+            .with_memory(Arc::new(table.memory(MEMORY_DEADLINE)));
+        let mut request: Value =
+            serde_json::from_str(&fixture("constructed-pre-message-request-actions-spanish.json")).unwrap();
+        request["payload"]["context"]["skills"]["actions skill"]["user_defined"] = json!({});
+        let (status, reply) =
+            status_and_json(pre.handle(FunctionUrlEvent::from_watson(&request.to_string()).request()).await);
+        assert_eq!(status, 200);
+        assert_eq!(reply["payload"]["input"]["text"], "Where is my order?");
+        assert_eq!(table.scan().await.len(), expected, "TRANSLATION_MEMORY_INPUTS={opt_in:?}");
+    }
+}
+
+#[tokio::test]
+async fn strings_with_an_address_a_phone_number_or_an_order_id_are_never_stored() {
+    let table = LocalTable::create().await;
+    let translate = FakeTranslate::start().await;
+    let (post, _) = post(&[], &translate, table.memory(MEMORY_DEADLINE));
+    let personal = [
+        "We sent the receipt to jane.doe@example.com.",
+        "Call us on +1 (555) 010-9999.",
+        "Your order A12B9 has shipped.",
+        "Your verification code is 482913.",
+    ];
+    let mut texts = personal.to_vec();
+    texts.push("Main menu");
+    let out = texts_out(&post, &texts).await;
+    assert!(out.iter().all(|text| text.starts_with("[en->es]")), "all translated: {out:?}");
+    assert_eq!(stored_texts(&table.scan().await), ["Main menu"]);
+    // And the warm instance still serves them from its own cache.
+    texts_out(&post, &texts).await;
+    assert_eq!(translate.calls().len(), 5);
+}
+
+#[tokio::test]
+async fn a_reviewed_entry_wins_and_never_expires_while_an_expired_machine_entry_is_a_miss() {
+    let table = LocalTable::create().await;
+    let translate = FakeTranslate::start().await;
+    let (first, _) = post(&[], &translate, table.memory(MEMORY_DEADLINE));
+    texts_out(&first, &REPLY[..2]).await;
+    assert_eq!(translate.calls().len(), 2);
+
+    // An operator's import marks the greeting reviewed; the menu's machine entry is past its expiry
+    // but not yet deleted (DynamoDB's TTL deletes lazily).
+    let mut items = table.scan().await;
+    items.sort_by_key(|item| item["text"].as_s().cloned().unwrap_or_default());
+    let (greeting, menu) = (items[0].clone(), items[1].clone());
+    assert_eq!(greeting["text"].as_s().unwrap(), REPLY[0]);
+    let mut reviewed = greeting.clone();
+    reviewed.insert("translation".into(), AttributeValue::S("¡Hola! ¿En qué puedo ayudarle?".into()));
+    reviewed.insert("reviewed".into(), AttributeValue::Bool(true));
+    reviewed.remove("expires_at");
+    table.put(reviewed).await;
+    let mut expired = menu.clone();
+    expired.insert("expires_at".into(), AttributeValue::N("1".into()));
+    table.put(expired).await;
+
+    let (fresh, lines) = post(&[], &translate, table.memory(MEMORY_DEADLINE));
+    let out = texts_out(&fresh, &REPLY[..2]).await;
+    assert_eq!(out[0], "¡Hola! ¿En qué puedo ayudarle?");
+    assert_eq!(translate.calls().len(), 3, "only the expired menu entry is translated again");
+    let metrics = last_metrics(&lines);
+    assert_eq!(
+        (metrics["MemoryHits"].as_u64(), metrics["ReviewedHits"].as_u64(), metrics["MemoryMisses"].as_u64()),
+        (Some(1), Some(1), Some(1))
+    );
+    // The new machine translation of the menu did not touch the reviewed entry.
+    let items = table.scan().await;
+    let greeting = items.iter().find(|item| item["text"].as_s().unwrap() == REPLY[0]).unwrap();
+    assert_eq!(greeting["reviewed"].as_bool(), Ok(&true));
+    assert!(!greeting.contains_key("expires_at"));
+}
+
+#[tokio::test]
+async fn a_change_of_settings_terminology_or_protected_terms_is_a_miss() {
+    let table = LocalTable::create().await;
+    let translate = FakeTranslate::start().await;
+    let (first, _) = post(&[], &translate, table.memory(MEMORY_DEADLINE));
+    texts_out(&first, &REPLY[..2]).await;
+    let mut expected = 2;
+    for overrides in [
+        vec![("TRANSLATE_TERMINOLOGY", "brand-terms")],
+        vec![("TRANSLATE_FORMALITY", "formal")],
+        vec![("TRANSLATE_PROFANITY", "mask")],
+        vec![("PROTECTED_TERMS", "Main menu")],
+    ] {
+        let (fresh, _) = post(&overrides, &translate, table.memory(MEMORY_DEADLINE));
+        texts_out(&fresh, &REPLY[..2]).await;
+        // "Main menu" protected whole needs no call at all; the greeting does.
+        expected += if overrides[0].0 == "PROTECTED_TERMS" { 1 } else { 2 };
+        assert_eq!(translate.calls().len(), expected, "{overrides:?} must not reuse the entries");
+    }
+    // And the unchanged settings still hit.
+    let (same, _) = post(&[], &translate, table.memory(MEMORY_DEADLINE));
+    texts_out(&same, &REPLY[..2]).await;
+    assert_eq!(translate.calls().len(), expected);
+}
+
+#[tokio::test]
+async fn a_memory_down_throttled_hung_or_answering_garbage_leaves_the_turn_translated_in_time() {
+    for breakage in [Breakage::Down, Breakage::Throttled, Breakage::Hung, Breakage::Garbage] {
+        let endpoint = broken_endpoint(breakage).await;
+        let translate = FakeTranslate::start().await;
+        let memory = DynamoMemory::local(&endpoint, "translations", MEMORY_DEADLINE, 30);
+        let (post, lines) = post(&[], &translate, memory);
+        let (logs, _guard) = LogCapture::start();
+        let started = Instant::now();
+        let out = texts_out(&post, &REPLY).await;
+        let elapsed = started.elapsed();
+        assert!(out.iter().all(|text| text.starts_with("[en->es]")), "{breakage:?}: {out:?}");
+        assert_eq!(translate.calls().len(), 6, "{breakage:?}");
+        assert!(elapsed < MEMORY_DEADLINE + Duration::from_millis(700), "{breakage:?} took {elapsed:?}");
+        let warnings = logs.lines_with_message("translation memory unavailable: treated as a miss");
+        assert_eq!(warnings.len(), 1, "{breakage:?}: said once\n{}", logs.text());
+        assert_eq!(warnings[0]["level"], "WARN");
+        for text in REPLY {
+            assert!(!logs.text().contains(text), "{breakage:?}: no user text in the log");
+        }
+        assert!(
+            logs.lines_with_message("translation memory unavailable: not stored").is_empty(),
+            "no write after a failed read"
+        );
+        let metrics = last_metrics(&lines);
+        assert_eq!((metrics["MemoryMisses"].as_u64(), metrics["PassThroughAfterFault"].as_u64()), (Some(6), Some(0)));
+    }
+}
+
+#[tokio::test]
+async fn a_reply_beyond_dynamodb_s_batch_limits_is_split() {
+    let table = LocalTable::create().await;
+    let translate = FakeTranslate::start().await;
+    let texts: Vec<String> = (0..130).map(|n| format!("Topic number {} of the help menu", words(n))).collect();
+    let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let (first, _) = post(&[], &translate, table.memory(Duration::from_secs(2)));
+    texts_out(&first, &texts).await;
+    assert_eq!(translate.calls().len(), 130);
+    assert_eq!(table.scan().await.len(), 130, "130 writes, in batches of at most 25");
+    let (fresh, lines) = post(&[], &translate, table.memory(Duration::from_secs(2)));
+    texts_out(&fresh, &texts).await;
+    assert_eq!(translate.calls().len(), 130, "130 keys read back, in batches of at most 100");
+    assert_eq!(last_metrics(&lines)["MemoryHits"].as_u64(), Some(130));
+}
+
+/// Numbers spelled out, so that the texts are distinct and hold no digits (which stay out).
+fn words(n: usize) -> String {
+    const ONES: [&str; 10] = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
+    format!("{} {} {}", ONES[n / 100], ONES[(n / 10) % 10], ONES[n % 10])
+}
+
+#[tokio::test]
+async fn the_memory_works_through_the_pipeline_for_a_single_text_too() {
+    // dialog's `translate` action and pre-message go through `translate`, one text at a time.
+    let table = LocalTable::create().await;
+    let translate = FakeTranslate::start().await;
+    let memory = Arc::new(table.memory(MEMORY_DEADLINE));
+    let pipeline = shared::translate::TranslationPipeline::new(
+        translate.translator(DEADLINE),
+        10,
+        shared::protect::Protector::default(),
+    )
+    .with_memory(memory.clone());
+    let es = shared::translate::SourceLanguage::Code("es".into());
+    let first = pipeline.translate("Buenos días", &es, "en").await.unwrap();
+    let id = entry_id("Buenos días", "es", "en", &pipeline.settings_key("en"));
+    let items = table.scan().await;
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["id"].as_s().unwrap(), &id);
+    let fresh = shared::translate::TranslationPipeline::new(
+        translate.translator(DEADLINE),
+        10,
+        shared::protect::Protector::default(),
+    )
+    .with_memory(memory);
+    assert_eq!(fresh.translate("Buenos días", &es, "en").await.unwrap(), first);
+    assert_eq!(translate.calls().len(), 1);
+    // The stored item is what `item` writes.
+    let entry = MemoryEntry {
+        id,
+        text: "Buenos días".into(),
+        source: "es".into(),
+        target: "en".into(),
+        translation: first.text,
+        detected: "es".into(),
+        uses: 1,
+        reviewed: false,
+    };
+    let mut expected = item(&entry, 0);
+    expected.remove("expires_at");
+    let mut stored = items[0].clone();
+    stored.remove("expires_at");
+    assert_eq!(stored, expected);
+}
+
+/// Counts the round trips to the memory it wraps.
+struct Counting {
+    inner: DynamoMemory,
+    gets: std::sync::atomic::AtomicUsize,
+    puts: std::sync::atomic::AtomicUsize,
+}
+
+impl shared::memory::TranslationMemory for Counting {
+    fn get_many<'a>(
+        &'a self,
+        ids: &'a [String],
+    ) -> futures::future::BoxFuture<'a, Result<Vec<MemoryEntry>, shared::memory::MemoryError>> {
+        self.gets.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.get_many(ids)
+    }
+    fn put_many<'a>(
+        &'a self,
+        entries: &'a [MemoryEntry],
+    ) -> futures::future::BoxFuture<'a, Result<(), shared::memory::MemoryError>> {
+        self.puts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.put_many(entries)
+    }
+}
+
+#[tokio::test]
+async fn a_reply_costs_one_memory_read_and_one_write_and_an_english_turn_none() {
+    let table = LocalTable::create().await;
+    let translate = FakeTranslate::start().await;
+    let counting = |memory| {
+        Arc::new(Counting {
+            inner: memory,
+            gets: std::sync::atomic::AtomicUsize::new(0),
+            puts: std::sync::atomic::AtomicUsize::new(0),
+        })
+    };
+    let first_memory = counting(table.memory(MEMORY_DEADLINE));
+    let first = PostMessage::new(config(&[]), translate.translator(DEADLINE))
+        .with_memory(first_memory.clone())
+        .with_metrics(MetricsSink::buffer().0);
+    texts_out(&first, &REPLY).await;
+    let count = |memory: &Counting| {
+        (memory.gets.load(std::sync::atomic::Ordering::SeqCst), memory.puts.load(std::sync::atomic::Ordering::SeqCst))
+    };
+    assert_eq!(count(&first_memory), (1, 1), "one BatchGetItem for six misses, one BatchWriteItem");
+
+    let fresh_memory = counting(table.memory(MEMORY_DEADLINE));
+    let fresh = PostMessage::new(config(&[]), translate.translator(DEADLINE))
+        .with_memory(fresh_memory.clone())
+        .with_metrics(MetricsSink::buffer().0);
+    texts_out(&fresh, &REPLY).await;
+    assert_eq!(count(&fresh_memory), (1, 0), "all six from one read; nothing new to write");
+
+    // A reply to an English user: no translation, so the memory is not even built.
+    let idle = Arc::new(table.memory(MEMORY_DEADLINE));
+    let post = PostMessage::new(config(&[]), translate.translator(DEADLINE))
+        .with_memory(idle.clone())
+        .with_metrics(MetricsSink::buffer().0);
+    let mut request: Value = serde_json::from_str(&reply_with(&REPLY)).unwrap();
+    request["payload"]["context"]["skills"]["main skill"]["user_defined"]["language"] = json!("en");
+    let (status, _) = status_and_json(post.handle(FunctionUrlEvent::from_watson(&request.to_string()).request()).await);
+    assert_eq!(status, 200);
+    assert!(!idle.is_client_built(), "an assistant-language turn never builds the memory client");
+}
