@@ -19,7 +19,7 @@ struct Cli {
 enum Command {
     /// Send signed sample turns to every function and say what works, what to fix, and what to
     /// paste where in the assistant.
-    SelfCheck(self_check::Args),
+    SelfCheck(Box<self_check::Args>),
     /// The translation memory: export machine translations for review, import reviewed ones.
     #[command(subcommand)]
     Translations(translations::Command),
@@ -28,7 +28,7 @@ enum Command {
 #[tokio::main]
 async fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::SelfCheck(args) => self_check::main(args).await,
+        Command::SelfCheck(args) => self_check::main(*args).await,
         Command::Translations(command) => match translations::run(command).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
