@@ -1,6 +1,6 @@
 //! The one place the AWS SDK config is loaded: timeouts and retries for a call with a hard
 //! deadline, and a local endpoint with static test credentials for the tests and local runs.
-//! Amazon Translate and the translation memory both build their clients from it.
+//! Amazon Translate, the translation memory and the log store (S3) build their clients from it.
 
 use std::time::Duration;
 

@@ -14,9 +14,6 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
@@ -158,7 +155,7 @@ impl S3LogStore {
     /// The bucket in the function's own account and region, with credentials from the environment.
     /// `deadline` bounds one store, retry included.
     pub async fn new(bucket: impl Into<String>, deadline: Duration) -> Self {
-        let config = Self::loader(deadline).load().await;
+        let config = shared::aws::sdk_config(deadline, None).await;
         let client = aws_sdk_s3::Client::new(&config);
         S3LogStore { client, bucket: bucket.into(), deadline }
     }
@@ -166,30 +163,10 @@ impl S3LogStore {
     /// An S3-compatible endpoint on this machine (the tests' local S3), path-style, with the
     /// dummy credentials `test`/`test` and region `us-east-1`, whatever the environment says.
     pub async fn local(endpoint: &str, bucket: impl Into<String>, deadline: Duration) -> Self {
-        let config = Self::loader(deadline)
-            .endpoint_url(endpoint)
-            .region(aws_sdk_s3::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_s3::config::Credentials::new("test", "test", None, None, "local"))
-            .load()
-            .await;
+        let config = shared::aws::sdk_config(deadline, Some(endpoint)).await;
         let client =
             aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build());
         S3LogStore { client, bucket: bucket.into(), deadline }
-    }
-
-    fn loader(deadline: Duration) -> aws_config::ConfigLoader {
-        // As for Translate: the first attempt gets most of the deadline, one retry (throttling,
-        // 5xx, a hung connection) gets the rest, and the outer timeout in `put` is the hard stop.
-        let timeouts = TimeoutConfig::builder()
-            .connect_timeout(deadline.min(Duration::from_secs(1)))
-            .operation_attempt_timeout(deadline.mul_f32(0.6))
-            .operation_timeout(deadline)
-            .build();
-        let retries = RetryConfig::standard()
-            .with_max_attempts(2)
-            .with_initial_backoff(Duration::from_millis(50))
-            .with_max_backoff(Duration::from_millis(200));
-        aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts).retry_config(retries)
     }
 
     pub fn bucket(&self) -> &str {
