@@ -62,7 +62,7 @@ pub async fn run(command: Command) -> Result<(), String> {
 }
 
 async fn client(endpoint: Option<&str>) -> Client {
-    Client::new(&shared::aws::sdk_config(Duration::from_secs(30), endpoint).await)
+    Client::new(&shared::aws::sdk_config(Duration::from_secs(30), &endpoint.map(str::to_owned).into()).await)
 }
 
 /// Every live entry of `table` (a full scan: run it off-peak on a large table).

@@ -43,32 +43,9 @@ pub struct MemoryEntry {
     pub reviewed: bool,
 }
 
-/// Why the memory did not answer. Codes only, never text.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum MemoryError {
-    #[error("no answer within the deadline")]
-    Timeout,
-    #[error("throttled")]
-    Throttled,
-    #[error("service error {code}")]
-    Service { code: String },
-    #[error("unreadable response")]
-    InvalidResponse,
-    #[error("network error")]
-    Network,
-}
-
-impl MemoryError {
-    pub fn kind(&self) -> &'static str {
-        match self {
-            MemoryError::Timeout => "timeout",
-            MemoryError::Throttled => "throttled",
-            MemoryError::Service { .. } => "service_error",
-            MemoryError::InvalidResponse => "invalid_response",
-            MemoryError::Network => "network_error",
-        }
-    }
-}
+/// Why the memory did not answer: an AWS call that failed, read as every AWS error is (see
+/// [`crate::aws::classify`]); the memory adds no reason of its own. Codes only, never text.
+pub type MemoryError = crate::aws::AwsError;
 
 /// What the pipeline needs from a shared store of translations. Boxed futures, so the pipeline
 /// can hold any memory (or none) behind one `Arc<dyn TranslationMemory>`.
@@ -173,7 +150,7 @@ impl DynamoMemory {
     pub async fn client(&self) -> &aws_sdk_dynamodb::Client {
         self.client
             .get_or_init(|| async {
-                let config = crate::aws::sdk_config(self.deadline, self.local_endpoint.as_deref()).await;
+                let config = crate::aws::sdk_config(self.deadline, &self.local_endpoint.clone().into()).await;
                 aws_sdk_dynamodb::Client::new(&config)
             })
             .await
@@ -302,29 +279,9 @@ pub fn parse_item(item: &HashMap<String, AttributeValue>) -> Option<MemoryEntry>
     (!entry.translation.trim().is_empty()).then_some(entry)
 }
 
-fn classify<E: ProvideErrorMetadata + std::fmt::Debug>(
-    error: SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
-) -> MemoryError {
-    match &error {
-        SdkError::TimeoutError(_) => MemoryError::Timeout,
-        SdkError::DispatchFailure(failure) if failure.is_timeout() => MemoryError::Timeout,
-        SdkError::DispatchFailure(_) => MemoryError::Network,
-        SdkError::ResponseError(_) => MemoryError::InvalidResponse,
-        SdkError::ServiceError(service) => {
-            let code = service.err().code().unwrap_or("unknown");
-            if code.contains("Throttl")
-                || code.contains("ProvisionedThroughputExceeded")
-                || code == "RequestLimitExceeded"
-            {
-                MemoryError::Throttled
-            } else if code == "unknown" {
-                MemoryError::InvalidResponse
-            } else {
-                MemoryError::Service { code: code.to_owned() }
-            }
-        }
-        _ => MemoryError::Network,
-    }
+/// A DynamoDB error, read as every AWS error is.
+fn classify<E: ProvideErrorMetadata>(error: SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>) -> MemoryError {
+    crate::aws::classify(error)
 }
 
 #[cfg(test)]

@@ -8,12 +8,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_sdk_translate::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_translate::operation::translate_text::TranslateTextError;
 use futures::future::join_all;
 use lru::LruCache;
 use tokio::sync::OnceCell;
 
+use crate::aws::{AwsError, ServiceErrors};
 use crate::memory::{MemoryEntry, TranslationMemory, entry_id, may_store};
 use crate::protect::Protector;
 
@@ -103,21 +102,12 @@ pub enum TranslateError {
     Disabled,
     #[error("text of {bytes} bytes is over Translate's limit")]
     TextTooLong { bytes: usize },
-    #[error("no answer within the deadline")]
-    Timeout,
-    #[error("throttled")]
-    Throttled,
-    #[error("service error {code}")]
-    Service { code: String },
-    #[error("the request was refused: {code}")]
-    Refused { code: String },
-    #[error("unreadable response")]
-    InvalidResponse,
-    #[error("network error")]
-    Network,
     /// The answer lost, repeated or invented a protected piece: the original is kept instead.
     #[error("the translation did not keep the protected pieces")]
     MarkupLost,
+    /// The call to Amazon Translate failed (see [`crate::aws::classify`]).
+    #[error(transparent)]
+    Aws(#[from] AwsError),
 }
 
 impl TranslateError {
@@ -126,13 +116,32 @@ impl TranslateError {
         match self {
             TranslateError::Disabled => "disabled",
             TranslateError::TextTooLong { .. } => "text_too_long",
-            TranslateError::Timeout => "timeout",
-            TranslateError::Throttled => "throttled",
-            TranslateError::Service { .. } => "service_error",
-            TranslateError::Refused { .. } => "refused",
-            TranslateError::InvalidResponse => "invalid_response",
-            TranslateError::Network => "network_error",
             TranslateError::MarkupLost => "markup_lost",
+            TranslateError::Aws(error) => error.kind(),
+        }
+    }
+}
+
+/// The error codes by which Amazon Translate says the text or the languages are the problem
+/// ("TranslateText", Amazon Translate API Reference): `Refused`.
+const INPUT_REFUSED: [&str; 4] = [
+    "DetectedLanguageLowConfidenceException",
+    "UnsupportedLanguagePairException",
+    "InvalidRequestException",
+    "ResourceNotFoundException",
+];
+
+/// What Amazon Translate says its own way: a text over its limit, and which refusals are about
+/// the request's text or languages (any other 4xx, such as a missing permission, is a service
+/// error: nothing the caller could change).
+impl ServiceErrors for TranslateError {
+    fn special(status: u16, code: Option<&str>) -> Option<Self> {
+        match code? {
+            "TextSizeLimitExceededException" => Some(TranslateError::TextTooLong { bytes: 0 }),
+            code if (400..500).contains(&status) && !INPUT_REFUSED.contains(&code) => {
+                Some(AwsError::Service { code: code.to_owned() }.into())
+            }
+            _ => None,
         }
     }
 }
@@ -206,7 +215,7 @@ impl AmazonTranslate {
     async fn client(&self) -> &aws_sdk_translate::Client {
         self.client
             .get_or_init(|| async {
-                let config = crate::aws::sdk_config(self.deadline, self.local_endpoint.as_deref()).await;
+                let config = crate::aws::sdk_config(self.deadline, &self.local_endpoint.clone().into()).await;
                 aws_sdk_translate::Client::new(&config)
             })
             .await
@@ -234,17 +243,17 @@ impl AmazonTranslate {
         if !self.settings.terminology.is_empty() {
             request = request.set_terminology_names(Some(self.settings.terminology.clone()));
         }
-        let output = request.send().await.map_err(classify)?;
+        let output = request.send().await.map_err(crate::aws::classify::<TranslateError, _>)?;
         let translated = output.translated_text();
         if translated.trim().is_empty() && !text.trim().is_empty() {
-            return Err(TranslateError::InvalidResponse);
+            return Err(AwsError::InvalidResponse.into());
         }
         let detected = match source {
             SourceLanguage::Code(code) => code.clone(),
             SourceLanguage::Auto => output.source_language_code().to_owned(),
         };
         if detected.is_empty() {
-            return Err(TranslateError::InvalidResponse);
+            return Err(AwsError::InvalidResponse.into());
         }
         Ok(Translation { text: translated.to_owned(), source: detected })
     }
@@ -265,34 +274,11 @@ impl Translator for AmazonTranslate {
         }
         tokio::time::timeout(self.deadline, self.call(text, source, target))
             .await
-            .unwrap_or(Err(TranslateError::Timeout))
+            .unwrap_or(Err(AwsError::Timeout.into()))
     }
 
     fn settings_key(&self, target: &str) -> String {
         self.settings.key(target)
-    }
-}
-
-fn classify(error: SdkError<TranslateTextError, aws_sdk_translate::config::http::HttpResponse>) -> TranslateError {
-    match &error {
-        SdkError::TimeoutError(_) => TranslateError::Timeout,
-        SdkError::DispatchFailure(failure) if failure.is_timeout() => TranslateError::Timeout,
-        SdkError::DispatchFailure(_) => TranslateError::Network,
-        SdkError::ResponseError(_) => TranslateError::InvalidResponse,
-        SdkError::ServiceError(service) => {
-            let code = service.err().code().unwrap_or("unknown").to_owned();
-            match service.err() {
-                TranslateTextError::TooManyRequestsException(_) => TranslateError::Throttled,
-                TranslateTextError::TextSizeLimitExceededException(_) => TranslateError::TextTooLong { bytes: 0 },
-                TranslateTextError::DetectedLanguageLowConfidenceException(_)
-                | TranslateTextError::UnsupportedLanguagePairException(_)
-                | TranslateTextError::InvalidRequestException(_)
-                | TranslateTextError::ResourceNotFoundException(_) => TranslateError::Refused { code },
-                _ if service.raw().status().is_client_error() && code == "unknown" => TranslateError::InvalidResponse,
-                _ => TranslateError::Service { code },
-            }
-        }
-        _ => TranslateError::Network,
     }
 }
 
@@ -600,7 +586,7 @@ impl<T: Translator> TranslationPipeline<T> {
         {
             tracing::warn!(error = error.kind(), operation = "write", "translation memory unavailable: not stored");
         }
-        results.into_iter().map(|result| result.unwrap_or(Err(TranslateError::InvalidResponse))).collect()
+        results.into_iter().map(|result| result.unwrap_or(Err(AwsError::InvalidResponse.into()))).collect()
     }
 }
 
@@ -611,7 +597,7 @@ impl<T: Translator> Translator for TranslationPipeline<T> {
         source: &SourceLanguage,
         target: &str,
     ) -> Result<Translation, TranslateError> {
-        self.translate_all(&[text], source, target).await.pop().unwrap_or(Err(TranslateError::InvalidResponse))
+        self.translate_all(&[text], source, target).await.pop().unwrap_or(Err(AwsError::InvalidResponse.into()))
     }
 
     /// The inner translator's settings and the protected terms.
@@ -640,7 +626,7 @@ mod cache_tests {
         ) -> Result<Translation, TranslateError> {
             self.calls.fetch_add(1, Ordering::SeqCst);
             if self.fail {
-                return Err(TranslateError::Throttled);
+                return Err(AwsError::Throttled.into());
             }
             Ok(Translation {
                 text: format!("[{}->{target}] {text}", source.as_str()),
@@ -699,5 +685,30 @@ mod cache_tests {
         off.translate("x", &en, "es").await.unwrap();
         off.translate("x", &en, "es").await.unwrap();
         assert_eq!(off.inner().calls.load(Ordering::SeqCst), 2);
+    }
+}
+
+#[cfg(test)]
+mod error_tests {
+    use super::*;
+    use crate::aws::classify;
+    use crate::aws::test_errors::*;
+
+    #[test]
+    fn translate_s_own_readings() {
+        let read = |error| classify::<TranslateError, _>(error);
+        let refused = |code: &str| TranslateError::Aws(AwsError::Refused { code: code.into() });
+        let service = |code: &str| TranslateError::Aws(AwsError::Service { code: code.into() });
+        assert_eq!(read(answer(400, Some("TextSizeLimitExceededException"))), TranslateError::TextTooLong { bytes: 0 });
+        for code in INPUT_REFUSED {
+            assert_eq!(read(answer(400, Some(code))), refused(code));
+        }
+        // Not about the text or the languages: nothing the caller could change.
+        assert_eq!(read(answer(400, Some("AccessDeniedException"))), service("AccessDeniedException"));
+        assert_eq!(read(answer(400, Some("TooManyRequestsException"))).kind(), "throttled");
+        assert_eq!(read(answer(500, Some("InternalServerException"))), service("InternalServerException"));
+        assert_eq!(read(answer(400, None)).kind(), "invalid_response");
+        assert_eq!(read(timeout()).kind(), "timeout");
+        assert_eq!(read(connection_refused()).kind(), "network_error");
     }
 }

@@ -14,6 +14,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value, json};
 use shared::auth::AuthMode;
+use shared::aws::AwsError;
 use shared::config::{self, ConfigError, WebhookConfig};
 use shared::http::json_response;
 use shared::language::{Detection, LanguageDetector, Strength, choice};
@@ -160,7 +161,7 @@ impl<T: Translator> Dialog<T> {
                 DialogError::InvalidParameter { name: "text", expected: "at most 10000 bytes of UTF-8 to translate" }
             }
             // An unsupported language pair, or a text Translate cannot place: the node's input.
-            TranslateError::Refused { .. } => DialogError::TranslationRefused,
+            TranslateError::Aws(AwsError::Refused { .. }) => DialogError::TranslationRefused,
             error => DialogError::TranslationFailed { kind: error.kind() },
         })?;
         Ok((translation.text, translation.source))

@@ -18,6 +18,7 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
 use sha2::{Digest, Sha256};
+use shared::aws::{AwsError, ServiceErrors};
 
 use crate::config::{Backend, LogSettings};
 use crate::key::{beside, hex};
@@ -26,39 +27,46 @@ use crate::key::{beside, hex};
 /// so a redelivery is recognised with one `HeadObject`.
 pub const DIGEST_METADATA: &str = "sha256";
 
-/// Why an event was not stored.
+/// Why an event was not stored. Codes only, never the event.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
-    #[error("no answer within the deadline")]
-    Timeout,
-    #[error("throttled")]
-    Throttled,
-    #[error("service error {code}")]
-    Service { code: String },
-    #[error("the request was refused: {code}")]
+    /// The store would not take the key: unsafe as a path, or its beside-key already taken.
+    #[error("the store refused the key: {code}")]
     Refused { code: String },
     #[error("a concurrent write to the same key")]
     Conflict,
-    #[error("unreadable response")]
-    InvalidResponse,
-    #[error("network error")]
-    Network,
     #[error("file system error: {kind}")]
     Io { kind: String },
+    /// The call to Amazon S3 failed (see [`shared::aws::classify`]).
+    #[error(transparent)]
+    Aws(#[from] AwsError),
 }
 
 impl StoreError {
     /// A short code for logs and metrics.
     pub fn kind(&self) -> &'static str {
         match self {
-            StoreError::Timeout => "timeout",
-            StoreError::Throttled => "throttled",
-            StoreError::Service { .. } => "service_error",
             StoreError::Refused { .. } => "refused",
             StoreError::Conflict => "conflict",
-            StoreError::InvalidResponse => "invalid_response",
-            StoreError::Network => "network_error",
             StoreError::Io { .. } => "io_error",
+            StoreError::Aws(error) => error.kind(),
+        }
+    }
+}
+
+/// What Amazon S3 says its own way. A conditional `PutObject` that finds the key taken answers
+/// 412 (`PreconditionFailed`), and one that races another write to the key 409
+/// `ConditionalRequestConflict`; 503 is S3's "slow down". A HEAD answer has no body, hence no
+/// code: its status alone says it, a 4xx being a refusal.
+impl ServiceErrors for StoreError {
+    fn special(status: u16, code: Option<&str>) -> Option<Self> {
+        let refused = |code: &str| Some(AwsError::Refused { code: code.to_owned() }.into());
+        match (status, code) {
+            (412, _) => refused(PRECONDITION_FAILED),
+            (409, Some("ConditionalRequestConflict")) => Some(StoreError::Conflict),
+            (503, _) => Some(AwsError::Throttled.into()),
+            (400..=499, None) => refused("unknown"),
+            _ => None,
         }
     }
 }
@@ -155,7 +163,7 @@ impl S3LogStore {
     /// The bucket in the function's own account and region, with credentials from the environment.
     /// `deadline` bounds one store, retry included.
     pub async fn new(bucket: impl Into<String>, deadline: Duration) -> Self {
-        let config = shared::aws::sdk_config(deadline, None).await;
+        let config = shared::aws::sdk_config(deadline, &shared::aws::Endpoint::Aws).await;
         let client = aws_sdk_s3::Client::new(&config);
         S3LogStore { client, bucket: bucket.into(), deadline }
     }
@@ -163,7 +171,7 @@ impl S3LogStore {
     /// An S3-compatible endpoint on this machine (the tests' local S3), path-style, with the
     /// dummy credentials `test`/`test` and region `us-east-1`, whatever the environment says.
     pub async fn local(endpoint: &str, bucket: impl Into<String>, deadline: Duration) -> Self {
-        let config = shared::aws::sdk_config(deadline, Some(endpoint)).await;
+        let config = shared::aws::sdk_config(deadline, &shared::aws::Endpoint::Local(endpoint.to_owned())).await;
         let client =
             aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build());
         S3LogStore { client, bucket: bucket.into(), deadline }
@@ -195,7 +203,7 @@ impl S3LogStore {
                 Err(error) => classify(error),
             };
             match error {
-                StoreError::Refused { code } if code == PRECONDITION_FAILED => {
+                StoreError::Aws(AwsError::Refused { code }) if code == PRECONDITION_FAILED => {
                     return Ok(Created::Exists { same: self.stored_digest(key).await? == digest });
                 }
                 StoreError::Conflict if conflicts == 0 => conflicts += 1,
@@ -211,7 +219,7 @@ impl S3LogStore {
             return Ok(digest.to_ascii_lowercase());
         }
         let object = self.client.get_object().bucket(&self.bucket).key(key).send().await.map_err(classify)?;
-        let body = object.body.collect().await.map_err(|_| StoreError::Network)?.into_bytes();
+        let body = object.body.collect().await.map_err(|_| AwsError::Network)?.into_bytes();
         Ok(hex(&Sha256::digest(&body)))
     }
 }
@@ -228,7 +236,7 @@ impl CreateOnly for S3LogStore {
 impl LogStore for S3LogStore {
     /// The whole exchange (the put, a `HeadObject` after a 412, a put beside) within the deadline.
     async fn put(&self, key: &str, record: &[u8]) -> Result<Stored, StoreError> {
-        tokio::time::timeout(self.deadline, put_once(self, key, record)).await.unwrap_or(Err(StoreError::Timeout))
+        tokio::time::timeout(self.deadline, put_once(self, key, record)).await.unwrap_or(Err(AwsError::Timeout.into()))
     }
 
     fn location(&self) -> String {
@@ -236,32 +244,9 @@ impl LogStore for S3LogStore {
     }
 }
 
+/// An S3 error, read as every AWS error is, with S3's own readings.
 fn classify<E: ProvideErrorMetadata>(error: SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> StoreError {
-    match &error {
-        SdkError::TimeoutError(_) => StoreError::Timeout,
-        SdkError::DispatchFailure(failure) if failure.is_timeout() => StoreError::Timeout,
-        SdkError::DispatchFailure(_) => StoreError::Network,
-        SdkError::ResponseError(_) => StoreError::InvalidResponse,
-        SdkError::ServiceError(service) => {
-            let code = service.err().code().unwrap_or("unknown").to_owned();
-            let status = service.raw().status();
-            if status.as_u16() == 412 {
-                // The code is in the body, which a HEAD has not; the status alone says it.
-                StoreError::Refused { code: PRECONDITION_FAILED.to_owned() }
-            } else if status.as_u16() == 409 && code == "ConditionalRequestConflict" {
-                StoreError::Conflict
-            } else if status.as_u16() == 503
-                || matches!(code.as_str(), "SlowDown" | "Throttling" | "ThrottlingException" | "RequestLimitExceeded")
-            {
-                StoreError::Throttled
-            } else if status.is_client_error() {
-                StoreError::Refused { code }
-            } else {
-                StoreError::Service { code }
-            }
-        }
-        _ => StoreError::Network,
-    }
+    shared::aws::classify(error)
 }
 
 /// The same layout under a local directory: each record is written to a temporary file and
@@ -413,6 +398,34 @@ mod tests {
             assert_eq!(store.put(key, b"{}").await, Err(StoreError::Refused { code: "unsafe_key".into() }), "{key}");
         }
         assert!(!root.exists());
+    }
+
+    /// An S3 error answer as the SDK builds it: status, and code (`None`: a HEAD answer's none).
+    fn s3_answer(status: u16, code: Option<&str>) -> StoreError {
+        let mut meta = aws_smithy_types::error::ErrorMetadata::builder();
+        if let Some(code) = code {
+            meta = meta.code(code);
+        }
+        let raw = aws_sdk_s3::config::http::HttpResponse::new(
+            status.try_into().expect("a status"),
+            aws_smithy_types::body::SdkBody::empty(),
+        );
+        classify(SdkError::service_error(meta.build(), raw))
+    }
+
+    #[test]
+    fn s3_s_own_readings() {
+        let refused = |code: &str| StoreError::Aws(AwsError::Refused { code: code.into() });
+        assert_eq!(s3_answer(412, Some("PreconditionFailed")), refused(PRECONDITION_FAILED));
+        assert_eq!(s3_answer(412, None), refused(PRECONDITION_FAILED), "a HEAD answer has no code");
+        assert_eq!(s3_answer(409, Some("ConditionalRequestConflict")), StoreError::Conflict);
+        assert_eq!(s3_answer(409, Some("OperationAborted")), refused("OperationAborted"));
+        assert_eq!(s3_answer(503, Some("SlowDown")).kind(), "throttled");
+        assert_eq!(s3_answer(503, None).kind(), "throttled");
+        assert_eq!(s3_answer(403, None), refused("unknown"));
+        assert_eq!(s3_answer(403, Some("AccessDenied")), refused("AccessDenied"));
+        assert_eq!(s3_answer(500, Some("InternalError")).kind(), "service_error");
+        assert_eq!(s3_answer(500, None).kind(), "service_error");
     }
 
     #[tokio::test]
