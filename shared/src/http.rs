@@ -66,12 +66,9 @@ impl RequestError {
         }
     }
 
-    /// `{"error": {"code": …, "message": …}}` with the right status.
+    /// `{"error": {"code": …, "message": …}}` with the right status (see [`error_response`]).
     pub fn into_response(self) -> Response<Body> {
-        let mut response = json_response(
-            self.status(),
-            &serde_json::json!({ "error": { "code": self.code(), "message": self.to_string() } }),
-        );
+        let mut response = error_response(self.status(), self.code(), &self.to_string());
         if self == RequestError::MethodNotAllowed {
             response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));
         }
@@ -79,12 +76,27 @@ impl RequestError {
     }
 }
 
+/// The body of every error answer of every webhook: `{"error": {"code": …, "message": …}}`, a
+/// stable code for programs and a sentence for people. Both are the webhook's own words: never a
+/// value from the request, which could be user text or a token.
+pub fn error_body(code: &str, message: &str) -> serde_json::Value {
+    serde_json::json!({ "error": { "code": code, "message": message } })
+}
+
+/// An error answer: `status` and [`error_body`].
+pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response<Body> {
+    json_response(status, &error_body(code, message))
+}
+
+/// [`error_body`] of the 500 sent if an answer cannot be serialized.
+const INTERNAL_ERROR_BODY: &str = r#"{"error":{"code":"internal","message":"the answer could not be encoded"}}"#;
+
 /// A JSON response. Serializing our own types cannot fail; if it ever did, the client gets a 500
 /// rather than a panic.
 pub fn json_response(status: StatusCode, body: &impl Serialize) -> Response<Body> {
     let (status, body) = match serde_json::to_vec(body) {
         Ok(bytes) => (status, bytes),
-        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, br#"{"error":{"code":"internal"}}"#.to_vec()),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, INTERNAL_ERROR_BODY.as_bytes().to_vec()),
     };
     let mut response = Response::new(Body::Binary(body));
     *response.status_mut() = status;
@@ -183,6 +195,29 @@ mod tests {
         );
         assert_eq!(describe_data_error("missing field `payload`"), "missing field `payload`");
         assert_eq!(describe_data_error("something \"quoted\" else"), "invalid value");
+    }
+
+    #[test]
+    fn every_error_body_has_the_one_shape() {
+        let internal: serde_json::Value = serde_json::from_str(INTERNAL_ERROR_BODY).unwrap();
+        assert_eq!(internal, error_body("internal", "the answer could not be encoded"));
+        let response = RequestError::MethodNotAllowed.into_response();
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(response.headers()[header::ALLOW], "POST");
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+        let body: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap();
+        assert_eq!(body, error_body("method_not_allowed", "only POST is accepted"));
+
+        /// Serializing this always fails: the 500 fallback.
+        struct Unserializable;
+        impl Serialize for Unserializable {
+            fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+                Err(serde::ser::Error::custom("no"))
+            }
+        }
+        let response = json_response(StatusCode::OK, &Unserializable);
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(response.body().as_ref(), INTERNAL_ERROR_BODY.as_bytes());
     }
 
     #[test]

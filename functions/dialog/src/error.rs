@@ -5,7 +5,7 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
 use serde_json::json;
-use shared::http::json_response;
+use shared::http::{error_body, json_response};
 
 use crate::call::ACTIONS;
 
@@ -48,12 +48,13 @@ impl DialogError {
         }
     }
 
+    /// The one error body (`shared::http::error_body`); a 400 also says what is accepted.
     pub fn into_response(self) -> Response<Body> {
-        let mut error = json!({ "code": self.code(), "message": self.to_string() });
+        let mut body = error_body(self.code(), &self.to_string());
         if self.status() == StatusCode::BAD_REQUEST {
-            error["accepted"] = accepted();
+            body["error"]["accepted"] = accepted();
         }
-        json_response(self.status(), &json!({ "error": error }))
+        json_response(self.status(), &body)
     }
 }
 

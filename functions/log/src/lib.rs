@@ -17,7 +17,7 @@ use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value, json};
 use shared::config::WebhookConfig;
-use shared::http::json_response;
+use shared::http::{error_response, json_response};
 use shared::metrics::MetricsSink;
 use shared::translate::TranslateCounters;
 use shared::webhook::{self, Webhook};
@@ -97,9 +97,10 @@ impl<S: LogStore> LogWebhook<S> {
             }
             Err(error) => {
                 log_fallback(request_id, &object_key, &error, record.trim_end());
-                let mut response = json_response(
+                let mut response = error_response(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    &json!({ "error": { "code": "store_unavailable", "message": "the event could not be stored; send it again" } }),
+                    "store_unavailable",
+                    "the event could not be stored; send it again",
                 );
                 response.headers_mut().insert("retry-after", HeaderValue::from_static("1"));
                 response
