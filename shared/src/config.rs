@@ -6,6 +6,7 @@ use std::time::Duration;
 use lambda_http::http::HeaderName;
 
 use crate::auth::{AuthMode, Secret, WebhookAuth};
+use crate::aws::Endpoint;
 use crate::language;
 use crate::translate::{Formality, TranslationSettings};
 
@@ -60,8 +61,9 @@ pub struct MemorySettings {
     pub ttl_days: u64,
     /// `TRANSLATION_MEMORY_TIMEOUT_MS`: the deadline of one read or write, retry included.
     pub timeout: Duration,
-    /// `TRANSLATION_MEMORY_ENDPOINT`: a local DynamoDB (run-local.sh), with test credentials.
-    pub local_endpoint: Option<String>,
+    /// `TRANSLATION_MEMORY_ENDPOINT`: a local DynamoDB (run-local.sh), with test credentials;
+    /// unset, DynamoDB itself.
+    pub endpoint: Endpoint,
 }
 
 impl WebhookConfig {
@@ -187,7 +189,7 @@ impl WebhookConfig {
                         crate::memory::DEFAULT_TIMEOUT_MS,
                         20..=5000,
                     )?),
-                    local_endpoint: get("TRANSLATION_MEMORY_ENDPOINT"),
+                    endpoint: get("TRANSLATION_MEMORY_ENDPOINT").into(),
                 })
             }
         };

@@ -20,6 +20,8 @@ use futures::future::{BoxFuture, join_all};
 use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
+use crate::aws::Endpoint;
+
 /// BatchGetItem takes at most 100 keys per call ("BatchGetItem", Amazon DynamoDB API Reference).
 pub const MAX_GET_KEYS: usize = 100;
 /// BatchWriteItem takes at most 25 put or delete requests per call ("BatchWriteItem", ibid.).
@@ -118,39 +120,30 @@ pub struct DynamoMemory {
     table: String,
     deadline: Duration,
     ttl: Duration,
-    local_endpoint: Option<String>,
+    endpoint: Endpoint,
 }
 
 impl DynamoMemory {
-    /// `deadline` bounds one read or one write, retry included.
-    pub fn new(table: impl Into<String>, deadline: Duration, ttl_days: u64) -> Self {
+    /// The memory in `table` at `endpoint` (DynamoDB itself, or a local one: `run-local.sh`'s,
+    /// the tests' dynalite). `deadline` bounds one read or one write, retry included.
+    pub fn new(table: impl Into<String>, deadline: Duration, ttl_days: u64, endpoint: Endpoint) -> Self {
         DynamoMemory {
             client: OnceCell::new(),
             table: table.into(),
             deadline,
             ttl: Duration::from_secs(ttl_days.saturating_mul(86_400)),
-            local_endpoint: None,
+            endpoint,
         }
-    }
-
-    /// A DynamoDB-compatible endpoint on this machine (dynalite in the tests), with dummy
-    /// credentials and region.
-    pub fn local(endpoint: impl Into<String>, table: impl Into<String>, deadline: Duration, ttl_days: u64) -> Self {
-        DynamoMemory { local_endpoint: Some(endpoint.into()), ..Self::new(table, deadline, ttl_days) }
     }
 
     pub fn table(&self) -> &str {
         &self.table
     }
 
-    pub fn is_client_built(&self) -> bool {
-        self.client.initialized()
-    }
-
     pub async fn client(&self) -> &aws_sdk_dynamodb::Client {
         self.client
             .get_or_init(|| async {
-                let config = crate::aws::sdk_config(self.deadline, &self.local_endpoint.clone().into()).await;
+                let config = crate::aws::sdk_config(self.deadline, &self.endpoint).await;
                 aws_sdk_dynamodb::Client::new(&config)
             })
             .await

@@ -12,7 +12,7 @@ use futures::future::join_all;
 use lru::LruCache;
 use tokio::sync::OnceCell;
 
-use crate::aws::{AwsError, ServiceErrors};
+use crate::aws::{AwsError, Endpoint, ServiceErrors};
 use crate::memory::{MemoryEntry, TranslationMemory, entry_id, may_store};
 use crate::protect::Protector;
 
@@ -170,19 +170,19 @@ pub struct AmazonTranslate {
     deadline: Duration,
     enabled: bool,
     settings: TranslationSettings,
-    /// A local endpoint with static test credentials, instead of the AWS environment.
-    local_endpoint: Option<String>,
+    endpoint: Endpoint,
 }
 
 impl AmazonTranslate {
-    /// `deadline` bounds a whole translation, retry included.
-    pub fn new(deadline: Duration) -> Self {
+    /// Amazon Translate at `endpoint` (in production `Endpoint::Aws`). `deadline` bounds a whole
+    /// translation, retry included.
+    pub fn new(deadline: Duration, endpoint: Endpoint) -> Self {
         AmazonTranslate {
             client: OnceCell::new(),
             deadline,
             enabled: true,
             settings: TranslationSettings::default(),
-            local_endpoint: None,
+            endpoint,
         }
     }
 
@@ -192,30 +192,19 @@ impl AmazonTranslate {
         self
     }
 
-    /// Talks to a Translate-compatible endpoint on this machine (the tests' fake service), with
-    /// dummy credentials and region, whatever the environment says.
-    pub fn local(endpoint: impl Into<String>, deadline: Duration) -> Self {
-        AmazonTranslate { local_endpoint: Some(endpoint.into()), ..Self::new(deadline) }
-    }
-
     /// A translator that always answers `Disabled`: for local runs without AWS credentials.
     pub fn disabled() -> Self {
-        AmazonTranslate { enabled: false, ..Self::new(Duration::ZERO) }
+        AmazonTranslate { enabled: false, ..Self::new(Duration::ZERO, Endpoint::Aws) }
     }
 
     pub fn is_enabled(&self) -> bool {
         self.enabled
     }
 
-    /// Whether the SDK client has been built (it is, on the first translation).
-    pub fn is_client_built(&self) -> bool {
-        self.client.initialized()
-    }
-
     async fn client(&self) -> &aws_sdk_translate::Client {
         self.client
             .get_or_init(|| async {
-                let config = crate::aws::sdk_config(self.deadline, &self.local_endpoint.clone().into()).await;
+                let config = crate::aws::sdk_config(self.deadline, &self.endpoint).await;
                 aws_sdk_translate::Client::new(&config)
             })
             .await

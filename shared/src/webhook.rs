@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::auth::AuthMode;
+use crate::aws::Endpoint;
 use crate::config::WebhookConfig;
 use crate::http::{self, RequestError};
 use crate::memory::{DynamoMemory, TranslationMemory};
@@ -201,7 +202,7 @@ pub fn function_env(function: &str, name: &str) -> Option<String> {
 pub fn translator(config: &WebhookConfig) -> AmazonTranslate {
     if aws_credentials_configured() {
         tracing::info!(translate_timeout_ms = config.translate_timeout.as_millis() as u64, "translation is on");
-        AmazonTranslate::new(config.translate_timeout).with_settings(config.translation.clone())
+        AmazonTranslate::new(config.translate_timeout, Endpoint::Aws).with_settings(config.translation.clone())
     } else {
         tracing::warn!("no AWS credentials found: translation is off, every message passes through untranslated");
         AmazonTranslate::disabled()
@@ -212,10 +213,7 @@ pub fn translator(config: &WebhookConfig) -> AmazonTranslate {
 /// (its client comes on the first lookup).
 pub fn memory(config: &WebhookConfig) -> Option<Arc<dyn TranslationMemory>> {
     let settings = config.memory.as_ref()?;
-    let memory = match &settings.local_endpoint {
-        Some(endpoint) => DynamoMemory::local(endpoint, &settings.table, settings.timeout, settings.ttl_days),
-        None => DynamoMemory::new(&settings.table, settings.timeout, settings.ttl_days),
-    };
+    let memory = DynamoMemory::new(&settings.table, settings.timeout, settings.ttl_days, settings.endpoint.clone());
     Some(Arc::new(memory))
 }
 

@@ -25,6 +25,7 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde::{Deserialize, Serialize};
+use shared::aws::Endpoint;
 use shared::translate::AmazonTranslate;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpListener;
@@ -104,6 +105,7 @@ struct State {
     /// Words and phrases translated wherever they stand in unprotected text, by target.
     glossary: Vec<(String, String, String)>,
     throttled_once: bool,
+    connections: usize,
 }
 
 #[derive(Clone)]
@@ -130,11 +132,13 @@ impl FakeTranslate {
             detections: HashMap::new(),
             glossary: Vec::new(),
             throttled_once: false,
+            connections: 0,
         }));
         let accept_state = state.clone();
         tokio::spawn(async move {
             while let Ok((mut stream, _)) = listener.accept().await {
                 let state = accept_state.clone();
+                state.lock().unwrap().connections += 1;
                 if state.lock().unwrap().behaviour == Behaviour::CloseConnection {
                     let mut buffer = vec![0u8; 16 * 1024];
                     let _ = stream.read(&mut buffer).await;
@@ -165,7 +169,12 @@ impl FakeTranslate {
 
     /// The production translator, pointed at this endpoint.
     pub fn translator(&self, deadline: Duration) -> AmazonTranslate {
-        AmazonTranslate::local(self.endpoint.clone(), deadline)
+        AmazonTranslate::new(deadline, Endpoint::Local(self.endpoint.clone()))
+    }
+
+    /// The TCP connections the fake has accepted: none means no client ever reached it.
+    pub fn connections(&self) -> usize {
+        self.state.lock().unwrap().connections
     }
 
     pub fn set_behaviour(&self, behaviour: Behaviour) {

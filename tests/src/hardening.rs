@@ -11,6 +11,7 @@ use logwebhook::{DirLogStore, LogWebhook, S3LogStore};
 use postmessage::PostMessage;
 use premessage::PreMessage;
 use serde_json::{Value, json};
+use shared::aws::Endpoint;
 use shared::metrics::MetricsSink;
 use shared::translate::AmazonTranslate;
 
@@ -246,7 +247,7 @@ impl Subject {
             overrides.iter().copied().filter(|(key, _)| key.starts_with("LOG_")).collect();
         vars.push(("LOG_BUCKET", BUCKET));
         let settings = log_settings(&vars);
-        let store = S3LogStore::local(endpoint, BUCKET, settings.store_timeout).await;
+        let store = S3LogStore::new(BUCKET, settings.store_timeout, &Endpoint::Local(endpoint.to_owned())).await;
         let webhook = LogWebhook::new(function_config(Function::Log, overrides), settings, store);
         Subject { function: Function::Log, webhook: Webhook::LogS3(webhook), translate: None, log_dir: None, metrics }
     }

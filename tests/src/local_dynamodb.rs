@@ -12,6 +12,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
+use shared::aws::Endpoint;
 use shared::memory::DynamoMemory;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -61,7 +62,7 @@ impl LocalTable {
     pub async fn create() -> LocalTable {
         let endpoint = dynalite_endpoint().to_owned();
         let name = format!("translations-{}-{}", std::process::id(), TABLES.fetch_add(1, Ordering::SeqCst));
-        let admin = DynamoMemory::local(&endpoint, &name, Duration::from_secs(10), 30);
+        let admin = DynamoMemory::new(&name, Duration::from_secs(10), 30, Endpoint::Local(endpoint.clone()));
         admin
             .client()
             .await
@@ -84,7 +85,7 @@ impl LocalTable {
 
     /// The memory a function would use, on this table.
     pub fn memory(&self, deadline: Duration) -> DynamoMemory {
-        DynamoMemory::local(&self.endpoint, &self.name, deadline, 30)
+        DynamoMemory::new(&self.name, deadline, 30, Endpoint::Local(self.endpoint.clone()))
     }
 
     /// Every item in the table.

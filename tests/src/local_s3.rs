@@ -19,6 +19,7 @@ use hyper_util::rt::TokioIo;
 use logwebhook::S3LogStore;
 use s3s::auth::SimpleAuth;
 use s3s::service::S3ServiceBuilder;
+use shared::aws::Endpoint;
 use tokio::net::TcpListener;
 
 use crate::temp_dir::TempDir;
@@ -122,7 +123,7 @@ impl LocalS3 {
 
     /// The production store, pointed at this endpoint's bucket.
     pub async fn store(&self, deadline: Duration) -> S3LogStore {
-        S3LogStore::local(&self.endpoint, BUCKET, deadline).await
+        S3LogStore::new(BUCKET, deadline, &Endpoint::Local(self.endpoint.clone())).await
     }
 
     /// A plain aws-sdk-s3 client for this endpoint, for tests to read what was stored.

@@ -8,8 +8,8 @@
 
 use std::collections::BTreeMap;
 
-use premessage::decision::Plan;
-use shared::language::{LanguageDetector, Origin, SessionLanguage};
+use premessage::decision::{Plan, decide};
+use shared::language::{LanguageDetector, Origin, SessionLanguage, word_count};
 use shared::translate::SourceLanguage;
 use webhook_tests::{config, fixture};
 
@@ -45,7 +45,9 @@ fn measure(detector: &LanguageDetector, session: impl Fn(&str) -> Option<Session
         });
         tally.total += 1;
         let session = session(&label);
-        match premessage::plan_for(detector, &text, session.as_ref()) {
+        // The decision table the handler applies to a message with nothing else known about it.
+        let detection = detector.detect(&text);
+        match decide(&detection, session.as_ref(), detector.assistant_language(), word_count(&text)).plan {
             Plan::PassThrough(reason) => {
                 if label != "en" {
                     println!("  {label} passed through ({}): {text:?}", reason.as_str());

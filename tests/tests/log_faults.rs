@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use logwebhook::{FALLBACK_MESSAGE, FALLBACK_PART_BYTES, LogWebhook, S3LogStore};
 use serde_json::{Value, json};
+use shared::aws::Endpoint;
 use webhook_tests::local_s3::{BUCKET, closed_endpoint};
 use webhook_tests::{
     FunctionUrlEvent, LocalS3, LogCapture, S3Behaviour, TempDir, config, fixture, fixture_json, log_settings,
@@ -82,7 +83,7 @@ async fn the_store_down_answers_503_within_the_deadline_and_logs_the_event() {
 
 #[tokio::test]
 async fn a_closed_port_answers_503_with_the_fallback_record() {
-    let store = S3LogStore::local(&closed_endpoint(), BUCKET, DEADLINE).await;
+    let store = S3LogStore::new(BUCKET, DEADLINE, &Endpoint::Local(closed_endpoint())).await;
     let webhook = LogWebhook::new(config(&[]), settings(&[]), store);
     let (logs, _guard) = LogCapture::start();
     let body = fixture("ibm-docs-log-cdr-logged.json");

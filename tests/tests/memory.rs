@@ -9,6 +9,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use postmessage::PostMessage;
 use premessage::PreMessage;
 use serde_json::{Value, json};
+use shared::aws::Endpoint;
 use shared::memory::{DynamoMemory, MemoryEntry, entry_id, item};
 use shared::metrics::MetricsSink;
 use shared::translate::Translator;
@@ -208,7 +209,7 @@ async fn a_memory_down_throttled_hung_or_answering_garbage_leaves_the_turn_trans
     for breakage in [Breakage::Down, Breakage::Throttled, Breakage::Hung, Breakage::Garbage] {
         let endpoint = broken_endpoint(breakage).await;
         let translate = FakeTranslate::start().await;
-        let memory = DynamoMemory::local(&endpoint, "translations", MEMORY_DEADLINE, 30);
+        let memory = DynamoMemory::new("translations", MEMORY_DEADLINE, 30, Endpoint::Local(endpoint));
         let (post, lines) = post(&[], &translate, memory);
         let (logs, _guard) = LogCapture::start();
         let started = Instant::now();
@@ -350,8 +351,8 @@ async fn a_reply_costs_one_memory_read_and_one_write_and_an_english_turn_none() 
     texts_out(&fresh, &REPLY).await;
     assert_eq!(count(&fresh_memory), (1, 0), "all six from one read; nothing new to write");
 
-    // A reply to an English user: no translation, so the memory is not even built.
-    let idle = Arc::new(table.memory(MEMORY_DEADLINE));
+    // A reply to an English user: no translation, so not a single memory read or write.
+    let idle = counting(table.memory(MEMORY_DEADLINE));
     let post = PostMessage::new(config(&[]), translate.translator(DEADLINE))
         .with_memory(idle.clone())
         .with_metrics(MetricsSink::buffer().0);
@@ -359,5 +360,5 @@ async fn a_reply_costs_one_memory_read_and_one_write_and_an_english_turn_none() 
     request["payload"]["context"]["skills"]["main skill"]["user_defined"]["language"] = json!("en");
     let (status, _) = status_and_json(post.handle(FunctionUrlEvent::from_watson(&request.to_string()).request()).await);
     assert_eq!(status, 200);
-    assert!(!idle.is_client_built(), "an assistant-language turn never builds the memory client");
+    assert_eq!(count(&idle), (0, 0), "an assistant-language turn never asks the memory");
 }

@@ -18,7 +18,7 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
 use sha2::{Digest, Sha256};
-use shared::aws::{AwsError, ServiceErrors};
+use shared::aws::{AwsError, Endpoint, ServiceErrors};
 
 use crate::config::{Backend, LogSettings};
 use crate::key::{beside, hex};
@@ -160,20 +160,14 @@ pub struct S3LogStore {
 }
 
 impl S3LogStore {
-    /// The bucket in the function's own account and region, with credentials from the environment.
-    /// `deadline` bounds one store, retry included.
-    pub async fn new(bucket: impl Into<String>, deadline: Duration) -> Self {
-        let config = shared::aws::sdk_config(deadline, &shared::aws::Endpoint::Aws).await;
-        let client = aws_sdk_s3::Client::new(&config);
-        S3LogStore { client, bucket: bucket.into(), deadline }
-    }
-
-    /// An S3-compatible endpoint on this machine (the tests' local S3), path-style, with the
-    /// dummy credentials `test`/`test` and region `us-east-1`, whatever the environment says.
-    pub async fn local(endpoint: &str, bucket: impl Into<String>, deadline: Duration) -> Self {
-        let config = shared::aws::sdk_config(deadline, &shared::aws::Endpoint::Local(endpoint.to_owned())).await;
+    /// The bucket at `endpoint`: in production `Endpoint::Aws`, the function's own account and
+    /// region with the credentials of its role; a local S3-compatible server is addressed
+    /// path-style. `deadline` bounds one store, retry included.
+    pub async fn new(bucket: impl Into<String>, deadline: Duration, endpoint: &Endpoint) -> Self {
+        let config = shared::aws::sdk_config(deadline, endpoint).await;
+        let local = matches!(endpoint, Endpoint::Local(_));
         let client =
-            aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build());
+            aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(local).build());
         S3LogStore { client, bucket: bucket.into(), deadline }
     }
 
@@ -326,7 +320,9 @@ impl ConfiguredStore {
     /// Builds the configured backend (for S3 this loads the AWS config; no network call).
     pub async fn open(settings: &LogSettings) -> Self {
         match &settings.backend {
-            Backend::S3 { bucket } => ConfiguredStore::S3(S3LogStore::new(bucket, settings.store_timeout).await),
+            Backend::S3 { bucket } => {
+                ConfiguredStore::S3(S3LogStore::new(bucket, settings.store_timeout, &Endpoint::Aws).await)
+            }
             Backend::Directory { root } => ConfiguredStore::Directory(DirLogStore::new(root)),
         }
     }

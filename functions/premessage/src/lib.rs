@@ -27,7 +27,7 @@ use shared::protect::Protector;
 use shared::translate::{SourceLanguage, TranslateCounters, TranslationPipeline, Translator};
 use shared::webhook::{self, TurnOutcome, Webhook};
 
-use decision::{Answer, Decision, PassReason, Plan, SessionUpdate, Turn, TurnDecision, decide, decide_turn};
+use decision::{Answer, Decision, PassReason, Plan, SessionUpdate, Turn, TurnDecision, decide_turn};
 
 /// What happened to one message, for the turn's log line (never the text itself).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -327,9 +327,4 @@ fn log_outcome(request_id: &str, outcome: &Outcome) {
             "translation failed; the message goes on untranslated"
         ),
     }
-}
-
-/// Used by the language-check measurement: the plan for one message with no session context.
-pub fn plan_for(detector: &LanguageDetector, text: &str, session: Option<&SessionLanguage>) -> Plan {
-    decide(&detector.detect(text), session, detector.assistant_language(), word_count(text)).plan
 }
