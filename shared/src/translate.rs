@@ -370,8 +370,13 @@ impl<T: Translator> TranslationPipeline<T> {
 
     /// Looks translations up in, and writes new machine translations to, `memory`.
     pub fn with_memory(mut self, memory: Arc<dyn TranslationMemory>) -> Self {
-        self.memory = Some(memory);
+        self.set_memory(memory);
         self
+    }
+
+    /// [`Self::with_memory`] in place.
+    pub fn set_memory(&mut self, memory: Arc<dyn TranslationMemory>) {
+        self.memory = Some(memory);
     }
 
     pub fn has_memory(&self) -> bool {

@@ -1,5 +1,7 @@
-//! The steps every webhook takes before its own work, and the start-up they share.
+//! The steps every webhook takes before its own work, the start-up they share, and the parts the
+//! translating webhooks (pre-message, post-message, dialog) have in common.
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -16,7 +18,10 @@ use crate::http::{self, RequestError};
 use crate::memory::{DynamoMemory, TranslationMemory};
 use crate::metrics::{Invocation, MetricsSink};
 use crate::payload::{Envelope, PayloadReply, SKIP_ASSISTANT_HEADER, WebhookReply};
-use crate::translate::{AmazonTranslate, TranslateCounters, aws_credentials_configured};
+use crate::protect::Protector;
+use crate::translate::{
+    AmazonTranslate, TranslateCounters, TranslationPipeline, Translator, aws_credentials_configured,
+};
 
 /// What one webhook function declares: its name, the body it accepts, its configuration and its
 /// `process`. [`serve`] does the rest, once for every function: accept (method, auth, content
@@ -44,6 +49,107 @@ pub trait Webhook: Sync {
     /// Where the per-invocation metric line goes, and the translation counters it reports;
     /// `None`: this function writes no metric line.
     fn metrics(&self) -> Option<(&MetricsSink, TranslateCounters)>;
+
+    /// The function-URL entry point: [`serve`].
+    fn handle(&self, request: Request) -> impl Future<Output = Response<Body>> + Send
+    where
+        Self: Sized,
+    {
+        serve(self, request)
+    }
+}
+
+/// What a translating webhook holds beside its own parts: the one translation pipeline, built from
+/// the configuration (the warm cache's size, the protected terms), and where its metric line goes.
+pub struct Translating<T> {
+    pipeline: TranslationPipeline<T>,
+    metrics: MetricsSink,
+    /// Whether this webhook's texts may go into the shared translation memory.
+    memory_allowed: bool,
+}
+
+impl<T: Translator> Translating<T> {
+    pub fn new(config: &WebhookConfig, translator: T) -> Self {
+        let protector = Protector::new(&config.protected_terms);
+        let pipeline = TranslationPipeline::new(translator, config.translate_cache_entries, protector);
+        Translating { pipeline, metrics: MetricsSink::stdout(), memory_allowed: true }
+    }
+
+    /// Lets the shared translation memory serve and keep this webhook's texts only if `allowed`
+    /// (pre-message: users' own words, only with `TRANSLATION_MEMORY_INPUTS=on`).
+    pub fn memory_only_if(mut self, allowed: bool) -> Self {
+        self.memory_allowed = allowed;
+        self
+    }
+
+    /// [`Webhook::metrics`] of a translating webhook: its sink and the pipeline's counters.
+    pub fn metrics(&self) -> Option<(&MetricsSink, TranslateCounters)> {
+        Some((&self.metrics, self.pipeline.counters()))
+    }
+}
+
+/// The builder steps of every translating webhook, written once: a webhook holds a
+/// [`Translating`] field named `translating` and says so with [`translating_webhook!`].
+pub trait TranslatingWebhook: Webhook + Sized {
+    type Translator: Translator;
+
+    fn translating(&self) -> &Translating<Self::Translator>;
+
+    fn translating_mut(&mut self) -> &mut Translating<Self::Translator>;
+
+    /// Serves and keeps translations in the shared translation memory, if this webhook's texts
+    /// may go there ([`Translating::memory_only_if`]).
+    fn with_memory(mut self, memory: Arc<dyn TranslationMemory>) -> Self {
+        let translating = self.translating_mut();
+        if translating.memory_allowed {
+            translating.pipeline.set_memory(memory);
+        }
+        self
+    }
+
+    /// [`Self::with_memory`] with the memory the configuration names (`TRANSLATION_TABLE`), if any.
+    fn with_configured_memory(self) -> Self {
+        match memory(self.config()) {
+            Some(memory) => self.with_memory(memory),
+            None => self,
+        }
+    }
+
+    /// Where the per-invocation metric line goes (stdout unless changed, for tests).
+    fn with_metrics(mut self, sink: MetricsSink) -> Self {
+        self.translating_mut().metrics = sink;
+        self
+    }
+
+    /// The translation pipeline: cache, memory, protected spans, then the translator.
+    fn translator(&self) -> &TranslationPipeline<Self::Translator> {
+        &self.translating().pipeline
+    }
+}
+
+/// `impl TranslatingWebhook for $webhook<T>` through its field `translating`.
+#[macro_export]
+macro_rules! translating_webhook {
+    ($webhook:ident) => {
+        impl<T: $crate::translate::Translator> $crate::webhook::TranslatingWebhook for $webhook<T> {
+            type Translator = T;
+
+            fn translating(&self) -> &$crate::webhook::Translating<T> {
+                &self.translating
+            }
+
+            fn translating_mut(&mut self) -> &mut $crate::webhook::Translating<T> {
+                &mut self.translating
+            }
+        }
+    };
+}
+pub use translating_webhook;
+
+/// Serves `webhook` on the Lambda runtime: where every function's `main` ends.
+pub async fn run<W: Webhook>(webhook: W) -> Result<(), lambda_http::Error> {
+    lambda_http::run(lambda_http::service_fn(|request| async { Ok::<_, Infallible>(serve(&webhook, request).await) }))
+        .await
 }
 
 /// A parsed request body: its event name, if it has one.

@@ -12,6 +12,7 @@ use postmessage::PostMessage;
 use premessage::PreMessage;
 use serde_json::{Value, json};
 use shared::metrics::MetricsSink;
+use shared::webhook::{TranslatingWebhook, Webhook};
 use webhook_tests::local_s3::{BUCKET, LocalS3, log_settings};
 use webhook_tests::temp_dir::TempDir;
 use webhook_tests::{Behaviour, FakeTranslate, FunctionUrlEvent, config, fixture, fixture_json};

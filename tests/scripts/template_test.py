@@ -52,10 +52,11 @@ def rust_facts():
     emitters = {}
     for prefix, binary in FUNCTIONS.items():
         source = read(f"functions/{binary}/src/lib.rs")
-        # A function emits EMF when its `Webhook::metrics` returns Some; `NAME` is its dimension.
+        # A function emits EMF unless its `Webhook::metrics` returns None (a translating webhook
+        # returns its `Translating` part's); `NAME` is its dimension.
         name = re.search(r'const NAME: &\'static str = "([^"]+)";', source)
-        metrics = re.search(r'fn metrics\(&self\)[^{]*\{\s*(\w+)', source)
-        if name and metrics and metrics.group(1) == "Some":
+        metrics = re.search(r'fn metrics\(&self\)[^{]*\{\s*([^\s(]+)', source)
+        if name and metrics and metrics.group(1) != "None":
             emitters[prefix] = name.group(1)
     envelope = read("shared/src/payload/envelope.rs")
     events = re.findall(r'pub const (?:MESSAGE_LOGGED|CDR_LOGGED): &str = "([^"]+)"', envelope)

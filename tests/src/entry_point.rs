@@ -29,27 +29,10 @@ pub trait Handler: Sync {
     fn handle(&self, request: Request) -> impl Future<Output = Response<Body>> + Send;
 }
 
-impl<T: shared::translate::Translator> Handler for premessage::PreMessage<T> {
+/// Every webhook, through its one entry point (`shared::webhook::serve`).
+impl<W: shared::webhook::Webhook> Handler for W {
     fn handle(&self, request: Request) -> impl Future<Output = Response<Body>> + Send {
-        premessage::PreMessage::handle(self, request)
-    }
-}
-
-impl<T: shared::translate::Translator> Handler for postmessage::PostMessage<T> {
-    fn handle(&self, request: Request) -> impl Future<Output = Response<Body>> + Send {
-        postmessage::PostMessage::handle(self, request)
-    }
-}
-
-impl<T: shared::translate::Translator> Handler for dialog::Dialog<T> {
-    fn handle(&self, request: Request) -> impl Future<Output = Response<Body>> + Send {
-        dialog::Dialog::handle(self, request)
-    }
-}
-
-impl<S: logwebhook::LogStore> Handler for logwebhook::LogWebhook<S> {
-    fn handle(&self, request: Request) -> impl Future<Output = Response<Body>> + Send {
-        logwebhook::LogWebhook::handle(self, request)
+        shared::webhook::serve(self, request)
     }
 }
 

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use shared::aws::Endpoint;
 use shared::metrics::MetricsSink;
 use shared::translate::AmazonTranslate;
+use shared::webhook::TranslatingWebhook;
 
 use crate::entry_point::{Handler, UrlEvent, UrlResponse, invoke};
 use crate::local_s3::BUCKET;

@@ -8,6 +8,7 @@ use postmessage::PostMessage;
 use premessage::PreMessage;
 use serde_json::{Value, json};
 use shared::metrics::MetricsSink;
+use shared::webhook::{TranslatingWebhook, Webhook};
 use webhook_tests::{Behaviour, FakeTranslate, FunctionUrlEvent, config, fixture, status_and_json};
 
 fn metric_lines(buffer: &Arc<Mutex<Vec<u8>>>) -> Vec<Value> {

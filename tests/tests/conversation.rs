@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use postmessage::PostMessage;
 use premessage::PreMessage;
 use serde_json::{Value, json};
+use shared::webhook::Webhook;
 use webhook_tests::{Behaviour, FakeTranslate, FunctionUrlEvent, config, fixture, status_and_json};
 
 const DEADLINE: Duration = Duration::from_secs(3);

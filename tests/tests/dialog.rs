@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use dialog::Dialog;
 use serde_json::{Value, json};
+use shared::webhook::Webhook;
 use webhook_tests::{Behaviour, FakeTranslate, FunctionUrlEvent, config, fixture_json, status_and_json};
 
 const CREDENTIALS: &str = "watson:dialog-secret";

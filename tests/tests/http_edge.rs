@@ -6,6 +6,7 @@ use postmessage::PostMessage;
 use premessage::PreMessage;
 use serde_json::json;
 use shared::translate::AmazonTranslate;
+use shared::webhook::Webhook;
 use webhook_tests::{
     FunctionUrlEvent, LogCapture, SECRET, config, fixture, sign_jwt, status_and_json, watson_authorization,
 };

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use shared::language::choice::{confirmation, explicit_choice};
 use shared::payload::{MessageResponse, SKIP_ASSISTANT_HEADER};
 use shared::translate::AmazonTranslate;
+use shared::webhook::Webhook;
 use webhook_tests::{Behaviour, FakeTranslate, FunctionUrlEvent, config, fixture_json};
 
 const DEADLINE: Duration = Duration::from_secs(3);

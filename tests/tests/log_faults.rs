@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use logwebhook::{FALLBACK_MESSAGE, FALLBACK_PART_BYTES, LogWebhook, S3LogStore};
 use serde_json::{Value, json};
 use shared::aws::Endpoint;
+use shared::webhook::Webhook;
 use webhook_tests::local_s3::{BUCKET, closed_endpoint};
 use webhook_tests::{
     FunctionUrlEvent, LocalS3, LogCapture, S3Behaviour, TempDir, config, fixture, fixture_json, log_settings,

@@ -3,6 +3,7 @@
 
 use logwebhook::{Backend, ConfiguredStore, LogStore, LogWebhook};
 use serde_json::{Value, json};
+use shared::webhook::Webhook;
 use webhook_tests::{FunctionUrlEvent, TempDir, config, fixture, fixture_json, log_settings, status_and_json};
 
 const MESSAGE_KEY: &str = "event=message_logged/dt=2025-06-01/58bebfd1-0118-419b-a555-b152a1efbbe8.json";

@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use logwebhook::{LogWebhook, S3LogStore, minify};
 use serde_json::{Value, json};
+use shared::webhook::Webhook;
 use webhook_tests::local_s3::BUCKET;
 use webhook_tests::{
     FunctionUrlEvent, LocalS3, LogCapture, SECRET, config, fixture, fixture_json, log_settings, sign_jwt,

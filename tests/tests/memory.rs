@@ -13,6 +13,7 @@ use shared::aws::Endpoint;
 use shared::memory::{DynamoMemory, MemoryEntry, entry_id, item};
 use shared::metrics::MetricsSink;
 use shared::translate::Translator;
+use shared::webhook::{TranslatingWebhook, Webhook};
 use webhook_tests::local_dynamodb::{Breakage, LocalTable, broken_endpoint};
 use webhook_tests::{FakeTranslate, FunctionUrlEvent, LogCapture, config, fixture, status_and_json};
 

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use postmessage::PostMessage;
 use serde_json::{Value, json};
+use shared::webhook::{TranslatingWebhook, Webhook};
 use webhook_tests::local_dynamodb::LocalTable;
 use webhook_tests::{FakeTranslate, FunctionUrlEvent, config, fixture, status_and_json};
 

@@ -6,7 +6,6 @@
 pub mod call;
 pub mod error;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::try_join_all;
@@ -18,11 +17,9 @@ use shared::aws::AwsError;
 use shared::config::{self, ConfigError, WebhookConfig};
 use shared::http::json_response;
 use shared::language::{Detection, LanguageDetector, Strength, choice};
-use shared::memory::TranslationMemory;
 use shared::metrics::MetricsSink;
-use shared::protect::Protector;
-use shared::translate::{SourceLanguage, TranslateCounters, TranslateError, TranslationPipeline, Translator};
-use shared::webhook::{self, TurnOutcome, Webhook};
+use shared::translate::{SourceLanguage, TranslateCounters, TranslateError, Translator};
+use shared::webhook::{Translating, TranslatingWebhook, TurnOutcome, Webhook};
 
 pub use call::DialogCall;
 pub use error::DialogError;
@@ -51,37 +48,15 @@ pub fn deadline(value: Option<String>) -> Result<Duration, ConfigError> {
 pub struct Dialog<T> {
     config: WebhookConfig,
     detector: LanguageDetector,
-    translator: TranslationPipeline<T>,
+    translating: Translating<T>,
     deadline: Duration,
-    metrics: MetricsSink,
 }
 
 impl<T: Translator> Dialog<T> {
     pub fn new(config: WebhookConfig, translator: T, deadline: Duration) -> Self {
         let detector = LanguageDetector::new(&config.assistant_language, &config.supported_languages);
-        let translator = TranslationPipeline::new(
-            translator,
-            config.translate_cache_entries,
-            Protector::new(&config.protected_terms),
-        );
-        Dialog { config, detector, translator, deadline, metrics: MetricsSink::stdout() }
-    }
-
-    /// Serves and keeps translations in the shared translation memory.
-    pub fn with_memory(mut self, memory: Arc<dyn TranslationMemory>) -> Self {
-        self.translator = self.translator.with_memory(memory);
-        self
-    }
-
-    /// Where the per-invocation metric line goes (stdout unless changed, for tests).
-    pub fn with_metrics(mut self, sink: MetricsSink) -> Self {
-        self.metrics = sink;
-        self
-    }
-
-    /// The function-URL entry point (see [`webhook::serve`]).
-    pub async fn handle(&self, request: Request) -> Response<Body> {
-        webhook::serve(self, request).await
+        let translating = Translating::new(&config, translator);
+        Dialog { config, detector, translating, deadline }
     }
 
     /// The JSON that lands in the node's result variable.
@@ -155,7 +130,7 @@ impl<T: Translator> Dialog<T> {
         {
             return Ok((text.to_owned(), code.clone()));
         }
-        let translation = self.translator.translate(text, source, target).await.map_err(|error| match error {
+        let translation = self.translator().translate(text, source, target).await.map_err(|error| match error {
             // Over Translate's limit is the caller's problem (400 naming `text`), not ours (502).
             TranslateError::TextTooLong { .. } => {
                 DialogError::InvalidParameter { name: "text", expected: "at most 10000 bytes of UTF-8 to translate" }
@@ -217,6 +192,8 @@ impl<T: Translator> Webhook for Dialog<T> {
     }
 
     fn metrics(&self) -> Option<(&MetricsSink, TranslateCounters)> {
-        Some((&self.metrics, self.translator.counters()))
+        self.translating.metrics()
     }
 }
+
+shared::translating_webhook!(Dialog);

@@ -20,7 +20,7 @@ use shared::config::WebhookConfig;
 use shared::http::{error_response, json_response};
 use shared::metrics::MetricsSink;
 use shared::translate::TranslateCounters;
-use shared::webhook::{self, Webhook};
+use shared::webhook::Webhook;
 
 pub use config::{Backend, LogSettings};
 pub use key::EventKey;
@@ -45,13 +45,6 @@ impl<S: LogStore> LogWebhook<S> {
 
     pub fn store(&self) -> &S {
         &self.store
-    }
-
-    /// The function-URL entry point (see [`webhook::serve`]). Method, auth, content type, size and
-    /// JSON object, as for every webhook; but any event name and any payload shape are accepted: a
-    /// log event is never refused for its content.
-    pub async fn handle(&self, request: Request) -> Response<Body> {
-        webhook::serve(self, request).await
     }
 
     async fn store_event(&self, event: Map<String, Value>, request: &Request, request_id: &str) -> Response<Body> {
@@ -200,6 +193,8 @@ pub fn announce(settings: &LogSettings, store: &impl LogStore) {
     }
 }
 
+/// Method, auth, content type, size and JSON object, as for every webhook; but any event name and
+/// any payload shape are accepted: a log event is never refused for its content.
 impl<S: LogStore> Webhook for LogWebhook<S> {
     const NAME: &'static str = "log";
     const EVENT: Option<&'static str> = None;

@@ -5,18 +5,15 @@
 //! and answered in the new language.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use shared::config::WebhookConfig;
 use shared::language::{ORIGINAL_OUTPUT_KEY, SessionLanguage};
-use shared::memory::TranslationMemory;
 use shared::metrics::MetricsSink;
 use shared::payload::{Envelope, GenericItem, MessageOutput, MessageResponse, event_names};
-use shared::protect::Protector;
-use shared::translate::{SourceLanguage, TranslateCounters, TranslationPipeline, Translator};
-use shared::webhook::{self, TurnOutcome, Webhook};
+use shared::translate::{SourceLanguage, TranslateCounters, Translator};
+use shared::webhook::{self, Translating, TranslatingWebhook, TurnOutcome, Webhook};
 
 /// `original_output` lives in the session context, which Watson caps at 100 KB: keep it short.
 const ORIGINAL_OUTPUT_MAX_CHARS: usize = 2000;
@@ -42,39 +39,13 @@ pub enum Outcome {
 
 pub struct PostMessage<T> {
     config: WebhookConfig,
-    translator: TranslationPipeline<T>,
-    metrics: MetricsSink,
+    translating: Translating<T>,
 }
 
 impl<T: Translator> PostMessage<T> {
     pub fn new(config: WebhookConfig, translator: T) -> Self {
-        let translator = TranslationPipeline::new(
-            translator,
-            config.translate_cache_entries,
-            Protector::new(&config.protected_terms),
-        );
-        PostMessage { config, translator, metrics: MetricsSink::stdout() }
-    }
-
-    /// Serves and keeps translations in the shared translation memory.
-    pub fn with_memory(mut self, memory: Arc<dyn TranslationMemory>) -> Self {
-        self.translator = self.translator.with_memory(memory);
-        self
-    }
-
-    /// Where the per-invocation metric line goes (stdout unless changed, for tests).
-    pub fn with_metrics(mut self, sink: MetricsSink) -> Self {
-        self.metrics = sink;
-        self
-    }
-
-    pub fn translator(&self) -> &TranslationPipeline<T> {
-        &self.translator
-    }
-
-    /// The function-URL entry point (see [`webhook::serve`]).
-    pub async fn handle(&self, request: Request) -> Response<Body> {
-        webhook::serve(self, request).await
+        let translating = Translating::new(&config, translator);
+        PostMessage { config, translating }
     }
 
     /// Translates the user-visible texts of `output.generic` in place, all at once, each distinct
@@ -132,7 +103,7 @@ impl<T: Translator> PostMessage<T> {
         }
         let source = SourceLanguage::Code(assistant.to_owned());
         let all: Vec<&str> = distinct.iter().map(String::as_str).collect();
-        let results = self.translator.translate_all(&all, &source, &target).await;
+        let results = self.translator().translate_all(&all, &source, &target).await;
         let mut translated: HashMap<&str, String> = HashMap::with_capacity(distinct.len());
         for (original, result) in distinct.iter().zip(results) {
             match result {
@@ -175,36 +146,34 @@ impl<T: Translator> Webhook for PostMessage<T> {
     }
 
     fn metrics(&self) -> Option<(&MetricsSink, TranslateCounters)> {
-        Some((&self.metrics, self.translator.counters()))
+        self.translating.metrics()
     }
 }
 
-impl TurnOutcome for Outcome {
-    fn log(&self, request_id: &str) {
-        log_outcome(request_id, self);
-    }
+shared::translating_webhook!(PostMessage);
 
+impl TurnOutcome for Outcome {
     fn failed(&self) -> bool {
         matches!(self, Outcome::Failed { .. })
     }
-}
 
-fn log_outcome(request_id: &str, outcome: &Outcome) {
-    match outcome {
-        Outcome::NotNeeded => tracing::info!(request_id, outcome = "not_needed", translate_calls = 0, "turn"),
-        Outcome::NothingToTranslate => {
-            tracing::info!(request_id, outcome = "nothing_to_translate", translate_calls = 0, "turn")
+    fn log(&self, request_id: &str) {
+        match self {
+            Outcome::NotNeeded => tracing::info!(request_id, outcome = "not_needed", translate_calls = 0, "turn"),
+            Outcome::NothingToTranslate => {
+                tracing::info!(request_id, outcome = "nothing_to_translate", translate_calls = 0, "turn")
+            }
+            Outcome::Translated { target, texts, calls } => {
+                tracing::info!(request_id, outcome = "translated", target, texts, translate_calls = calls, "turn")
+            }
+            // The one line that says a fault sent the reply out untranslated: a warning, no user text.
+            Outcome::Failed { target, error } => tracing::warn!(
+                request_id,
+                outcome = "passed_through_after_fault",
+                target,
+                error,
+                "translation failed; the reply goes out untranslated"
+            ),
         }
-        Outcome::Translated { target, texts, calls } => {
-            tracing::info!(request_id, outcome = "translated", target, texts, translate_calls = calls, "turn")
-        }
-        // The one line that says a fault sent the reply out untranslated: a warning, no user text.
-        Outcome::Failed { target, error } => tracing::warn!(
-            request_id,
-            outcome = "passed_through_after_fault",
-            target,
-            error,
-            "translation failed; the reply goes out untranslated"
-        ),
     }
 }

@@ -9,8 +9,6 @@
 
 pub mod decision;
 
-use std::sync::Arc;
-
 use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value};
 use shared::config::WebhookConfig;
@@ -18,14 +16,12 @@ use shared::language::{
     self, LanguageDetector, ORIGINAL_INPUT_KEY, SessionLanguage, choice, store_language, store_locked_language,
     word_count,
 };
-use shared::memory::TranslationMemory;
 use shared::metrics::MetricsSink;
 use shared::payload::{
     Envelope, Field, GenericItem, MessageOutput, MessageRequest, MessageResponse, TextItem, WebhookReply, event_names,
 };
-use shared::protect::Protector;
-use shared::translate::{SourceLanguage, TranslateCounters, TranslationPipeline, Translator};
-use shared::webhook::{self, TurnOutcome, Webhook};
+use shared::translate::{SourceLanguage, TranslateCounters, Translator};
+use shared::webhook::{self, Translating, TranslatingWebhook, TurnOutcome, Webhook};
 
 use decision::{Answer, Decision, PassReason, Plan, SessionUpdate, Turn, TurnDecision, decide_turn};
 
@@ -55,43 +51,15 @@ pub enum Outcome {
 pub struct PreMessage<T> {
     config: WebhookConfig,
     detector: LanguageDetector,
-    translator: TranslationPipeline<T>,
-    metrics: MetricsSink,
+    translating: Translating<T>,
 }
 
 impl<T: Translator> PreMessage<T> {
     pub fn new(config: WebhookConfig, translator: T) -> Self {
         let detector = LanguageDetector::new(&config.assistant_language, &config.supported_languages);
-        let translator = TranslationPipeline::new(
-            translator,
-            config.translate_cache_entries,
-            Protector::new(&config.protected_terms),
-        );
-        PreMessage { config, detector, translator, metrics: MetricsSink::stdout() }
-    }
-
-    /// Serves and keeps users' messages in the shared translation memory, only when the operator
-    /// turned that on (`TRANSLATION_MEMORY_INPUTS=on`): what users write can be personal.
-    pub fn with_memory(mut self, memory: Arc<dyn TranslationMemory>) -> Self {
-        if self.config.memory_inputs {
-            self.translator = self.translator.with_memory(memory);
-        }
-        self
-    }
-
-    /// Where the per-invocation metric line goes (stdout unless changed, for tests).
-    pub fn with_metrics(mut self, sink: MetricsSink) -> Self {
-        self.metrics = sink;
-        self
-    }
-
-    pub fn translator(&self) -> &TranslationPipeline<T> {
-        &self.translator
-    }
-
-    /// The function-URL entry point (see [`webhook::serve`]).
-    pub async fn handle(&self, request: Request) -> Response<Body> {
-        webhook::serve(self, request).await
+        // What users write can be personal: in the shared memory only on the operator's say-so.
+        let translating = Translating::new(&config, translator).memory_only_if(config.memory_inputs);
+        PreMessage { config, detector, translating }
     }
 
     /// Checks the message and, if needed, translates `input.text` in place and records the
@@ -108,7 +76,7 @@ impl<T: Translator> PreMessage<T> {
         let context = payload.context.as_ref();
         let session = SessionLanguage::read(context);
         // The language of the words, not of an id, a URL or a command typed in English.
-        let protected = self.translator.protector().protect(&text);
+        let protected = self.translator().protector().protect(&text);
         let prose = if protected.needs_translation() { protected.prose() } else { "" };
         let detection = self.detector.detect(prose);
         let turn = Turn {
@@ -160,7 +128,7 @@ impl<T: Translator> PreMessage<T> {
             }
             Plan::Translate(source) => source,
         };
-        match self.translator.translate(&text, &source, assistant).await {
+        match self.translator().translate(&text, &source, assistant).await {
             Ok(translation) => {
                 let detected = language::normalize(&translation.source).unwrap_or_default();
                 if !detected.is_empty() && detected != assistant && !self.config.language_choice.is_allowed(&detected) {
@@ -231,7 +199,7 @@ impl<T: Translator> PreMessage<T> {
         let assistant = self.config.assistant_language.as_str();
         let mut message = settings.not_offered_message.clone();
         if code != assistant {
-            match self.translator.translate(&message, &SourceLanguage::Code(assistant.to_owned()), code).await {
+            match self.translator().translate(&message, &SourceLanguage::Code(assistant.to_owned()), code).await {
                 Ok(translation) if !translation.text.trim().is_empty() => message = translation.text,
                 Ok(_) => {}
                 Err(error) => tracing::info!(
@@ -284,47 +252,45 @@ impl<T: Translator> Webhook for PreMessage<T> {
     }
 
     fn metrics(&self) -> Option<(&MetricsSink, TranslateCounters)> {
-        Some((&self.metrics, self.translator.counters()))
+        self.translating.metrics()
     }
 }
 
-impl TurnOutcome for Outcome {
-    fn log(&self, request_id: &str) {
-        log_outcome(request_id, self);
-    }
+shared::translating_webhook!(PreMessage);
 
+impl TurnOutcome for Outcome {
     fn failed(&self) -> bool {
         matches!(self, Outcome::Failed { .. })
     }
-}
 
-fn log_outcome(request_id: &str, outcome: &Outcome) {
-    match outcome {
-        Outcome::PassedThrough(reason) => {
-            tracing::info!(
+    fn log(&self, request_id: &str) {
+        match self {
+            Outcome::PassedThrough(reason) => {
+                tracing::info!(
+                    request_id,
+                    outcome = "passed_through",
+                    reason = reason.as_str(),
+                    translate_calls = 0,
+                    "turn"
+                )
+            }
+            Outcome::Translated { source } => {
+                tracing::info!(request_id, outcome = "translated", source, translate_calls = 1, "turn")
+            }
+            Outcome::Answered { answer, language } => {
+                tracing::info!(request_id, outcome = "answered", answer, language = language.as_str(), "turn")
+            }
+            Outcome::KeptAfterDetection { detected } => {
+                tracing::info!(request_id, outcome = "kept_after_detection", detected, translate_calls = 1, "turn")
+            }
+            // The one line that says a fault let the message through: a warning, with no user text.
+            Outcome::Failed { error, source } => tracing::warn!(
                 request_id,
-                outcome = "passed_through",
-                reason = reason.as_str(),
-                translate_calls = 0,
-                "turn"
-            )
+                outcome = "passed_through_after_fault",
+                error,
+                source = source.as_str(),
+                "translation failed; the message goes on untranslated"
+            ),
         }
-        Outcome::Translated { source } => {
-            tracing::info!(request_id, outcome = "translated", source, translate_calls = 1, "turn")
-        }
-        Outcome::Answered { answer, language } => {
-            tracing::info!(request_id, outcome = "answered", answer, language = language.as_str(), "turn")
-        }
-        Outcome::KeptAfterDetection { detected } => {
-            tracing::info!(request_id, outcome = "kept_after_detection", detected, translate_calls = 1, "turn")
-        }
-        // The one line that says a fault let the message through: a warning, with no user text.
-        Outcome::Failed { error, source } => tracing::warn!(
-            request_id,
-            outcome = "passed_through_after_fault",
-            error,
-            source = source.as_str(),
-            "translation failed; the message goes on untranslated"
-        ),
     }
 }

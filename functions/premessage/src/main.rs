@@ -1,18 +1,12 @@
-//! Wiring only: config, translator, tracing, the Lambda runtime.
-
-use std::convert::Infallible;
+//! Wiring only: config, translator, memory, the Lambda runtime.
 
 use premessage::PreMessage;
+use shared::webhook::{self, TranslatingWebhook};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
-    let config = shared::webhook::start("premessage")?;
-    let translator = shared::webhook::translator(&config);
-    let mut webhook = PreMessage::new(config.clone(), translator);
-    if let Some(memory) = shared::webhook::memory(&config) {
-        webhook = webhook.with_memory(memory);
-    }
-    lambda_http::run(lambda_http::service_fn(|request| async { Ok::<_, Infallible>(webhook.handle(request).await) }))
-        .await
+    let config = webhook::start("premessage")?;
+    let translator = webhook::translator(&config);
+    webhook::run(PreMessage::new(config, translator).with_configured_memory()).await
 }
