@@ -66,11 +66,66 @@ pub struct MemorySettings {
     pub endpoint: Endpoint,
 }
 
+/// Where every setting of every function is read from: one lookup by variable name, for
+/// `WebhookConfig` and for a function's own settings alike (the log webhook's `LogSettings`,
+/// dialog's deadline). In production [`Variables::of_function`]; tests give a table, so they
+/// need not touch the process environment.
+pub struct Variables<'a> {
+    lookup: Box<Lookup<'a>>,
+}
+
+/// The value of a variable by name, as set (`None`: unset).
+type Lookup<'a> = dyn Fn(&str) -> Option<String> + 'a;
+
+impl<'a> Variables<'a> {
+    pub fn new(lookup: impl Fn(&str) -> Option<String> + 'a) -> Self {
+        Variables { lookup: Box::new(lookup) }
+    }
+
+    /// The process environment of `function`: `<FUNCTION>_<VARIABLE>` (e.g.
+    /// `DIALOG_WEBHOOK_AUTH`) before `<VARIABLE>`. Under `cargo lambda watch` every function
+    /// shares one environment, while each may need its own auth.
+    pub fn of_function(function: &str) -> Variables<'static> {
+        let prefix = function.to_ascii_uppercase();
+        Variables::new(move |name| std::env::var(format!("{prefix}_{name}")).or_else(|_| std::env::var(name)).ok())
+    }
+
+    /// The value, trimmed; empty counts as unset (SAM passes unset parameters as empty strings).
+    pub fn get(&self, name: &str) -> Option<String> {
+        (self.lookup)(name).map(|value| value.trim().to_owned()).filter(|value| !value.is_empty())
+    }
+
+    /// The value as set: a secret is not trimmed, since a space may be part of one. Empty counts
+    /// as unset.
+    pub fn secret(&self, name: &str) -> Option<String> {
+        (self.lookup)(name).filter(|value| !value.is_empty())
+    }
+
+    /// A whole number in `range`, `default` when unset; the error names the variable.
+    pub fn number(
+        &self,
+        variable: &'static str,
+        default: u64,
+        range: std::ops::RangeInclusive<u64>,
+    ) -> Result<u64, ConfigError> {
+        let Some(value) = self.get(variable) else { return Ok(default) };
+        value.parse::<u64>().ok().filter(|n| range.contains(n)).ok_or_else(|| ConfigError::Invalid {
+            variable,
+            why: format!("expected a whole number from {} to {}", range.start(), range.end()),
+        })
+    }
+}
+
+/// A table of variables, set in order: a later entry overrides an earlier one.
+impl<'a> From<&'a [(&'a str, &'a str)]> for Variables<'a> {
+    fn from(table: &'a [(&'a str, &'a str)]) -> Self {
+        Variables::new(|name| table.iter().rfind(|(key, _)| *key == name).map(|(_, value)| (*value).to_owned()))
+    }
+}
+
 impl WebhookConfig {
-    /// Reads through `lookup`, so tests need not touch the process environment. Empty values
-    /// count as unset (SAM passes empty parameters as empty strings).
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).map(|value| value.trim().to_owned()).filter(|value| !value.is_empty());
+    pub fn read(variables: &Variables) -> Result<Self, ConfigError> {
+        let get = |name: &str| variables.get(name);
 
         let mode = match get("WEBHOOK_AUTH") {
             None => AuthMode::Jwt,
@@ -95,8 +150,7 @@ impl WebhookConfig {
                 })?
             }
         };
-        // Secrets are not trimmed: a space may be part of one. Only emptiness is checked.
-        let secret = |name: &str| lookup(name).filter(|value| !value.is_empty());
+        let secret = |name: &str| variables.secret(name);
         let mut secrets = Vec::new();
         if mode != AuthMode::None {
             let current = secret("WEBHOOK_SECRET").ok_or_else(|| ConfigError::Missing {
@@ -134,16 +188,12 @@ impl WebhookConfig {
         }
 
         let translate_timeout_ms =
-            number("TRANSLATE_TIMEOUT_MS", get("TRANSLATE_TIMEOUT_MS"), DEFAULT_TRANSLATE_TIMEOUT_MS, 50..=30_000)?;
+            variables.number("TRANSLATE_TIMEOUT_MS", DEFAULT_TRANSLATE_TIMEOUT_MS, 50..=30_000)?;
         let max_body_bytes =
-            number("MAX_BODY_BYTES", get("MAX_BODY_BYTES"), DEFAULT_MAX_BODY_BYTES as u64, 1024..=6 * 1024 * 1024)?;
+            variables.number("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES as u64, 1024..=6 * 1024 * 1024)?;
 
-        let translate_cache_entries = number(
-            "TRANSLATE_CACHE_ENTRIES",
-            get("TRANSLATE_CACHE_ENTRIES"),
-            DEFAULT_TRANSLATE_CACHE_ENTRIES as u64,
-            0..=100_000,
-        )?;
+        let translate_cache_entries =
+            variables.number("TRANSLATE_CACHE_ENTRIES", DEFAULT_TRANSLATE_CACHE_ENTRIES as u64, 0..=100_000)?;
 
         let translation = TranslationSettings {
             formality: None,
@@ -163,7 +213,7 @@ impl WebhookConfig {
         let translation = formality(get("TRANSLATE_FORMALITY").as_deref(), translation)?;
         let protected_terms = list(get("PROTECTED_TERMS").as_deref());
 
-        let language_choice = LanguageChoiceConfig::from_lookup(&get, &assistant_language)?;
+        let language_choice = LanguageChoiceConfig::read(variables, &assistant_language)?;
         let memory = match get("TRANSLATION_TABLE") {
             None => None,
             Some(table) => {
@@ -177,15 +227,9 @@ impl WebhookConfig {
                 }
                 Some(MemorySettings {
                     table,
-                    ttl_days: number(
-                        "TRANSLATION_TTL_DAYS",
-                        get("TRANSLATION_TTL_DAYS"),
-                        crate::memory::DEFAULT_TTL_DAYS,
-                        1..=3650,
-                    )?,
-                    timeout: Duration::from_millis(number(
+                    ttl_days: variables.number("TRANSLATION_TTL_DAYS", crate::memory::DEFAULT_TTL_DAYS, 1..=3650)?,
+                    timeout: Duration::from_millis(variables.number(
                         "TRANSLATION_MEMORY_TIMEOUT_MS",
-                        get("TRANSLATION_MEMORY_TIMEOUT_MS"),
                         crate::memory::DEFAULT_TIMEOUT_MS,
                         20..=5000,
                     )?),
@@ -265,7 +309,8 @@ pub struct LanguageChoiceConfig {
 }
 
 impl LanguageChoiceConfig {
-    fn from_lookup(get: &dyn Fn(&str) -> Option<String>, assistant: &str) -> Result<Self, ConfigError> {
+    fn read(variables: &Variables, assistant: &str) -> Result<Self, ConfigError> {
+        let get = |name: &str| variables.get(name);
         let invalid = |variable, why| ConfigError::Invalid { variable, why };
         let allowed_languages = match get("ALLOWED_LANGUAGES") {
             None => None,
@@ -313,8 +358,7 @@ mod language_choice_tests {
     use super::*;
 
     fn choice(vars: &[(&str, &str)]) -> Result<LanguageChoiceConfig, ConfigError> {
-        let get = |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
-        LanguageChoiceConfig::from_lookup(&get, "en")
+        LanguageChoiceConfig::read(&vars.into(), "en")
     }
 
     #[test]
@@ -354,28 +398,27 @@ fn language_code(variable: &'static str, tag: &str) -> Result<String, ConfigErro
     })
 }
 
-/// A whole number in `range`, `default` when unset; the error names the variable.
-pub fn number(
-    variable: &'static str,
-    value: Option<String>,
-    default: u64,
-    range: std::ops::RangeInclusive<u64>,
-) -> Result<u64, ConfigError> {
-    let Some(value) = value else { return Ok(default) };
-    value.parse::<u64>().ok().filter(|n| range.contains(n)).ok_or_else(|| ConfigError::Invalid {
-        variable,
-        why: format!("expected a whole number from {} to {}", range.start(), range.end()),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<WebhookConfig, ConfigError> {
-        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        WebhookConfig::from_lookup(|name| vars.get(name).cloned())
+        WebhookConfig::read(&vars.into())
+    }
+
+    #[test]
+    fn one_reading_of_every_variable() {
+        let table = [("A", "  7 "), ("EMPTY", " "), ("SECRET", " s p "), ("A", "8"), ("BAD", "7s")];
+        let variables = Variables::from(&table[..]);
+        assert_eq!(variables.get("A").as_deref(), Some("8"), "a later entry overrides");
+        assert_eq!((variables.get("EMPTY"), variables.get("UNSET")), (None, None));
+        assert_eq!(variables.secret("SECRET").as_deref(), Some(" s p "), "a secret is not trimmed");
+        assert_eq!(variables.number("A", 1, 0..=10), Ok(8));
+        assert_eq!(variables.number("UNSET", 1, 0..=10), Ok(1));
+        for (name, range) in [("BAD", 0..=10), ("A", 0..=5)] {
+            let error = variables.number(name, 1, range).unwrap_err().to_string();
+            assert!(error.starts_with(&format!("{name} is invalid: expected a whole number")), "{error}");
+        }
     }
 
     #[test]

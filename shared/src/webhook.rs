@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 
 use crate::auth::AuthMode;
 use crate::aws::Endpoint;
-use crate::config::WebhookConfig;
+use crate::config::{ConfigError, Variables, WebhookConfig};
 use crate::http::{self, RequestError};
 use crate::memory::{DynamoMemory, TranslationMemory};
 use crate::metrics::{Invocation, MetricsSink};
@@ -270,15 +270,22 @@ pub fn request_id(request: &Request) -> String {
     }
 }
 
-/// Reads the config (failing the cold start with a message naming the variable) and says out
-/// loud when auth is off. `<FUNCTION>_<VARIABLE>` (e.g. `DIALOG_WEBHOOK_AUTH`) overrides
-/// `<VARIABLE>` for this function: under `cargo lambda watch` every function shares one
-/// environment, while each may need its own auth.
-pub fn start(function: &str) -> Result<WebhookConfig, lambda_http::Error> {
-    let config = WebhookConfig::from_lookup(|name| function_env(function, name)).map_err(|error| {
+/// Reads settings of `function` with `read`, from the function's variables
+/// ([`Variables::of_function`]: `<FUNCTION>_<VARIABLE>` overrides `<VARIABLE>`); a bad value fails
+/// the cold start with one line naming the variable (never its value: it could be a secret).
+pub fn settings<T>(
+    function: &str,
+    read: impl FnOnce(&Variables) -> Result<T, ConfigError>,
+) -> Result<T, lambda_http::Error> {
+    read(&Variables::of_function(function)).map_err(|error| {
         tracing::error!(%error, "{function}: configuration error");
-        error
-    })?;
+        error.into()
+    })
+}
+
+/// Reads the [`WebhookConfig`] (see [`settings`]) and says out loud when auth is off.
+pub fn start(function: &str) -> Result<WebhookConfig, lambda_http::Error> {
+    let config = settings(function, WebhookConfig::read)?;
     let memory = match &config.memory {
         Some(memory) => format!("on (table {}, {} days)", memory.table, memory.ttl_days),
         None => "off (TRANSLATION_TABLE unset)".to_owned(),
@@ -295,12 +302,6 @@ pub fn start(function: &str) -> Result<WebhookConfig, lambda_http::Error> {
         "started"
     );
     Ok(config)
-}
-
-/// `<FUNCTION>_<NAME>` if set, else `<NAME>`.
-pub fn function_env(function: &str, name: &str) -> Option<String> {
-    let specific = format!("{}_{name}", function.to_ascii_uppercase());
-    std::env::var(specific).ok().or_else(|| std::env::var(name).ok())
 }
 
 /// Amazon Translate with the configured deadline, built without touching the network; off, and

@@ -205,7 +205,6 @@ impl Subject {
     pub async fn start(function: Function, overrides: &[(&str, &str)]) -> Subject {
         let (sink, metrics) = MetricsSink::buffer();
         let config = function_config(function, overrides);
-        let lookup = |name: &str| overrides.iter().find(|(key, _)| *key == name).map(|(_, value)| value.to_string());
         let (webhook, translate, log_dir) = match function {
             Function::PreMessage | Function::PostMessage | Function::Dialog => {
                 let translate = FakeTranslate::start().await;
@@ -215,7 +214,7 @@ impl Subject {
                     Function::PreMessage => Webhook::Pre(PreMessage::new(config, translator).with_metrics(sink)),
                     Function::PostMessage => Webhook::Post(PostMessage::new(config, translator).with_metrics(sink)),
                     _ => {
-                        let deadline = dialog::deadline(lookup("DIALOG_DEADLINE_MS")).expect("DIALOG_DEADLINE_MS");
+                        let deadline = dialog::deadline(&overrides.into()).expect("DIALOG_DEADLINE_MS");
                         Webhook::Dialog(Dialog::new(config, translator, deadline).with_metrics(sink))
                     }
                 };

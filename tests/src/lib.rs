@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use lambda_http::Request;
 use serde_json::{Value, json};
-use shared::config::WebhookConfig;
+use shared::config::{Variables, WebhookConfig};
 
 pub use fake_translate::{Behaviour, FakeTranslate, TranslateCall};
 pub use local_s3::{LocalS3, S3Behaviour, log_settings};
@@ -42,7 +42,7 @@ pub fn config(overrides: &[(&str, &str)]) -> WebhookConfig {
             .map(|(_, value)| value.to_string())
             .or_else(|| (name == "WEBHOOK_SECRET").then(|| SECRET.to_owned()))
     };
-    WebhookConfig::from_lookup(lookup).expect("test config")
+    WebhookConfig::read(&Variables::new(lookup)).expect("test config")
 }
 
 /// An HS256 token signed with `secret`.

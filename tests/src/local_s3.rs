@@ -231,8 +231,5 @@ fn error(status: StatusCode, code: &str) -> Response<s3s::Body> {
 
 /// The log webhook's settings as the environment would give them (`LOG_BUCKET`, `LOG_DIR`, …).
 pub fn log_settings(vars: &[(&str, &str)]) -> logwebhook::LogSettings {
-    logwebhook::LogSettings::from_lookup(|name| {
-        vars.iter().find(|(key, _)| *key == name).map(|(_, value)| value.to_string())
-    })
-    .expect("test log settings")
+    logwebhook::LogSettings::read(&vars.into()).expect("test log settings")
 }

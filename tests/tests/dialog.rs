@@ -148,7 +148,10 @@ async fn basic_auth_is_required_and_jwt_mode_is_refused_at_start() {
         dialog::check_auth(config(&[]).auth.mode()).unwrap_err().to_string().starts_with("WEBHOOK_AUTH is invalid")
     );
     assert!(
-        dialog::deadline(Some("9000".into())).unwrap_err().to_string().starts_with("DIALOG_DEADLINE_MS is invalid")
+        dialog::deadline(&[("DIALOG_DEADLINE_MS", "9000")][..].into())
+            .unwrap_err()
+            .to_string()
+            .starts_with("DIALOG_DEADLINE_MS is invalid")
     );
 }
 

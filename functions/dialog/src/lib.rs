@@ -14,7 +14,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value, json};
 use shared::auth::AuthMode;
 use shared::aws::AwsError;
-use shared::config::{self, ConfigError, WebhookConfig};
+use shared::config::{ConfigError, Variables, WebhookConfig};
 use shared::http::json_response;
 use shared::language::{Detection, LanguageDetector, Strength, choice};
 use shared::metrics::MetricsSink;
@@ -39,9 +39,8 @@ pub fn check_auth(mode: &AuthMode) -> Result<(), ConfigError> {
 }
 
 /// `DIALOG_DEADLINE_MS`, default 5000.
-pub fn deadline(value: Option<String>) -> Result<Duration, ConfigError> {
-    let value = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-    let ms = config::number("DIALOG_DEADLINE_MS", value, DEFAULT_DEADLINE.as_millis() as u64, 100..=7500)?;
+pub fn deadline(variables: &Variables) -> Result<Duration, ConfigError> {
+    let ms = variables.number("DIALOG_DEADLINE_MS", DEFAULT_DEADLINE.as_millis() as u64, 100..=7500)?;
     Ok(Duration::from_millis(ms))
 }
 

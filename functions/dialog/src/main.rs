@@ -8,7 +8,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let config = webhook::start("dialog")?;
     dialog::check_auth(config.auth.mode())?;
-    let deadline = dialog::deadline(webhook::function_env("dialog", "DIALOG_DEADLINE_MS"))?;
+    let deadline = webhook::settings("dialog", dialog::deadline)?;
     let translator = webhook::translator(&config);
     webhook::run(Dialog::new(config, translator, deadline).with_configured_memory()).await
 }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use shared::config::ConfigError;
+use shared::config::{ConfigError, Variables};
 
 use crate::redact::RedactPath;
 use crate::table::ColumnType;
@@ -33,9 +33,8 @@ pub struct LogSettings {
 }
 
 impl LogSettings {
-    /// Reads through `lookup`; empty values count as unset (SAM passes empty parameters as "").
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).map(|value| value.trim().to_owned()).filter(|value| !value.is_empty());
+    pub fn read(variables: &Variables) -> Result<Self, ConfigError> {
+        let get = |name: &str| variables.get(name);
 
         let backend = match get("LOG_BUCKET") {
             Some(bucket) => Backend::S3 { bucket: bucket_name(&bucket)? },
@@ -55,16 +54,8 @@ impl LogSettings {
                 redact_paths.push(parsed);
             }
         }
-        let timeout_ms = match get("LOG_STORE_TIMEOUT_MS") {
-            None => DEFAULT_STORE_TIMEOUT_MS,
-            Some(value) => value.parse::<u64>().ok().filter(|ms| (100..=8000).contains(ms)).ok_or_else(|| {
-                ConfigError::Invalid {
-                    variable: "LOG_STORE_TIMEOUT_MS",
-                    // Below the function's 10 s timeout, so a hung S3 call still gets its 503.
-                    why: "expected a whole number from 100 to 8000".into(),
-                }
-            })?,
-        };
+        // Below the function's 10 s timeout, so a hung S3 call still gets its 503.
+        let timeout_ms = variables.number("LOG_STORE_TIMEOUT_MS", DEFAULT_STORE_TIMEOUT_MS, 100..=8000)?;
         Ok(LogSettings { backend, key_prefix, redact_paths, store_timeout: Duration::from_millis(timeout_ms) })
     }
 }
@@ -142,11 +133,9 @@ fn key_prefix(value: &str) -> Result<String, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
     fn settings(vars: &[(&str, &str)]) -> Result<LogSettings, ConfigError> {
-        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        LogSettings::from_lookup(|name| vars.get(name).cloned())
+        LogSettings::read(&vars.into())
     }
 
     #[test]

@@ -7,8 +7,7 @@ use shared::webhook;
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let config = webhook::start("log")?;
-    let settings = LogSettings::from_lookup(|name| webhook::function_env("log", name))
-        .inspect_err(|error| tracing::error!(%error, "log: configuration error"))?;
+    let settings = webhook::settings("log", LogSettings::read)?;
     let store = ConfiguredStore::open(&settings).await;
     logwebhook::announce(&settings, &store);
     webhook::run(LogWebhook::new(config, settings, store)).await
