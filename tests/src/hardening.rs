@@ -320,10 +320,11 @@ impl Subject {
 /// The function's config as the template sets it: JWT with `SECRET` (dialog: Basic with
 /// `DIALOG_CREDENTIALS`), then `overrides` on top.
 pub fn function_config(function: Function, overrides: &[(&str, &str)]) -> shared::config::WebhookConfig {
-    let mut vars: Vec<(&str, &str)> = overrides.to_vec();
+    let mut vars: Vec<(&str, &str)> = Vec::new();
     if function == Function::Dialog {
         vars.extend([("WEBHOOK_AUTH", "basic"), ("WEBHOOK_SECRET", DIALOG_CREDENTIALS)]);
     }
+    vars.extend_from_slice(overrides);
     config(&vars)
 }
 

@@ -33,16 +33,11 @@ pub fn fixture_json(name: &str) -> Value {
     serde_json::from_str(&fixture(name)).unwrap_or_else(|error| panic!("{name}: {error}"))
 }
 
-/// A config as the template sets it, with `overrides` on top.
+/// A config as the template sets it (`WEBHOOK_SECRET` is `SECRET`), with `overrides` on top.
 pub fn config(overrides: &[(&str, &str)]) -> WebhookConfig {
-    let lookup = |name: &str| {
-        overrides
-            .iter()
-            .find(|(key, _)| *key == name)
-            .map(|(_, value)| value.to_string())
-            .or_else(|| (name == "WEBHOOK_SECRET").then(|| SECRET.to_owned()))
-    };
-    WebhookConfig::read(&Variables::new(lookup)).expect("test config")
+    let mut variables = vec![("WEBHOOK_SECRET", SECRET)];
+    variables.extend_from_slice(overrides);
+    WebhookConfig::read(&Variables::from(&variables[..])).expect("test config")
 }
 
 /// An HS256 token signed with `secret`.

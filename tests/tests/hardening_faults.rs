@@ -2,7 +2,8 @@
 //! Amazon Translate (the fake endpoint) throttling, failing with a 500, hanging, closing the
 //! connection or answering garbage, behind premessage, postmessage and dialog; Amazon S3 (the
 //! local server) failing, throttling, hanging, slower than the deadline, refusing connections or
-//! merely slow, behind the log function. One test per function and fault.
+//! merely slow, behind the log function. One test per function and fault, and one for a single
+//! throttle, which is retried and translated.
 //!
 //! The conversation goes on: premessage and postmessage answer 200 with the text untranslated,
 //! within the Translate deadline, and say so in one WARN line (reason code and invocation id, no
@@ -454,4 +455,30 @@ async fn dialog_hang_past_its_own_deadline() {
         ms(elapsed),
         DIALOG_DEADLINE_MS + SLACK.as_millis() as u64
     );
+}
+
+/// One throttle is retried once (the SDK's one retry) and the turn is translated after all.
+#[tokio::test]
+async fn one_throttle_is_retried_once_and_the_turn_is_translated() {
+    let (_logs, _guard) = LogCapture::start();
+    let deadline = TRANSLATE_DEADLINE_MS.to_string();
+    for function in [Function::PreMessage, Function::PostMessage, Function::Dialog] {
+        let subject = Subject::start(function, &[("TRANSLATE_TIMEOUT_MS", &deadline)]).await;
+        subject.translate().set_behaviour(Behaviour::ThrottleOnce);
+        let (request, translated) = match function {
+            Function::Dialog => (
+                json!({"action": "translate", "text": REPLY_TEXT, "target": "es", "source": "en"}),
+                format!("[en->es] {REPLY_TEXT}"),
+            ),
+            Function::PostMessage => (function.body_with_text(REPLY_TEXT), format!("[en->es] {REPLY_TEXT}")),
+            _ => (function.body_with_text(USER_TEXT), format!("[es->en] {USER_TEXT}")),
+        };
+        let (response, elapsed) = timed(&subject, &UrlEvent::post(&request.to_string())).await;
+        assert_eq!(response.status, 200, "{}: {}", function.name(), response.text());
+        assert_eq!(subject.translate().calls().len(), 2, "{}: the throttled call and its retry", function.name());
+        let answer = response.json();
+        let text = function.text_after(&subject, &answer).or_else(|| answer["translation"].as_str().map(str::to_owned));
+        assert_eq!(text, Some(translated), "{}", function.name());
+        assert!(elapsed < Duration::from_millis(TRANSLATE_DEADLINE_MS) + SLACK, "{}: {elapsed:?}", function.name());
+    }
 }

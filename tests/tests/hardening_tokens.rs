@@ -7,7 +7,11 @@
 //! nothing stored), and one log line gives the reason code and the invocation id. In every row,
 //! accepted or not, no token, secret or user text appears in a log line or the answer's error.
 //!
-//! Rows: 35 refused and 15 accepted, for each of the 3 functions: 150 tests.
+//! Rows: 35 refused and 15 accepted, for each of the 3 functions: 150 tests. Where a row's reason
+//! is certain (no credentials, a wrong secret, an oversized header), the log line must give it.
+//!
+//! The other auth modes (Basic, an API key, none) are checked end to end through every function
+//! at the end.
 
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -25,6 +29,15 @@ struct Case {
     accepted: bool,
     /// What must never be echoed or logged (the token in every form sent).
     tokens: Vec<String>,
+    /// The reason code the refusal's log line must give; `None`: any of the three.
+    reason: Option<&'static str>,
+}
+
+impl Case {
+    fn because(mut self, reason: &'static str) -> Case {
+        self.reason = Some(reason);
+        self
+    }
 }
 
 fn now() -> u64 {
@@ -56,7 +69,7 @@ fn claims() -> Value {
 fn in_header(name: &'static str, value: String, accepted: bool) -> Case {
     let token = value.split_once(' ').map_or(value.as_str(), |(_, token)| token).trim().to_owned();
     let tokens = vec![value.clone(), token];
-    Case { present: Box::new(move |event| event.header(name, &value)), accepted, tokens }
+    Case { present: Box::new(move |event| event.header(name, &value)), accepted, tokens, reason: None }
 }
 
 fn refused(value: String) -> Case {
@@ -85,6 +98,7 @@ mod cases {
     }
     pub fn signed_with_another_secret() -> Case {
         refused(format!("Bearer {}", signed(Algorithm::HS256, "guessed-webhook-secret", claims())))
+            .because("invalid_credentials")
     }
     pub fn signed_with_the_secret_plus_a_byte() -> Case {
         refused(signed(Algorithm::HS256, &format!("{SECRET}x"), claims()))
@@ -153,16 +167,16 @@ mod cases {
         refused("a.b.c".to_owned())
     }
     pub fn empty_header() -> Case {
-        refused(String::new())
+        refused(String::new()).because("missing_credentials")
     }
     pub fn whitespace_header() -> Case {
-        refused("   ".to_owned())
+        refused("   ".to_owned()).because("missing_credentials")
     }
     pub fn scheme_only() -> Case {
         refused("Bearer".to_owned())
     }
     pub fn header_of_10_kb_garbage() -> Case {
-        refused(format!("Bearer {}", "a".repeat(10 * 1024)))
+        refused(format!("Bearer {}", "a".repeat(10 * 1024))).because("malformed_credentials")
     }
     /// Even a genuine signature: a 10 KB header is refused before any parsing.
     pub fn header_of_10_kb_correctly_signed() -> Case {
@@ -185,12 +199,14 @@ mod cases {
     pub fn right_token_in_the_query_string() -> Case {
         let token = signed(Algorithm::HS256, SECRET, claims());
         let query = format!("token={token}&access_token={token}");
-        Case { present: Box::new(move |event| event.query(&query)), accepted: false, tokens: vec![token] }
+        let present = Box::new(move |event: UrlEvent| event.query(&query));
+        Case { present, accepted: false, tokens: vec![token], reason: Some("missing_credentials") }
     }
     pub fn right_bearer_in_the_query_string() -> Case {
         let token = signed(Algorithm::HS256, SECRET, claims());
         let query = format!("authorization=Bearer%20{token}");
-        Case { present: Box::new(move |event| event.query(&query)), accepted: false, tokens: vec![token] }
+        let present = Box::new(move |event: UrlEvent| event.query(&query));
+        Case { present, accepted: false, tokens: vec![token], reason: Some("missing_credentials") }
     }
     pub fn right_token_in_x_authorization() -> Case {
         in_header("x-authorization", format!("Bearer {}", signed(Algorithm::HS256, SECRET, claims())), false)
@@ -277,6 +293,9 @@ async fn run(function: Function, case: Case) {
         assert_eq!(fields["request_id"], INVOCATION_ID);
         let reason = fields["reason"].as_str().unwrap_or_default();
         assert!(["missing_credentials", "malformed_credentials", "invalid_credentials"].contains(&reason), "{reason}");
+        if let Some(expected) = case.reason {
+            assert_eq!(reason, expected, "{}", function.name());
+        }
         // Refused before any work: nothing translated, nothing stored.
         if let Some(translate) = &subject.translate {
             assert!(translate.calls().is_empty());
@@ -379,3 +398,40 @@ webhook_tests::with_jwt_functions!(jwt_functions!(
     valid_header_name_upper_case,
     valid_with_unknown_header_members,
 ));
+
+/// The other auth modes, end to end through every function: Basic (a password with a space in
+/// it), an API key in its header (and not in another), and none. A refusal is the generic 401.
+#[tokio::test]
+async fn the_other_auth_modes_work_end_to_end() {
+    let (_logs, _guard) = LogCapture::start();
+    let basic = |credentials: &str| format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(credentials));
+    let basic_mode: &[(&str, &str)] = &[("WEBHOOK_AUTH", "basic"), ("WEBHOOK_SECRET", "watson:pa ss")];
+    let api_key_mode: &[(&str, &str)] = &[("WEBHOOK_AUTH", "api-key"), ("WEBHOOK_SECRET", "k-1")];
+    type Row<'a> = (&'a str, &'a [(&'a str, &'a str)], Option<(&'a str, String)>, bool);
+    let rows: [Row; 7] = [
+        ("basic", basic_mode, Some(("authorization", basic("watson:pa ss"))), true),
+        ("basic, a wrong password", basic_mode, Some(("authorization", basic("watson:pa"))), false),
+        ("api-key", api_key_mode, Some(("x-api-key", "k-1".into())), true),
+        ("api-key, a wrong key", api_key_mode, Some(("x-api-key", "k-2".into())), false),
+        ("api-key, in authorization", api_key_mode, Some(("authorization", "k-1".into())), false),
+        ("api-key, none sent", api_key_mode, None, false),
+        ("none", &[("WEBHOOK_AUTH", "none")], None, true),
+    ];
+    for function in Function::ALL {
+        for (name, overrides, credentials, accepted) in &rows {
+            let subject = Subject::start(function, overrides).await;
+            let mut event = UrlEvent::post(&function.valid_body().to_string());
+            if let Some((header, value)) = credentials {
+                event = event.header(header, value);
+            }
+            let response = subject.send_as_is(&event).await;
+            let expected = if *accepted { function.accepted_status() } else { 401 };
+            assert_eq!(response.status, expected, "{} {name}: {}", function.name(), response.text());
+            if !accepted {
+                let unauthorized =
+                    json!({"error": {"code": "unauthorized", "message": "missing or invalid credentials"}});
+                assert_eq!(response.json(), unauthorized);
+            }
+        }
+    }
+}
