@@ -52,7 +52,8 @@ impl<T: Translator> PostMessage<T> {
             translator,
             config.translate_cache_entries,
             Protector::new(&config.protected_terms),
-        );
+        )
+        .with_refresh(config.memory_refresh);
         PostMessage { config, translator, metrics: MetricsSink::stdout() }
     }
 

@@ -66,7 +66,8 @@ impl<T: Translator> PreMessage<T> {
             translator,
             config.translate_cache_entries,
             Protector::new(&config.protected_terms),
-        );
+        )
+        .with_refresh(config.memory_refresh);
         PreMessage { config, detector, translator, metrics: MetricsSink::stdout() }
     }
 
