@@ -1,12 +1,9 @@
 //! `webhooks`: the project's command-line tool. A thin dispatcher, one module per subcommand.
 
-mod csv;
-mod translations;
-
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use webhooks_cli::self_check;
+use webhooks_cli::{self_check, translations};
 
 #[derive(Parser)]
 #[command(name = "webhooks", version, about = "Check and operate the watsonx Assistant webhooks")]

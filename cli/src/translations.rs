@@ -61,7 +61,8 @@ pub async fn run(command: Command) -> Result<(), String> {
     }
 }
 
-async fn client(endpoint: Option<&str>) -> Client {
+/// The DynamoDB client the commands use: the environment's credentials, or a local endpoint.
+pub async fn client(endpoint: Option<&str>) -> Client {
     Client::new(&shared::aws::sdk_config(Duration::from_secs(30), &endpoint.map(str::to_owned).into()).await)
 }
 

@@ -50,6 +50,10 @@ pub struct WebhookConfig {
     pub memory: Option<MemorySettings>,
     /// `TRANSLATION_MEMORY_INPUTS=on`: what users write (pre-message) goes into the memory too.
     pub memory_inputs: bool,
+    /// `TRANSLATION_MEMORY_REFRESH_SECONDS`: how long a warm instance serves a machine translation
+    /// from its cache before it asks the memory again, so that a reviewed translation imported
+    /// meanwhile reaches it within that time (0: ask on every use).
+    pub memory_refresh: Duration,
 }
 
 /// The translation memory's table and limits (see [`crate::memory`]).
@@ -248,6 +252,12 @@ impl WebhookConfig {
             }
         };
 
+        let memory_refresh = Duration::from_secs(variables.number(
+            "TRANSLATION_MEMORY_REFRESH_SECONDS",
+            crate::memory::DEFAULT_REFRESH_SECONDS,
+            0..=86_400,
+        )?);
+
         Ok(WebhookConfig {
             auth,
             assistant_language,
@@ -260,6 +270,7 @@ impl WebhookConfig {
             language_choice,
             memory,
             memory_inputs,
+            memory_refresh,
         })
     }
 }
@@ -489,7 +500,12 @@ mod tests {
             ("webhooks-translations", 7, Duration::from_millis(300))
         );
         assert!(on.memory_inputs);
+        assert_eq!(on.memory_refresh, Duration::from_secs(300));
+        let refresh = config(&[("WEBHOOK_SECRET", "s"), ("TRANSLATION_MEMORY_REFRESH_SECONDS", "60")]).unwrap();
+        assert_eq!(refresh.memory_refresh, Duration::from_secs(60));
         for (variable, value) in [
+            ("TRANSLATION_MEMORY_REFRESH_SECONDS", "86401"),
+            ("TRANSLATION_MEMORY_REFRESH_SECONDS", "5m"),
             ("TRANSLATION_TTL_DAYS", "0"),
             ("TRANSLATION_MEMORY_TIMEOUT_MS", "1s"),
             ("TRANSLATION_MEMORY_INPUTS", "yes"),

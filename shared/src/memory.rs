@@ -6,7 +6,8 @@
 //! Item layout (partition key `id`, a string):
 //! `id` SHA-256 hex of the pipeline's cache key (text, source, target, settings and terms),
 //! `text` the source text, `source` and `target` the languages, `translation`, `detected` (the
-//! source language Translate reported), `uses` (a number), `reviewed` (a boolean: reviewed
+//! source language Translate reported), `uses` (how often it served users: 1 when written, then
+//! counted up by the instances that serve it, see [`TranslationMemory::add_uses`]), `reviewed` (a boolean: reviewed
 //! entries carry no `expires_at`, so they never expire, and always win) and `expires_at` (epoch
 //! seconds; the table's TTL attribute, see "Using time to live (TTL) in DynamoDB" in the Amazon
 //! DynamoDB Developer Guide).
@@ -16,6 +17,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, PutRequest, WriteRequest};
+use futures::StreamExt;
 use futures::future::{BoxFuture, join_all};
 use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
@@ -28,6 +30,13 @@ pub const MAX_GET_KEYS: usize = 100;
 pub const MAX_WRITE_ITEMS: usize = 25;
 pub const DEFAULT_TTL_DAYS: u64 = 30;
 pub const DEFAULT_TIMEOUT_MS: u64 = 300;
+/// How long a warm instance serves a machine translation from its cache before it asks the
+/// memory again (a reviewed one may have replaced it); `TRANSLATION_MEMORY_REFRESH_SECONDS`.
+pub const DEFAULT_REFRESH_SECONDS: u64 = 300;
+/// At most this many entries' use counts go in one flush (one UpdateItem each)...
+pub const MAX_USE_UPDATES: usize = 100;
+/// ...and at most this many of those UpdateItems are in flight at once.
+pub const MAX_CONCURRENT_UPDATES: usize = 8;
 
 /// One stored translation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +64,11 @@ pub trait TranslationMemory: Send + Sync {
     /// The entries found among `ids` (absent ones are simply not returned).
     fn get_many<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<Vec<MemoryEntry>, MemoryError>>;
     fn put_many<'a>(&'a self, entries: &'a [MemoryEntry]) -> BoxFuture<'a, Result<(), MemoryError>>;
+    /// Adds each count to its entry's `uses`, for entries that still exist (one gone meanwhile is
+    /// skipped, never created). Counts are advisory: a memory without counters ignores them.
+    fn add_uses<'a>(&'a self, _counts: &'a [(String, u64)]) -> BoxFuture<'a, Result<(), MemoryError>> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// The partition key of a cache key: SHA-256 hex over its parts, each length-prefixed so that no
@@ -202,6 +216,29 @@ impl DynamoMemory {
         }
         Err(MemoryError::Throttled)
     }
+
+    /// `ADD uses :n` on an entry that exists (the condition keeps a count from creating a half
+    /// item when the entry expired or was purged meanwhile: that count is simply dropped).
+    async fn add_use(&self, id: &str, count: u64) -> Result<(), MemoryError> {
+        let result = self
+            .client()
+            .await
+            .update_item()
+            .table_name(&self.table)
+            .key("id", AttributeValue::S(id.to_owned()))
+            .update_expression("ADD #uses :count")
+            .condition_expression("attribute_exists(#id)")
+            .expression_attribute_names("#uses", "uses")
+            .expression_attribute_names("#id", "id")
+            .expression_attribute_values(":count", AttributeValue::N(count.to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
+            Err(error) => Err(classify(error)),
+        }
+    }
 }
 
 impl TranslationMemory for DynamoMemory {
@@ -226,6 +263,17 @@ impl TranslationMemory for DynamoMemory {
                 return Ok(());
             }
             let work = join_all(entries.chunks(MAX_WRITE_ITEMS).map(|chunk| self.put_chunk(chunk)));
+            let results = tokio::time::timeout(self.deadline, work).await.map_err(|_| MemoryError::Timeout)?;
+            results.into_iter().collect()
+        })
+    }
+
+    /// One UpdateItem per entry (DynamoDB has no batch update), a few at a time, all within the
+    /// memory's deadline.
+    fn add_uses<'a>(&'a self, counts: &'a [(String, u64)]) -> BoxFuture<'a, Result<(), MemoryError>> {
+        Box::pin(async move {
+            let updates: Vec<_> = counts.iter().map(|(id, count)| self.add_use(id, *count)).collect();
+            let work = futures::stream::iter(updates).buffer_unordered(MAX_CONCURRENT_UPDATES).collect::<Vec<_>>();
             let results = tokio::time::timeout(self.deadline, work).await.map_err(|_| MemoryError::Timeout)?;
             results.into_iter().collect()
         })

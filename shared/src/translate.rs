@@ -6,14 +6,14 @@ use std::future::Future;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::future::join_all;
 use lru::LruCache;
 use tokio::sync::OnceCell;
 
 use crate::aws::{AwsError, Endpoint, ServiceErrors};
-use crate::memory::{MemoryEntry, TranslationMemory, entry_id, may_store};
+use crate::memory::{MAX_USE_UPDATES, MemoryEntry, MemoryError, TranslationMemory, entry_id, may_store};
 use crate::protect::Protector;
 
 /// Amazon Translate's limit for one TranslateText call, in UTF-8 bytes.
@@ -329,10 +329,22 @@ impl std::ops::Sub for TranslateCounters {
 /// numbers, protected terms) costs no call. The cache is a bounded LRU (the `lru` crate), for the
 /// life of a warm instance: a reply the assistant sends again and again (greetings, menus, error
 /// messages) is translated once. Only successes are kept.
+///
+/// With a memory, the pipeline also keeps two promises about what it caches:
+/// - **Reviewed translations arrive.** A machine translation is served from the cache for at most
+///   the refresh interval (`TRANSLATION_MEMORY_REFRESH_SECONDS`) after the memory last confirmed
+///   it; its next use after that looks it up again, in the same one read as the turn's misses, and
+///   a reviewed translation imported meanwhile replaces it. Reviewed entries are never re-checked.
+/// - **Uses are counted.** Every time an entry held in the memory serves a text (a memory hit, or
+///   a cache hit of an entry the memory holds), its count goes up by one in this instance; the
+///   counts are added to the entries' `uses` (UpdateItem `ADD`) alongside the turn's next memory
+///   read, so they cost no round trip of their own, or on their own when they have waited a
+///   refresh interval or reached [`MAX_USE_UPDATES`] entries. Advisory: a failed flush is dropped
+///   (one WARN line), and an instance recycled before its flush loses its counts.
 pub struct TranslationPipeline<T> {
     inner: T,
     protector: Protector,
-    cache: Option<Mutex<LruCache<CacheKey, Translation>>>,
+    cache: Option<Mutex<LruCache<CacheKey, Cached>>>,
     calls: AtomicU64,
     characters: AtomicU64,
     hits: AtomicU64,
@@ -341,6 +353,29 @@ pub struct TranslationPipeline<T> {
     memory_hits: AtomicU64,
     memory_misses: AtomicU64,
     reviewed_hits: AtomicU64,
+    refresh: Duration,
+    pending_uses: Mutex<PendingUses>,
+}
+
+/// A translation in the warm cache, and what the memory knows of it.
+#[derive(Debug, Clone)]
+struct Cached {
+    translation: Translation,
+    /// The entry's id when the text may be in the memory (memory on, text storable).
+    memory_id: Option<String>,
+    /// The memory held it when last asked (or took it when written): its uses are counted.
+    in_memory: bool,
+    reviewed: bool,
+    /// When the memory last answered for it (or it was translated).
+    checked: Instant,
+}
+
+/// Use counts not yet added to the memory.
+#[derive(Debug, Default)]
+struct PendingUses {
+    counts: HashMap<String, u64>,
+    /// When the oldest of them was counted.
+    since: Option<Instant>,
 }
 
 /// (text, source, target, settings key): everything that changes a translation.
@@ -365,6 +400,29 @@ impl<T: Translator> TranslationPipeline<T> {
             memory_hits: AtomicU64::new(0),
             memory_misses: AtomicU64::new(0),
             reviewed_hits: AtomicU64::new(0),
+            refresh: Duration::from_secs(crate::memory::DEFAULT_REFRESH_SECONDS),
+            pending_uses: Mutex::new(PendingUses::default()),
+        }
+    }
+
+    /// How long a machine translation is served from the cache before the memory is asked again
+    /// (`TRANSLATION_MEMORY_REFRESH_SECONDS`).
+    pub fn with_refresh(mut self, refresh: Duration) -> Self {
+        self.refresh = refresh;
+        self
+    }
+
+    /// Use counts waiting for the next flush (distinct entries).
+    pub fn pending_uses(&self) -> usize {
+        self.pending_uses.lock().map_or(0, |pending| pending.counts.len())
+    }
+
+    /// Adds the pending use counts to the memory now (at most [`MAX_USE_UPDATES`] entries); a
+    /// turn does this by itself, alongside its memory read.
+    pub async fn flush_uses(&self) {
+        if let Some(memory) = &self.memory {
+            let batch = self.take_uses(true);
+            report_flush(memory.add_uses(&batch).await);
         }
     }
 
@@ -411,14 +469,38 @@ impl<T: Translator> TranslationPipeline<T> {
         self.len() == 0
     }
 
-    fn lookup(&self, key: &CacheKey) -> Option<Translation> {
+    fn lookup(&self, key: &CacheKey) -> Option<Cached> {
         self.cache.as_ref()?.lock().ok()?.get(key).cloned()
     }
 
-    fn store(&self, key: CacheKey, translation: Translation) {
+    fn store(&self, key: CacheKey, cached: Cached) {
         if let Some(mut cache) = self.cache.as_ref().and_then(|cache| cache.lock().ok()) {
-            cache.put(key, translation);
+            cache.put(key, cached);
         }
+    }
+
+    fn count_use(&self, id: &str) {
+        if let Ok(mut pending) = self.pending_uses.lock() {
+            *pending.counts.entry(id.to_owned()).or_insert(0) += 1;
+            pending.since.get_or_insert_with(Instant::now);
+        }
+    }
+
+    /// Up to [`MAX_USE_UPDATES`] pending counts, taken out: all that are there when `always`, else
+    /// only when they are due (waited a refresh interval, or reached the batch size).
+    fn take_uses(&self, always: bool) -> Vec<(String, u64)> {
+        let Ok(mut pending) = self.pending_uses.lock() else { return Vec::new() };
+        let due = pending.counts.len() >= MAX_USE_UPDATES
+            || pending.since.is_some_and(|since| since.elapsed() >= self.refresh);
+        if pending.counts.is_empty() || !(always || due) {
+            return Vec::new();
+        }
+        let ids: Vec<String> = pending.counts.keys().take(MAX_USE_UPDATES).cloned().collect();
+        let batch: Vec<(String, u64)> = ids.into_iter().filter_map(|id| pending.counts.remove_entry(&id)).collect();
+        if pending.counts.is_empty() {
+            pending.since = None;
+        }
+        batch
     }
 
     async fn translate_protected(
@@ -449,10 +531,12 @@ impl<T: Translator> TranslationPipeline<T> {
 
 impl<T: Translator> TranslationPipeline<T> {
     /// Translates every text of `texts` (distinct or not) from `source` into `target`, fastest
-    /// first: the warm cache, then one memory read for all of its misses, then Translate for what
-    /// is still missing (concurrently), then one memory write of the new machine translations,
-    /// before answering. The results are in the order of `texts`. A memory that fails is a miss,
-    /// said once (a WARN line with the error code, no text), and then not written to this time.
+    /// first: the warm cache, then one memory read for all of its misses (and for the cached
+    /// machine translations due for a re-check, see [`TranslationPipeline`]), then Translate for
+    /// what is still missing (concurrently), then one memory write of the new machine
+    /// translations, before answering. The results are in the order of `texts`. A memory that
+    /// fails is a miss, said once (a WARN line with the error code, no text), and then not
+    /// written to this time. Pending use counts ride along with the read (or the write).
     pub async fn translate_all(
         &self,
         texts: &[&str],
@@ -460,7 +544,11 @@ impl<T: Translator> TranslationPipeline<T> {
         target: &str,
     ) -> Vec<Result<Translation, TranslateError>> {
         let settings = self.settings_key(target);
+        let now = Instant::now();
         let mut results: Vec<Option<Result<Translation, TranslateError>>> = vec![None; texts.len()];
+        // Cached machine translations due for a re-check: served as they are unless the memory
+        // answers for them.
+        let mut stale: HashMap<usize, Cached> = HashMap::new();
         let keys: Vec<Option<CacheKey>> = texts
             .iter()
             .map(|text| {
@@ -468,12 +556,25 @@ impl<T: Translator> TranslationPipeline<T> {
                     .then(|| ((*text).to_owned(), source.as_str().to_owned(), target.to_owned(), settings.clone()))
             })
             .collect();
-        for (slot, key) in results.iter_mut().zip(&keys) {
-            if let Some(key) = key {
-                if let Some(translation) = self.lookup(key) {
+        for (index, key) in keys.iter().enumerate() {
+            let Some(key) = key else { continue };
+            match self.lookup(key) {
+                Some(cached)
+                    if self.memory.is_some()
+                        && cached.memory_id.is_some()
+                        && !cached.reviewed
+                        && now.saturating_duration_since(cached.checked) >= self.refresh =>
+                {
+                    stale.insert(index, cached);
+                }
+                Some(cached) => {
                     self.hits.fetch_add(1, Ordering::Relaxed);
-                    *slot = Some(Ok(translation));
-                } else {
+                    if let (true, Some(id)) = (cached.in_memory, &cached.memory_id) {
+                        self.count_use(id);
+                    }
+                    results[index] = Some(Ok(cached.translation));
+                }
+                None => {
                     self.misses.fetch_add(1, Ordering::Relaxed);
                 }
             }
@@ -482,9 +583,12 @@ impl<T: Translator> TranslationPipeline<T> {
         // The memory: texts short enough to keep and with nothing personal in them.
         let mut memory_ids: HashMap<usize, String> = HashMap::new();
         let mut memory_failed = false;
+        let mut flushed = false;
         if let Some(memory) = &self.memory {
             for (index, text) in texts.iter().enumerate() {
-                if results[index].is_none() && text.len() <= CACHE_MAX_TEXT_BYTES && may_store(text) {
+                if let Some(cached) = stale.get(&index) {
+                    memory_ids.extend(cached.memory_id.clone().map(|id| (index, id)));
+                } else if results[index].is_none() && text.len() <= CACHE_MAX_TEXT_BYTES && may_store(text) {
                     memory_ids.insert(index, entry_id(text, source.as_str(), target, &settings));
                 }
             }
@@ -492,7 +596,12 @@ impl<T: Translator> TranslationPipeline<T> {
             ids.sort_unstable();
             ids.dedup();
             if !ids.is_empty() {
-                match memory.get_many(&ids).await {
+                // The use counts so far go with the read, concurrently: no round trip of their own.
+                let uses = self.take_uses(true);
+                let (read, flush) = futures::future::join(memory.get_many(&ids), memory.add_uses(&uses)).await;
+                flushed = true;
+                report_flush(flush);
+                match read {
                     Ok(entries) => {
                         let found: HashMap<&str, &MemoryEntry> =
                             entries.iter().map(|entry| (entry.id.as_str(), entry)).collect();
@@ -507,6 +616,7 @@ impl<T: Translator> TranslationPipeline<T> {
                                     if entry.reviewed {
                                         self.reviewed_hits.fetch_add(1, Ordering::Relaxed);
                                     }
+                                    self.count_use(id);
                                     let detected = if entry.detected.is_empty() {
                                         entry.source.clone()
                                     } else {
@@ -514,7 +624,14 @@ impl<T: Translator> TranslationPipeline<T> {
                                     };
                                     let translation = Translation { text: entry.translation.clone(), source: detected };
                                     if let Some(key) = &keys[*index] {
-                                        self.store(key.clone(), translation.clone());
+                                        let cached = Cached {
+                                            translation: translation.clone(),
+                                            memory_id: Some(id.clone()),
+                                            in_memory: true,
+                                            reviewed: entry.reviewed,
+                                            checked: now,
+                                        };
+                                        self.store(key.clone(), cached);
                                     }
                                     results[*index] = Some(Ok(translation));
                                 }
@@ -536,6 +653,19 @@ impl<T: Translator> TranslationPipeline<T> {
                 }
             }
         }
+        // A re-check the memory did not answer (the entry is gone, or the memory failed): the
+        // cached translation still serves, and is asked about again a refresh interval later.
+        for (index, cached) in stale {
+            if results[index].is_some() {
+                continue;
+            }
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            results[index] = Some(Ok(cached.translation.clone()));
+            if let Some(key) = &keys[index] {
+                let in_memory = cached.in_memory && memory_failed;
+                self.store(key.clone(), Cached { in_memory, checked: now, ..cached });
+            }
+        }
 
         // Translate what is still missing, each distinct text once, all at once.
         let mut missing: Vec<&str> = Vec::new();
@@ -548,13 +678,22 @@ impl<T: Translator> TranslationPipeline<T> {
         let translated: HashMap<&str, Result<Translation, TranslateError>> =
             missing.into_iter().zip(translated).collect();
         let mut new_entries: Vec<MemoryEntry> = Vec::new();
+        let mut to_cache: Vec<(CacheKey, Cached)> = Vec::new();
         for (index, text) in texts.iter().enumerate() {
             if results[index].is_some() {
                 continue;
             }
             let Some(result) = translated.get(text) else { continue };
             if let (Some(key), Ok(translation)) = (&keys[index], result) {
-                self.store(key.clone(), translation.clone());
+                let memory_id = memory_ids.get(&index).cloned();
+                let cached = Cached {
+                    translation: translation.clone(),
+                    memory_id,
+                    in_memory: false,
+                    reviewed: false,
+                    checked: now,
+                };
+                to_cache.push((key.clone(), cached));
             }
             if let (Some(id), Ok(translation)) = (memory_ids.get(&index), result)
                 && !new_entries.iter().any(|entry| &entry.id == id)
@@ -566,6 +705,7 @@ impl<T: Translator> TranslationPipeline<T> {
                     target: target.to_owned(),
                     translation: translation.text.clone(),
                     detected: translation.source.clone(),
+                    // It serves this turn: one use.
                     uses: 1,
                     reviewed: false,
                 });
@@ -573,14 +713,38 @@ impl<T: Translator> TranslationPipeline<T> {
             results[index] = Some(result.clone());
         }
         // A failed read may hide a reviewed entry that a blind write would overwrite: no write then.
-        if let Some(memory) = &self.memory
-            && !memory_failed
-            && !new_entries.is_empty()
-            && let Err(error) = memory.put_many(&new_entries).await
-        {
-            tracing::warn!(error = error.kind(), operation = "write", "translation memory unavailable: not stored");
+        let mut stored = false;
+        if let Some(memory) = &self.memory {
+            let write = !memory_failed && !new_entries.is_empty();
+            // Counts that have waited long enough go with the write, or, in a turn that neither
+            // reads nor writes (all from the cache), on their own: at most once a refresh interval.
+            let uses = if flushed { Vec::new() } else { self.take_uses(write) };
+            let put = async { if write { memory.put_many(&new_entries).await } else { Ok(()) } };
+            let (put, flush) = futures::future::join(put, memory.add_uses(&uses)).await;
+            report_flush(flush);
+            match put {
+                Ok(()) => stored = write,
+                Err(error) => {
+                    tracing::warn!(
+                        error = error.kind(),
+                        operation = "write",
+                        "translation memory unavailable: not stored"
+                    );
+                }
+            }
+        }
+        for (key, mut cached) in to_cache {
+            cached.in_memory = stored && cached.memory_id.is_some();
+            self.store(key, cached);
         }
         results.into_iter().map(|result| result.unwrap_or(Err(AwsError::InvalidResponse.into()))).collect()
+    }
+}
+
+/// A failed flush of use counts: dropped (they are advisory), said once, with the code only.
+fn report_flush(result: Result<(), MemoryError>) {
+    if let Err(error) = result {
+        tracing::warn!(error = error.kind(), operation = "count_uses", "translation memory use counts dropped");
     }
 }
 

@@ -71,7 +71,8 @@ pub struct Translating<T> {
 impl<T: Translator> Translating<T> {
     pub fn new(config: &WebhookConfig, translator: T) -> Self {
         let protector = Protector::new(&config.protected_terms);
-        let pipeline = TranslationPipeline::new(translator, config.translate_cache_entries, protector);
+        let pipeline = TranslationPipeline::new(translator, config.translate_cache_entries, protector)
+            .with_refresh(config.memory_refresh);
         Translating { pipeline, metrics: MetricsSink::stdout(), memory_allowed: true }
     }
 

@@ -13,6 +13,7 @@ use premessage::PreMessage;
 use serde_json::{Value, json};
 use shared::metrics::MetricsSink;
 use shared::webhook::{TranslatingWebhook, Webhook};
+use webhook_tests::local_dynamodb::{DynamoSpy, LocalTable, SpyMode};
 use webhook_tests::local_s3::{BUCKET, LocalS3, log_settings};
 use webhook_tests::temp_dir::TempDir;
 use webhook_tests::{Behaviour, FakeTranslate, FunctionUrlEvent, config, fixture, fixture_json};
@@ -165,9 +166,60 @@ fn protection_benches(c: &mut Criterion) {
     });
 }
 
+/// A six-item reply fully in the memory, on a cold instance: every iteration a new PostMessage with
+/// a new memory whose SDK client is not built yet (as after a cold start), its cache empty. The
+/// turn builds the DynamoDB client, reads all six texts in one BatchGetItem through the real
+/// aws-sdk-dynamodb client, and calls Translate 0 times; both are asserted on every iteration.
+/// Against dynalite (a Node.js server, so its own latency is in the figure) and against an
+/// in-process endpoint that answers the same items at once (the function's own share).
+fn memory_benches(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let translate = runtime.block_on(FakeTranslate::start());
+    let six = post_message_six_items();
+    let table = runtime.block_on(LocalTable::create());
+    // Fill the memory: one instance translates the reply once.
+    let filler = PostMessage::new(config(&[]), translate.translator(Duration::from_secs(3)))
+        .with_memory(std::sync::Arc::new(table.memory(Duration::from_secs(2))))
+        .with_metrics(MetricsSink::buffer().0);
+    runtime.block_on(filler.handle(FunctionUrlEvent::from_watson(&six).request()));
+    let items = runtime.block_on(table.scan());
+    assert_eq!(items.len(), 6, "six texts in the memory");
+    let translate_calls = translate.calls().len();
+
+    let dynalite = runtime.block_on(DynamoSpy::start(SpyMode::Forward(table.endpoint.clone())));
+    let canned = runtime.block_on(DynamoSpy::start(SpyMode::Canned { table: table.name.clone(), items }));
+    let translate = &translate;
+    for (name, spy) in [
+        ("postmessage: six items from the memory, cold instance (dynalite on loopback)", &dynalite),
+        ("postmessage: six items from the memory, cold instance (in-process DynamoDB endpoint)", &canned),
+    ] {
+        c.bench_function(name, |b| {
+            b.to_async(&runtime).iter_batched(
+                || {
+                    let post = PostMessage::new(config(&[]), translate.translator(Duration::from_secs(3)))
+                        .with_memory(std::sync::Arc::new(spy.memory(&table.name, Duration::from_secs(1))))
+                        .with_metrics(MetricsSink::buffer().0);
+                    (post, FunctionUrlEvent::from_watson(&six).request(), spy.count("BatchGetItem"))
+                },
+                |(post, request, reads)| async move {
+                    let response = post.handle(request).await;
+                    assert_eq!(response.status(), 200);
+                    assert_eq!(spy.count("BatchGetItem"), reads + 1, "exactly one memory round trip");
+                    assert_eq!(translate.calls().len(), translate_calls, "0 Translate calls");
+                    assert_eq!(post.translator().counters().memory_hits, 6);
+                    response
+                },
+                BatchSize::SmallInput,
+            )
+        });
+        assert_eq!(spy.count("BatchWriteItem"), 0, "nothing to write");
+        eprintln!("{name}: {} BatchGetItem, {:?}", spy.count("BatchGetItem"), spy.counts());
+    }
+}
+
 criterion_group! {
     name = handlers;
     config = Criterion::default().sample_size(30).measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
-    targets = benches, log_benches, protection_benches
+    targets = benches, log_benches, protection_benches, memory_benches
 }
 criterion_main!(handlers);

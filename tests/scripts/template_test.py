@@ -426,7 +426,7 @@ def test_translation_memory(t, facts):
         check(env.get("TRANSLATION_TABLE") == {"Fn::If": ["TranslationMemoryOn", {"Ref": "TranslationTable"}, ""]},
               f"{prefix}Function's TRANSLATION_TABLE is not the table (or empty when off)")
         check(env.get("TRANSLATION_TTL_DAYS") == {"Ref": "TranslationTtlDays"}, f"{prefix}Function has no TRANSLATION_TTL_DAYS")
-    # Only the batch actions, only on the table, only for the functions that use it.
+    # Only the batch actions and UpdateItem (use counts), only on the table, only for the functions that use it.
     expected = {"PostMessageFunctionRole", "DialogFunctionRole"}
     for name, roles, condition in [("TranslationMemoryPolicy", expected, "TranslationMemoryOn"),
                                    ("PreMessageTranslationMemoryPolicy", {"PreMessageFunctionRole"}, "TranslationMemoryForInputs")]:
@@ -434,7 +434,7 @@ def test_translation_memory(t, facts):
         check(policy.get("Condition") == condition, f"{name} is not conditional on {condition}")
         check({r["Ref"] for r in policy["Properties"]["Roles"]} == roles, f"{name} is attached to the wrong roles")
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-            check(sorted(statement["Action"]) == ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"],
+            check(sorted(statement["Action"]) == ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem"],
                   f"{name} allows {statement['Action']}")
             check(statement["Resource"] == {"Fn::GetAtt": ["TranslationTable", "Arn"]}, f"{name} is not scoped to the table")
     inputs = t["Conditions"].get("TranslationMemoryForInputs", {}).get("Fn::And", [])
@@ -545,6 +545,7 @@ MUTANTS = {
         ("no point-in-time recovery", lambda t: res(t, "TranslationTable").pop("PointInTimeRecoverySpecification")),
         ("table on the default key only", lambda t: res(t, "TranslationTable")["SSESpecification"].pop("KMSMasterKeyId")),
         ("dialog without the table name", lambda t: res(t, "DialogFunction")["Environment"]["Variables"].pop("TRANSLATION_TABLE")),
+        ("use counts not allowed", lambda t: res(t, "PreMessageTranslationMemoryPolicy")["PolicyDocument"]["Statement"][0]["Action"].remove("dynamodb:UpdateItem")),
         ("scan allowed", lambda t: res(t, "TranslationMemoryPolicy")["PolicyDocument"]["Statement"][0]["Action"].append("dynamodb:Scan")),
         ("every table", lambda t: set_path(t, ["Resources", "TranslationMemoryPolicy", "Properties", "PolicyDocument", "Statement", 0, "Resource"], "*")),
         ("pre-message always allowed", lambda t: res(t, "TranslationMemoryPolicy")["Roles"].append({"Ref": "PreMessageFunctionRole"})),

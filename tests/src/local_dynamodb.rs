@@ -111,6 +111,18 @@ impl LocalTable {
         }
     }
 
+    /// Deletes the entry `id` (an expiry, or an operator's purge).
+    pub async fn delete(&self, id: &str) {
+        let client = self.admin.client().await;
+        client
+            .delete_item()
+            .table_name(&self.name)
+            .key("id", AttributeValue::S(id.to_owned()))
+            .send()
+            .await
+            .expect("delete");
+    }
+
     /// Writes `item` as is (an operator's import, or a crafted entry).
     pub async fn put(&self, item: HashMap<String, AttributeValue>) {
         self.admin.client().await.put_item().table_name(&self.name).set_item(Some(item)).send().await.expect("put");
@@ -171,4 +183,153 @@ pub async fn broken_endpoint(breakage: Breakage) -> String {
         }
     });
     endpoint
+}
+
+/// A DynamoDB endpoint on loopback that counts the operations it receives (by `X-Amz-Target`)
+/// and either passes each request on to another endpoint (dynalite) or answers every
+/// BatchGetItem with canned items (the memory's round trip without dynalite's own latency).
+pub struct DynamoSpy {
+    pub endpoint: String,
+    counts: std::sync::Arc<Mutex<HashMap<String, usize>>>,
+}
+
+/// What a [`DynamoSpy`] does with a request.
+#[derive(Clone)]
+pub enum SpyMode {
+    /// Passes it on to this endpoint (`http://host:port`).
+    Forward(String),
+    /// Answers BatchGetItem with these items of `table` (only those asked for), and anything else
+    /// with an empty success.
+    Canned { table: String, items: Vec<HashMap<String, AttributeValue>> },
+}
+
+impl DynamoSpy {
+    pub async fn start(mode: SpyMode) -> DynamoSpy {
+        use hyper::server::conn::http1;
+        use hyper::service::service_fn;
+        use hyper_util::rt::TokioIo;
+
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let endpoint = format!("http://{}", listener.local_addr().expect("address"));
+        let counts = std::sync::Arc::new(Mutex::new(HashMap::new()));
+        let canned = match &mode {
+            SpyMode::Canned { items, .. } => Some(std::sync::Arc::new(canned_items(items))),
+            SpyMode::Forward(_) => None,
+        };
+        let state = (counts.clone(), mode, canned);
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let state = state.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |request| spy_answer(state.clone(), request));
+                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                });
+            }
+        });
+        DynamoSpy { endpoint, counts }
+    }
+
+    /// How many requests of `operation` (e.g. `BatchGetItem`) arrived so far.
+    pub fn count(&self, operation: &str) -> usize {
+        self.counts.lock().unwrap().get(operation).copied().unwrap_or(0)
+    }
+
+    /// Every operation so far, with its count.
+    pub fn counts(&self) -> HashMap<String, usize> {
+        self.counts.lock().unwrap().clone()
+    }
+
+    /// A memory (as a function builds it) whose every request goes through this spy.
+    pub fn memory(&self, table: &str, deadline: Duration) -> DynamoMemory {
+        DynamoMemory::new(table, deadline, 30, Endpoint::Local(self.endpoint.clone()))
+    }
+}
+
+type SpyState = (
+    std::sync::Arc<Mutex<HashMap<String, usize>>>,
+    SpyMode,
+    Option<std::sync::Arc<HashMap<String, serde_json::Value>>>,
+);
+
+/// The canned items by id, in DynamoDB's JSON.
+fn canned_items(items: &[HashMap<String, AttributeValue>]) -> HashMap<String, serde_json::Value> {
+    items
+        .iter()
+        .filter_map(|item| {
+            let id = item.get("id")?.as_s().ok()?.clone();
+            let json: serde_json::Map<String, serde_json::Value> = item
+                .iter()
+                .filter_map(|(name, value)| {
+                    let value = match value {
+                        AttributeValue::S(s) => serde_json::json!({ "S": s }),
+                        AttributeValue::N(n) => serde_json::json!({ "N": n }),
+                        AttributeValue::Bool(b) => serde_json::json!({ "BOOL": b }),
+                        _ => return None,
+                    };
+                    Some((name.clone(), value))
+                })
+                .collect();
+            Some((id, serde_json::Value::Object(json)))
+        })
+        .collect()
+}
+
+async fn spy_answer(
+    (counts, mode, canned): SpyState,
+    request: hyper::Request<hyper::body::Incoming>,
+) -> Result<hyper::Response<http_body_util::Full<hyper::body::Bytes>>, std::convert::Infallible> {
+    use http_body_util::BodyExt;
+    let operation = request
+        .headers()
+        .get("x-amz-target")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.rsplit('.').next())
+        .unwrap_or("unknown")
+        .to_owned();
+    *counts.lock().unwrap().entry(operation.clone()).or_insert(0) += 1;
+    let (parts, body) = request.into_parts();
+    let body = body.collect().await.map(|body| body.to_bytes()).unwrap_or_default();
+    let failure = |status: u16| {
+        let mut response = hyper::Response::new(http_body_util::Full::new(hyper::body::Bytes::new()));
+        *response.status_mut() = hyper::StatusCode::from_u16(status).expect("status");
+        Ok(response)
+    };
+    match mode {
+        SpyMode::Forward(upstream) => {
+            let address = upstream.trim_start_matches("http://").to_owned();
+            let Ok(stream) = tokio::net::TcpStream::connect(&address).await else { return failure(502) };
+            let Ok((mut sender, connection)) =
+                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await
+            else {
+                return failure(502);
+            };
+            tokio::spawn(connection);
+            let forwarded = hyper::Request::from_parts(parts, http_body_util::Full::new(body));
+            let Ok(response) = sender.send_request(forwarded).await else { return failure(502) };
+            let (parts, body) = response.into_parts();
+            let body = body.collect().await.map(|body| body.to_bytes()).unwrap_or_default();
+            Ok(hyper::Response::from_parts(parts, http_body_util::Full::new(body)))
+        }
+        SpyMode::Canned { table, .. } => {
+            let answer = if operation == "BatchGetItem" {
+                let asked: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                let items = canned.as_deref().cloned().unwrap_or_default();
+                let found: Vec<serde_json::Value> = asked["RequestItems"][&table]["Keys"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|key| key["id"]["S"].as_str().and_then(|id| items.get(id)).cloned())
+                    .collect();
+                serde_json::json!({ "Responses": { table.as_str(): found }, "UnprocessedKeys": {} })
+            } else {
+                serde_json::json!({})
+            };
+            let mut response =
+                hyper::Response::new(http_body_util::Full::new(hyper::body::Bytes::from(answer.to_string())));
+            response
+                .headers_mut()
+                .insert("content-type", hyper::header::HeaderValue::from_static("application/x-amz-json-1.0"));
+            Ok(response)
+        }
+    }
 }

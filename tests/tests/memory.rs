@@ -14,7 +14,7 @@ use shared::memory::{DynamoMemory, MemoryEntry, entry_id, item};
 use shared::metrics::MetricsSink;
 use shared::translate::Translator;
 use shared::webhook::{TranslatingWebhook, Webhook};
-use webhook_tests::local_dynamodb::{Breakage, LocalTable, broken_endpoint};
+use webhook_tests::local_dynamodb::{Breakage, DynamoSpy, LocalTable, SpyMode, broken_endpoint};
 use webhook_tests::{FakeTranslate, FunctionUrlEvent, LogCapture, config, fixture, status_and_json};
 
 const DEADLINE: Duration = Duration::from_secs(3);
@@ -362,4 +362,161 @@ async fn a_reply_costs_one_memory_read_and_one_write_and_an_english_turn_none() 
     let (status, _) = status_and_json(post.handle(FunctionUrlEvent::from_watson(&request.to_string()).request()).await);
     assert_eq!(status, 200);
     assert_eq!(count(&idle), (0, 0), "an assistant-language turn never asks the memory");
+}
+
+fn text_of(item: &HashMap<String, AttributeValue>) -> &str {
+    item["text"].as_s().map(String::as_str).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn uses_count_every_serving_of_a_stored_translation_and_ride_along_with_the_next_read() {
+    let table = LocalTable::create().await;
+    let translate = FakeTranslate::start().await;
+    let (first, _) = post(&[], &translate, table.memory(MEMORY_DEADLINE));
+    texts_out(&first, &REPLY[..3]).await;
+    assert!(table.scan().await.iter().all(|item| item["uses"].as_n() == Ok(&"1".to_owned())), "written as 1 use");
+
+    // A fresh instance whose every request to the memory goes through a counting spy.
+    let spy = DynamoSpy::start(SpyMode::Forward(table.endpoint.clone())).await;
+    let (warm, _) = post(&[], &translate, spy.memory(&table.name, MEMORY_DEADLINE));
+    texts_out(&warm, &REPLY[..3]).await; // 3 memory hits
+    texts_out(&warm, &REPLY[..1]).await; // the greeting twice more, from the warm cache
+    texts_out(&warm, &REPLY[..1]).await;
+    assert_eq!(spy.count("BatchGetItem"), 1);
+    assert_eq!(spy.count("UpdateItem"), 0, "counting costs the warm turns no round trip");
+    assert_eq!(warm.translator().pending_uses(), 3);
+
+    // The menu's entry is purged meanwhile: its count must not create a half item.
+    let menu = entry_id(REPLY[2], "en", "es", &warm.translator().settings_key("es"));
+    table.delete(&menu).await;
+    // The next turn that reads the memory takes the counts along: 3 UpdateItems beside its read.
+    texts_out(&warm, &REPLY[3..4]).await;
+    assert_eq!((spy.count("BatchGetItem"), spy.count("UpdateItem")), (2, 3), "{:?}", spy.counts());
+    assert_eq!(warm.translator().pending_uses(), 0);
+    let items = table.scan().await;
+    assert!(items.iter().all(|item| item["id"].as_s().unwrap() != &menu), "no half item for a purged entry");
+    let uses: HashMap<&str, &str> =
+        items.iter().map(|item| (text_of(item), item["uses"].as_n().unwrap().as_str())).collect();
+    assert_eq!(
+        uses,
+        HashMap::from([(REPLY[0], "4"), (REPLY[1], "2"), (REPLY[3], "1")]),
+        "written 1 + a memory hit + two warm hits; 1 + a memory hit; just written"
+    );
+
+    // The review export lists them most used first.
+    let client = webhooks_cli::translations::client(Some(&table.endpoint)).await;
+    let csv = webhooks_cli::translations::export(&client, &table.name, 10, Some("es")).await.unwrap();
+    let rows = webhooks_cli::csv::read(&csv).unwrap();
+    let order: Vec<(&str, &str)> = rows[1..].iter().map(|row| (row[0].as_str(), row[3].as_str())).collect();
+    assert_eq!(order, [(REPLY[0], "4"), (REPLY[1], "2"), (REPLY[3], "1")]);
+}
+
+#[tokio::test]
+async fn use_counts_that_waited_long_enough_go_on_their_own_when_no_read_takes_them() {
+    let table = LocalTable::create().await;
+    let translate = FakeTranslate::start().await;
+    let (first, _) = post(&[], &translate, table.memory(MEMORY_DEADLINE));
+    texts_out(&first, &REPLY[..2]).await;
+    // Refresh 0: machine entries are re-read on every use, and counts are due at once.
+    let spy = DynamoSpy::start(SpyMode::Forward(table.endpoint.clone())).await;
+    let overrides = [("TRANSLATION_MEMORY_REFRESH_SECONDS", "0")];
+    let (eager, _) = post(&overrides, &translate, spy.memory(&table.name, MEMORY_DEADLINE));
+    texts_out(&eager, &REPLY[..2]).await;
+    texts_out(&eager, &REPLY[..2]).await;
+    assert_eq!((spy.count("BatchGetItem"), spy.count("UpdateItem")), (2, 2), "the counts went with the re-read");
+
+    // Both reviewed now: the next turn picks them up, and after that none is ever re-read...
+    for mut item in table.scan().await {
+        item.insert("reviewed".into(), AttributeValue::Bool(true));
+        item.remove("expires_at");
+        table.put(item).await;
+    }
+    texts_out(&eager, &REPLY[..2]).await;
+    assert_eq!((spy.count("BatchGetItem"), spy.count("UpdateItem")), (3, 4));
+    // ...so a turn served wholly from the cache sends its due counts by themselves.
+    texts_out(&eager, &REPLY[..2]).await;
+    assert_eq!((spy.count("BatchGetItem"), spy.count("UpdateItem")), (3, 6));
+    assert_eq!(eager.translator().pending_uses(), 0);
+    let uses: Vec<String> = table.scan().await.iter().map(|item| item["uses"].as_n().unwrap().clone()).collect();
+    assert_eq!(uses, ["5", "5"], "1 when written + one serving in each of the 4 turns");
+}
+
+#[tokio::test]
+async fn a_reviewed_translation_reaches_a_warm_instance_after_the_refresh_interval() {
+    let table = LocalTable::create().await;
+    let translate = FakeTranslate::start().await;
+    let (first, _) = post(&[], &translate, table.memory(MEMORY_DEADLINE));
+    let machine = texts_out(&first, &REPLY[..2]).await;
+    // Two warm instances serve the reply from their caches: one re-checks after an hour (the
+    // interval has not passed in this test), one after a second.
+    let (slow, _) = post(&[("TRANSLATION_MEMORY_REFRESH_SECONDS", "3600")], &translate, table.memory(MEMORY_DEADLINE));
+    let spy = DynamoSpy::start(SpyMode::Forward(table.endpoint.clone())).await;
+    let (fast, lines) =
+        post(&[("TRANSLATION_MEMORY_REFRESH_SECONDS", "1")], &translate, spy.memory(&table.name, MEMORY_DEADLINE));
+    assert_eq!(texts_out(&slow, &REPLY[..2]).await, machine);
+    assert_eq!(texts_out(&fast, &REPLY[..2]).await, machine);
+
+    // The operator imports a reviewed greeting.
+    let greeting = table.scan().await.into_iter().find(|item| text_of(item) == REPLY[0]).unwrap();
+    let mut reviewed = greeting.clone();
+    reviewed.insert("translation".into(), AttributeValue::S("¡Hola! ¿En qué puedo ayudarle?".into()));
+    reviewed.insert("reviewed".into(), AttributeValue::Bool(true));
+    reviewed.remove("expires_at");
+    table.put(reviewed).await;
+
+    assert_eq!(texts_out(&slow, &REPLY[..2]).await, machine, "within its interval: the cached machine translation");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let out = texts_out(&fast, &REPLY[..2]).await;
+    assert_eq!(out[0], "¡Hola! ¿En qué puedo ayudarle?", "past its interval: the reviewed one");
+    assert_eq!(out[1], machine[1]);
+    assert_eq!(spy.count("BatchGetItem"), 2, "both re-checked in one read");
+    let metrics = last_metrics(&lines);
+    assert_eq!((metrics["MemoryHits"].as_u64(), metrics["ReviewedHits"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(translate.calls().len(), 2, "a re-check never translates again");
+
+    // A reviewed entry is never re-checked; the menu's machine entry is, once the interval passed.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(texts_out(&fast, &REPLY[..1]).await[0], "¡Hola! ¿En qué puedo ayudarle?");
+    assert_eq!(spy.count("BatchGetItem"), 2, "the reviewed greeting came from the cache");
+    texts_out(&fast, &REPLY[1..2]).await;
+    assert_eq!(spy.count("BatchGetItem"), 3);
+
+    // An entry gone from the memory (expired, purged) keeps serving from the cache, untranslated again.
+    let menu = entry_id(REPLY[1], "en", "es", &fast.translator().settings_key("es"));
+    table.delete(&menu).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(texts_out(&fast, &REPLY[1..2]).await[0], machine[1]);
+    assert_eq!(translate.calls().len(), 2);
+}
+
+#[tokio::test]
+async fn dialog_s_list_form_reads_the_memory_once_for_the_whole_list() {
+    let table = LocalTable::create().await;
+    let translate = FakeTranslate::start().await;
+    let texts: Vec<String> = (0..8).map(|n| format!("Topic {} of the menu", words(n))).collect();
+    let call = |spy: &DynamoSpy| {
+        let memory = spy.memory(&table.name, MEMORY_DEADLINE);
+        let dialog = dialog::Dialog::new(
+            config(&[("WEBHOOK_AUTH", "none")]),
+            translate.translator(DEADLINE),
+            Duration::from_secs(5),
+        )
+        .with_memory(Arc::new(memory))
+        .with_metrics(MetricsSink::buffer().0);
+        let body = json!({"model_id": "en-es", "text": texts}).to_string();
+        async move {
+            let (status, reply) = status_and_json(dialog.handle(FunctionUrlEvent::post(&body).request()).await);
+            assert_eq!(status, 200, "{reply}");
+            reply["translations"].as_array().unwrap().len()
+        }
+    };
+    let spy = DynamoSpy::start(SpyMode::Forward(table.endpoint.clone())).await;
+    assert_eq!(call(&spy).await, 8);
+    assert_eq!((spy.count("BatchGetItem"), spy.count("BatchWriteItem")), (1, 1), "{:?}", spy.counts());
+    assert_eq!(translate.calls().len(), 8);
+    // A fresh instance: the whole list from one read, no Translate call.
+    let fresh = DynamoSpy::start(SpyMode::Forward(table.endpoint.clone())).await;
+    assert_eq!(call(&fresh).await, 8);
+    assert_eq!(fresh.counts(), HashMap::from([("BatchGetItem".to_owned(), 1)]));
+    assert_eq!(translate.calls().len(), 8);
 }

@@ -8,7 +8,6 @@ pub mod error;
 
 use std::time::Duration;
 
-use futures::future::try_join_all;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value, json};
@@ -72,10 +71,9 @@ impl<T: Translator> Dialog<T> {
             }
             DialogCall::LanguageTranslator { texts, source, target } => {
                 let source = if source == "auto" { SourceLanguage::Auto } else { SourceLanguage::Code(source) };
-                let translations =
-                    try_join_all(texts.iter().map(|text| self.translate(text, &source, &target))).await?;
+                let translations = self.translate_list(&texts, &source, &target).await?;
                 Ok(json!({
-                    "translations": translations.into_iter().map(|(translation, _)| json!({"translation": translation})).collect::<Vec<_>>(),
+                    "translations": translations.into_iter().map(|translation| json!({"translation": translation})).collect::<Vec<_>>(),
                     "word_count": texts.iter().map(|text| text.split_whitespace().count()).sum::<usize>(),
                     "character_count": texts.iter().map(|text| text.chars().count()).sum::<usize>(),
                 }))
@@ -129,16 +127,49 @@ impl<T: Translator> Dialog<T> {
         {
             return Ok((text.to_owned(), code.clone()));
         }
-        let translation = self.translator().translate(text, source, target).await.map_err(|error| match error {
-            // Over Translate's limit is the caller's problem (400 naming `text`), not ours (502).
-            TranslateError::TextTooLong { .. } => {
-                DialogError::InvalidParameter { name: "text", expected: "at most 10000 bytes of UTF-8 to translate" }
-            }
-            // An unsupported language pair, or a text Translate cannot place: the node's input.
-            TranslateError::Aws(AwsError::Refused { .. }) => DialogError::TranslationRefused,
-            error => DialogError::TranslationFailed { kind: error.kind() },
-        })?;
+        let translation = self.translator().translate(text, source, target).await.map_err(dialog_error)?;
         Ok((translation.text, translation.source))
+    }
+
+    /// Language Translator's list form: every text in one batch through the pipeline (the cache,
+    /// then one memory read for all of the list's misses, then Translate for the rest at once),
+    /// with the same rules as [`Self::translate`] for empty texts and same-language pairs. The
+    /// first text that fails fails the call, as one text alone would.
+    async fn translate_list(
+        &self,
+        texts: &[String],
+        source: &SourceLanguage,
+        target: &str,
+    ) -> Result<Vec<String>, DialogError> {
+        if matches!(source, SourceLanguage::Code(code) if code == target) {
+            return Ok(texts.to_vec());
+        }
+        let wanted: Vec<&str> = texts.iter().map(String::as_str).filter(|text| !text.trim().is_empty()).collect();
+        let mut translated = self.translator().translate_all(&wanted, source, target).await.into_iter();
+        texts
+            .iter()
+            .map(|text| {
+                if text.trim().is_empty() {
+                    return Ok(text.clone());
+                }
+                match translated.next() {
+                    Some(result) => result.map(|translation| translation.text).map_err(dialog_error),
+                    None => Err(dialog_error(AwsError::InvalidResponse.into())),
+                }
+            })
+            .collect()
+    }
+}
+
+fn dialog_error(error: TranslateError) -> DialogError {
+    match error {
+        // Over Translate's limit is the caller's problem (400 naming `text`), not ours (502).
+        TranslateError::TextTooLong { .. } => {
+            DialogError::InvalidParameter { name: "text", expected: "at most 10000 bytes of UTF-8 to translate" }
+        }
+        // An unsupported language pair, or a text Translate cannot place: the node's input.
+        TranslateError::Aws(AwsError::Refused { .. }) => DialogError::TranslationRefused,
+        error => DialogError::TranslationFailed { kind: error.kind() },
     }
 }
 
