@@ -18,7 +18,11 @@ use webhook_tests::local_dynamodb::{Breakage, DynamoSpy, LocalTable, SpyMode, br
 use webhook_tests::{FakeTranslate, FunctionUrlEvent, LogCapture, config, fixture, status_and_json};
 
 const DEADLINE: Duration = Duration::from_secs(3);
-const MEMORY_DEADLINE: Duration = Duration::from_millis(300);
+/// The memory's deadline against dynalite: generous, since a Node.js server on a loaded 2-core
+/// machine can take more than production's 300 ms, and a missed read or write there would make a
+/// test about something else fail. The fault test uses production's default.
+const MEMORY_DEADLINE: Duration = Duration::from_secs(2);
+const FAULT_DEADLINE: Duration = Duration::from_millis(300);
 
 fn reply_with(texts: &[&str]) -> String {
     let mut request: Value = serde_json::from_str(&fixture("capture-post-message-request-dialog.json")).unwrap();
@@ -210,7 +214,7 @@ async fn a_memory_down_throttled_hung_or_answering_garbage_leaves_the_turn_trans
     for breakage in [Breakage::Down, Breakage::Throttled, Breakage::Hung, Breakage::Garbage] {
         let endpoint = broken_endpoint(breakage).await;
         let translate = FakeTranslate::start().await;
-        let memory = DynamoMemory::new("translations", MEMORY_DEADLINE, 30, Endpoint::Local(endpoint));
+        let memory = DynamoMemory::new("translations", FAULT_DEADLINE, 30, Endpoint::Local(endpoint));
         let (post, lines) = post(&[], &translate, memory);
         let (logs, _guard) = LogCapture::start();
         let started = Instant::now();
@@ -218,7 +222,7 @@ async fn a_memory_down_throttled_hung_or_answering_garbage_leaves_the_turn_trans
         let elapsed = started.elapsed();
         assert!(out.iter().all(|text| text.starts_with("[en->es]")), "{breakage:?}: {out:?}");
         assert_eq!(translate.calls().len(), 6, "{breakage:?}");
-        assert!(elapsed < MEMORY_DEADLINE + Duration::from_millis(700), "{breakage:?} took {elapsed:?}");
+        assert!(elapsed < FAULT_DEADLINE + Duration::from_millis(700), "{breakage:?} took {elapsed:?}");
         let warnings = logs.lines_with_message("translation memory unavailable: treated as a miss");
         assert_eq!(warnings.len(), 1, "{breakage:?}: said once\n{}", logs.text());
         assert_eq!(warnings[0]["level"], "WARN");
