@@ -118,6 +118,17 @@ impl<'a> Variables<'a> {
             why: format!("expected a whole number from {} to {}", range.start(), range.end()),
         })
     }
+
+    /// A switch: `off` (or unset) is false, `on_word` is true, in any case; anything else is an
+    /// error that names the variable.
+    pub fn switch(&self, variable: &'static str, on_word: &str) -> Result<bool, ConfigError> {
+        match self.get(variable).map(|value| value.to_ascii_lowercase()) {
+            None => Ok(false),
+            Some(value) if value == "off" => Ok(false),
+            Some(value) if value == on_word => Ok(true),
+            Some(_) => Err(ConfigError::Invalid { variable, why: format!("expected {on_word} or off") }),
+        }
+    }
 }
 
 /// A table of variables, set in order: a later entry overrides an earlier one.
@@ -202,16 +213,7 @@ impl WebhookConfig {
         let translation = TranslationSettings {
             formality: None,
             formality_by_language: Vec::new(),
-            mask_profanity: match get("TRANSLATE_PROFANITY").map(|v| v.to_ascii_lowercase()).as_deref() {
-                None | Some("off") => false,
-                Some("mask") => true,
-                Some(_) => {
-                    return Err(ConfigError::Invalid {
-                        variable: "TRANSLATE_PROFANITY",
-                        why: "expected mask or off".into(),
-                    });
-                }
-            },
+            mask_profanity: variables.switch("TRANSLATE_PROFANITY", "mask")?,
             terminology: list(get("TRANSLATE_TERMINOLOGY").as_deref()),
         };
         let translation = formality(get("TRANSLATE_FORMALITY").as_deref(), translation)?;
@@ -241,16 +243,7 @@ impl WebhookConfig {
                 })
             }
         };
-        let memory_inputs = match get("TRANSLATION_MEMORY_INPUTS").map(|v| v.to_ascii_lowercase()).as_deref() {
-            None | Some("off") => false,
-            Some("on") => true,
-            Some(_) => {
-                return Err(ConfigError::Invalid {
-                    variable: "TRANSLATION_MEMORY_INPUTS",
-                    why: "expected on or off".into(),
-                });
-            }
-        };
+        let memory_inputs = variables.switch("TRANSLATION_MEMORY_INPUTS", "on")?;
 
         let memory_refresh = Duration::from_secs(variables.number(
             "TRANSLATION_MEMORY_REFRESH_SECONDS",
