@@ -131,6 +131,11 @@ impl LanguageDetector {
                 None => (Detection::Unknown, 0.0),
             },
         };
+        // A script the assistant's language does not write is foreign, even where it does not
+        // name a language (Cyrillic with Russian and Ukrainian both enabled).
+        let assistant_script = script.is_none_or(|script| self.writes(&self.assistant, script));
+        let detection =
+            if detection == Detection::Unknown && !assistant_script { Detection::Foreign } else { detection };
         let confidence = if matches!(detection, Detection::Language { .. }) { confidence } else { 0.0 };
         (detection, confidence)
     }
@@ -138,13 +143,15 @@ impl LanguageDetector {
     /// The one enabled language that writes `script`, if only one does (Japanese writes Han
     /// too, so Han names Chinese only when Japanese is off).
     fn only_writer(&self, script: Script) -> Option<String> {
-        let mut writers = self.enabled.iter().filter(|code| {
-            codes::to_whatlang(codes::base(code)).is_some_and(|lang| {
-                script.langs().contains(&lang) || (script == Script::Mandarin && lang == whatlang::Lang::Jpn)
-            })
-        });
+        let mut writers = self.enabled.iter().filter(|code| self.writes(code, script));
         let only = writers.next()?;
         writers.next().is_none().then(|| only.clone())
+    }
+
+    fn writes(&self, code: &str, script: Script) -> bool {
+        codes::to_whatlang(codes::base(code)).is_some_and(|lang| {
+            script.langs().contains(&lang) || (script == Script::Mandarin && lang == whatlang::Lang::Jpn)
+        })
     }
 
     /// Latin text: the assistant's own chat words first ("ok", "thx"), then word statistics.
@@ -366,6 +373,44 @@ mod tests {
             Detection::Language { code: "es".into(), strength: Strength::Clear }
         );
         assert_eq!(detector.detect("hola"), Detection::Language { code: "es".into(), strength: Strength::Weak });
+    }
+
+    #[test]
+    fn a_script_only_one_enabled_language_writes_names_it_at_any_length() {
+        let clear = |code: &str| Detection::Language { code: code.into(), strength: Strength::Clear };
+        let enabled: Vec<String> = "en,ru,el,he,th,hy,ka,hi,ko,ja".split(',').map(String::from).collect();
+        let detector = LanguageDetector::new("en", &enabled);
+        for (text, code) in [
+            ("почти", "ru"),
+            ("Ελλάδα", "el"),
+            ("שלום", "he"),
+            ("สวัสดี", "th"),
+            ("Բարեւ", "hy"),
+            ("გამარჯობა", "ka"),
+            ("नमस्ते", "hi"),
+            ("안녕", "ko"),
+            ("み", "ja"),
+            ("注文", "ja"),
+        ] {
+            assert_eq!(detector.detect(text), clear(code), "{text}");
+        }
+        // Two enabled writers: the script alone does not tell, but it is not the assistant's.
+        let enabled: Vec<String> = "en,ru,uk,zh,ja".split(',').map(String::from).collect();
+        let detector = LanguageDetector::new("en", &enabled);
+        assert_ne!(detector.detect("почти"), clear("ru"));
+        assert!(!matches!(detector.detect("почти"), Detection::Unknown | Detection::NotLanguage));
+        assert_eq!(language(detector.detect("我的订单在哪里")).as_deref(), Some("zh"));
+    }
+
+    #[test]
+    fn latin_words_english_shares_stay_english_and_foreign_ones_are_named() {
+        let detector = detector();
+        for text in ["water parks", "information technology", "Identifying birds can be problematic.", "extra"] {
+            assert_eq!(language(detector.detect(text)).as_deref(), Some("en"), "{text}");
+        }
+        for (text, code) in [("Rechnung", "de"), ("llevan", "es"), ("mariage", "fr"), ("obrigada pela ajuda", "pt")] {
+            assert_eq!(language(detector.detect(text)).as_deref(), Some(code), "{text}");
+        }
     }
 
     #[test]
