@@ -67,7 +67,8 @@ const CLEAR_MIN_WORDS: usize = 3;
 /// other languages ("extra", "radar", "formation") needs no translation.
 const KEEP_MARGIN: f64 = 0.3;
 /// The probability (among the languages with word statistics) from which the likeliest foreign
-/// language is named; below it Amazon Translate detects the language (`Foreign`).
+/// language is named; below it, or when no word is on any list ("Zxqv plorp"), Amazon Translate
+/// detects the language (`Foreign`).
 const NAME_FOREIGN_PROBABILITY: f64 = 0.6;
 /// The likelihood ratio (log10) from which a word-statistics verdict of several words is `Clear`.
 const CLEAR_MARGIN: f64 = 1.0;
@@ -178,7 +179,7 @@ impl LanguageDetector {
             return (detection, lexicon::share(&scores, &self.assistant));
         }
         let probability = lexicon::share(&scores, foreign);
-        if probability < NAME_FOREIGN_PROBABILITY {
+        if probability < NAME_FOREIGN_PROBABILITY || !lexicon.lists_any(words) {
             return (Detection::Foreign, 0.0);
         }
         // The enabled variant (`pt-PT` when that is what the operator enabled).
@@ -411,6 +412,8 @@ mod tests {
         for (text, code) in [("Rechnung", "de"), ("llevan", "es"), ("mariage", "fr"), ("obrigada pela ajuda", "pt")] {
             assert_eq!(language(detector.detect(text)).as_deref(), Some(code), "{text}");
         }
+        // Words on no list: their shape keeps English-looking ones, never names another language.
+        assert_eq!(detector.detect("Kiitos paljon"), Detection::Foreign);
     }
 
     #[test]

@@ -49,6 +49,17 @@ impl Lexicon {
         self.languages.iter().any(|(known, ..)| *known == code)
     }
 
+    /// Whether any of `words` is on a covered language's list: when none is, only the letters'
+    /// shape speaks, enough to keep a word local but not to name a language.
+    pub(crate) fn lists_any(&self, words: &[String]) -> bool {
+        words.iter().any(|word| {
+            let parts = std::iter::once(word.as_str()).chain(word.split('\'').filter(|part| part.len() > 1));
+            parts
+                .filter_map(|part| find_line(WORDS, part))
+                .any(|line| self.languages.iter().any(|&(_, column, _)| entry(line, column).is_some()))
+        })
+    }
+
     /// Each covered language's log10 likelihood of having written `words` (lower-cased), most
     /// likely first.
     pub(crate) fn scores(&self, words: &[String]) -> Vec<(&'static str, f64)> {
@@ -179,6 +190,8 @@ mod tests {
         // On no list: the letters decide.
         assert_eq!(best(&["effervescently"]).0, "en");
         assert_eq!(best(&["l'homme"]).0, "fr");
+        assert!(lexicon().lists_any(&["zxqv".to_owned(), "parks".to_owned()]));
+        assert!(!lexicon().lists_any(&["zxqv".to_owned(), "plorp".to_owned()]));
     }
 
     #[test]
