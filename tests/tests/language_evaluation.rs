@@ -194,17 +194,22 @@ async fn public_test_data_meets_the_targets_on_a_first_turn_and_a_stored_session
     assert!(missed.is_empty(), "targets missed: {missed:?}");
 
     // The sticky session language: once a session is in a foreign language, a word the check
-    // cannot name, or that several languages share, follows it (`decision::decide`). The same
-    // foreign lines as a later turn of a session in their language are sent at least as often,
-    // and from their own language more often.
+    // cannot name, that several languages share, or that it names only weakly, follows it
+    // (`decision::decide`). The same foreign lines as a later turn of a session in their
+    // language are sent at least as often, and from a wrong source less often.
     let later = measure(true).await;
     println!("later turn, the session's language stored:");
     report(&later);
+    let (mut wrong_first, mut wrong_later) = (0, 0);
     for class in CLASSES {
         let (first, later) = (foreign(class), group(&later, class, |lang| lang != "en"));
-        println!("{class}: sent {} -> {}, wrong source {} -> {}", first.sent, later.sent, first.wrong_source, later.wrong_source);
+        println!(
+            "{class}: sent {} -> {}, wrong source {} -> {}",
+            first.sent, later.sent, first.wrong_source, later.wrong_source
+        );
         assert!(later.sent >= first.sent, "{class}");
         assert!(later.wrong_source <= first.wrong_source, "{class}");
+        (wrong_first, wrong_later) = (wrong_first + first.wrong_source, wrong_later + later.wrong_source);
     }
+    assert!(wrong_later < wrong_first, "the session's language corrects weak guesses: {wrong_first} -> {wrong_later}");
 }
-
