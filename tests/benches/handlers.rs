@@ -77,10 +77,11 @@ fn benches(c: &mut Criterion) {
     });
 
     // Short English, 1 to 4 words, each a first turn: decided offline, no call.
-    let short_english: Vec<String> = ["water parks", "troubleshooting", "information technology", "refund for my order"]
-        .iter()
-        .map(|text| pre_message(text, None))
-        .collect();
+    let short_english: Vec<String> =
+        ["water parks", "troubleshooting", "information technology", "refund for my order"]
+            .iter()
+            .map(|text| pre_message(text, None))
+            .collect();
     let mut next = 0usize;
     c.bench_function("premessage: short English turns, 1 to 4 words (no Translate call)", |b| {
         b.to_async(&runtime).iter_batched(
