@@ -13,12 +13,14 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value, json};
 use shared::auth::AuthMode;
 use shared::aws::AwsError;
-use shared::config::{ConfigError, Variables, WebhookConfig};
+use shared::config::{ConfigError, EdgeConfig, Languages, Variables};
 use shared::http::json_response;
 use shared::language::{Detection, LanguageDetector, Strength, choice};
-use shared::metrics::MetricsSink;
-use shared::translate::{SourceLanguage, TranslateCounters, TranslateError, Translator};
-use shared::webhook::{Translating, TranslatingWebhook, TurnOutcome, Webhook};
+use shared::metrics::{MetricLine, MetricsSink};
+use shared::translate::{
+    SourceLanguage, TranslateCounters, TranslateError, Translating, TranslationPipeline, Translator,
+};
+use shared::webhook::{TurnOutcome, Webhook};
 
 pub use call::DialogCall;
 pub use error::DialogError;
@@ -43,18 +45,45 @@ pub fn deadline(variables: &Variables) -> Result<Duration, ConfigError> {
     Ok(Duration::from_millis(ms))
 }
 
+/// What the dialog webhook reads beside the edge's settings and its translation part's.
+#[derive(Debug, Clone)]
+pub struct DialogSettings {
+    /// `ASSISTANT_LANGUAGE`, `SUPPORTED_LANGUAGES`: what `detect` knows.
+    pub languages: Languages,
+    /// `DIALOG_DEADLINE_MS`.
+    pub deadline: Duration,
+}
+
+impl DialogSettings {
+    pub fn read(variables: &Variables) -> Result<Self, ConfigError> {
+        Ok(DialogSettings { languages: Languages::read(variables)?, deadline: deadline(variables)? })
+    }
+}
+
 pub struct Dialog<T> {
-    config: WebhookConfig,
+    edge: EdgeConfig,
     detector: LanguageDetector,
     translating: Translating<T>,
     deadline: Duration,
 }
 
 impl<T: Translator> Dialog<T> {
-    pub fn new(config: WebhookConfig, translator: T, deadline: Duration) -> Self {
-        let detector = LanguageDetector::new(&config.assistant_language, &config.supported_languages);
-        let translating = Translating::new(&config, translator);
-        Dialog { config, detector, translating, deadline }
+    pub fn new(edge: EdgeConfig, settings: DialogSettings, translating: Translating<T>) -> Self {
+        let detector = LanguageDetector::new(&settings.languages.assistant, &settings.languages.supported);
+        Dialog { edge, detector, translating, deadline: settings.deadline }
+    }
+
+    pub fn translator(&self) -> &TranslationPipeline<T> {
+        self.translating.pipeline()
+    }
+
+    /// The node's parameters read, and answered within the deadline.
+    async fn answer_callout(&self, params: &Map<String, Value>) -> Result<Value, DialogError> {
+        let call = DialogCall::parse(params)?;
+        match tokio::time::timeout(self.deadline, self.answer(call)).await {
+            Ok(result) => result,
+            Err(_) => Err(DialogError::DeadlineExceeded { deadline_ms: self.deadline.as_millis() as u64 }),
+        }
     }
 
     /// The JSON that lands in the node's result variable.
@@ -173,24 +202,31 @@ fn dialog_error(error: TranslateError) -> DialogError {
     }
 }
 
-/// How one accepted callout ended: the status, and the error code when it failed.
+/// How one accepted callout ended: the status, the error code when it failed, and what its
+/// translations cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CalloutOutcome {
     pub status: u16,
     pub error: Option<&'static str>,
+    pub usage: TranslateCounters,
 }
 
 impl TurnOutcome for CalloutOutcome {
     fn log(&self, request_id: &str) {
+        let translate_calls = self.usage.calls;
         match self.error {
-            None => tracing::info!(request_id, status = self.status, "answered"),
-            Some(error) => tracing::warn!(request_id, status = self.status, error, "callout failed"),
+            None => tracing::info!(request_id, status = self.status, translate_calls, "answered"),
+            Some(error) => tracing::warn!(request_id, status = self.status, error, translate_calls, "callout failed"),
         }
     }
 
-    /// A 5xx: Translate failed or the deadline passed.
-    fn failed(&self) -> bool {
+    /// A 5xx: the engine failed or the deadline passed.
+    fn downstream_fault(&self) -> bool {
         self.status >= 500
+    }
+
+    fn measure(&self, line: &mut MetricLine) {
+        self.usage.measure(line);
     }
 }
 
@@ -200,30 +236,22 @@ impl<T: Translator> Webhook for Dialog<T> {
     type Event = Map<String, Value>;
     type Outcome = CalloutOutcome;
 
-    fn config(&self) -> &WebhookConfig {
-        &self.config
+    fn edge(&self) -> &EdgeConfig {
+        &self.edge
     }
 
     async fn process(&self, params: Self::Event, _: &Request, _: &str) -> (Response<Body>, CalloutOutcome) {
-        let result = match DialogCall::parse(&params) {
-            Ok(call) => match tokio::time::timeout(self.deadline, self.answer(call)).await {
-                Ok(result) => result,
-                Err(_) => Err(DialogError::DeadlineExceeded { deadline_ms: self.deadline.as_millis() as u64 }),
-            },
-            Err(error) => Err(error),
-        };
+        let (result, usage) = self.translating.metered(self.answer_callout(&params)).await;
         match result {
-            Ok(answer) => (json_response(StatusCode::OK, &answer), CalloutOutcome { status: 200, error: None }),
+            Ok(answer) => (json_response(StatusCode::OK, &answer), CalloutOutcome { status: 200, error: None, usage }),
             Err(error) => {
-                let outcome = CalloutOutcome { status: error.status().as_u16(), error: Some(error.code()) };
+                let outcome = CalloutOutcome { status: error.status().as_u16(), error: Some(error.code()), usage };
                 (error.into_response(), outcome)
             }
         }
     }
 
-    fn metrics(&self) -> Option<(&MetricsSink, TranslateCounters)> {
-        self.translating.metrics()
+    fn metrics(&self) -> Option<&MetricsSink> {
+        Some(self.translating.metrics())
     }
 }
-
-shared::translating_webhook!(Dialog);
