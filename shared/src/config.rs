@@ -1,5 +1,10 @@
 //! Configuration from the environment, read once at cold start. A missing or malformed value
 //! fails the start with a message that names the variable (and never prints a secret).
+//!
+//! Each part reads only its own settings: the edge [`EdgeConfig`] (auth, read in [`read_auth`]
+//! alone, and the body limit); the translation part `crate::translate::TranslationConfig`; each
+//! function its own type (pre-message's, post-message's and dialog's in their crates, built from
+//! [`Languages`], [`LanguageChoiceConfig`], [`voice_models`] as they need).
 
 use lambda_http::http::HeaderName;
 

@@ -165,7 +165,7 @@ pub fn reply<P: Serialize>(payload: &P) -> Response<Body> {
 
 /// A pre-message webhook's other answer: a message response sent straight to the channel,
 /// without the `payload` wrapper and with the `x-watson-assistant-webhook-return` header (IBM's
-/// "Making a pre-message webhook call", https://cloud.ibm.com/docs/watson-assistant?topic=watson-assistant-webhook-pre-watson-assistant).
+/// "Making a pre-message webhook call", <https://cloud.ibm.com/docs/watson-assistant?topic=watson-assistant-webhook-pre-watson-assistant>).
 pub fn skip<R: Serialize>(response: &R) -> Response<Body> {
     let mut skip = http::json_response(StatusCode::OK, response);
     skip.headers_mut().insert(SKIP_ASSISTANT_HEADER, lambda_http::http::HeaderValue::from_static("true"));

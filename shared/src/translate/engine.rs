@@ -54,3 +54,19 @@ impl Translator for Engine {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::translate::settings::{Formality, TranslationSettings};
+
+    #[tokio::test]
+    async fn the_engine_answers_and_keys_as_the_one_it_holds() {
+        let settings = TranslationSettings { formality: Some(Formality::Formal), ..TranslationSettings::default() };
+        let amazon = AmazonTranslate::disabled().with_settings(settings.clone());
+        let engine = Engine::Amazon(AmazonTranslate::disabled().with_settings(settings));
+        assert_eq!(engine.settings_key("de"), amazon.settings_key("de"), "the memory's ids stay as they were");
+        let english = SourceLanguage::Code("en".into());
+        assert_eq!(engine.translate("Hello", &english, "de").await, Err(TranslateError::Disabled));
+    }
+}

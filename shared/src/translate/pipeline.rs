@@ -1,4 +1,4 @@
-//! The one path every translation takes, as phases over a batch of texts (see [`super::batch`]):
+//! The one path every translation takes, as phases over a batch of texts (`batch.rs`):
 //!
 //! 1. **from the cache**: the warm instance's LRU ([`super::cache`]);
 //! 2. **from the memory**: one read of the translation memory shared by all instances for all of
