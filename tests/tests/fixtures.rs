@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 use shared::payload::{
     Envelope, GenericItem, MessageRequest, MessageResponse, PayloadReply, PostMessageRequest, PreMessageRequest,
 };
@@ -91,11 +91,81 @@ fn unknown_fields_nulls_and_response_types_survive() {
     assert!(matches!(generic[2], GenericItem::Other(_)));
 }
 
+/// The types of the "Response types reference" examples not in a file of their own.
+const REFERENCE_EXAMPLE_TYPES: &[&str] = &[
+    "audio",
+    "channel_transfer",
+    "connect_to_agent",
+    "text",
+    "date",
+    "dtmf",
+    "end_session",
+    "iframe",
+    "image",
+    "option",
+    "pause",
+    "speech_to_text",
+    "start_activities",
+    "stop_activities",
+    "text_to_speech",
+    "user_defined",
+    "video",
+];
+
+/// Every `response_type` IBM names is declared, so none is read as an unknown item (which is
+/// never translated): the v2 API's `RuntimeResponseGeneric*` models (watson-developer-cloud/node-sdk,
+/// `assistant/v2.ts`, 2025), IBM Cloud Docs "Response types reference" (web chat, phone) and the
+/// Java SDK's spelling. Each declared type reads and writes back as itself.
+#[test]
+fn every_response_type_ibm_names_is_declared_and_none_is_read_as_unknown() {
+    const API_V2: &[&str] = &[
+        "audio",
+        "channel_transfer",
+        "connect_to_agent",
+        "conversational_search",
+        "date",
+        "iframe",
+        "image",
+        "option",
+        "pause",
+        "search",
+        "suggestion",
+        "text",
+        "user_defined",
+        "video",
+    ];
+    const DOCS_AND_SDKS: &[&str] = &[
+        "button",
+        "card",
+        "carousel",
+        "dtmf",
+        "end_session",
+        "grid",
+        "speech_to_text",
+        "start_activities",
+        "stop_activities",
+        "table",
+        "text_to_speech",
+        "conversation_search",
+    ];
+    for &name in API_V2.iter().chain(DOCS_AND_SDKS).chain(GenericItem::RESPONSE_TYPES) {
+        let item: GenericItem = serde_json::from_value(json!({"response_type": name, "later": 1})).unwrap();
+        assert!(!matches!(item, GenericItem::Other(_)), "{name} is read as an unknown item");
+        assert_eq!(item.response_type(), Some(name));
+        assert_eq!(serde_json::to_value(&item).unwrap(), json!({"response_type": name, "later": 1}));
+    }
+    let unknown: GenericItem = serde_json::from_value(json!({"response_type": "hologram", "text": "Hi"})).unwrap();
+    assert!(matches!(unknown, GenericItem::Other(_)));
+}
+
 /// IBM's samples of the rich response types: each round-trips, is typed (not kept as an unknown
 /// item), and exposes the texts IBM's "Response types reference" says the user reads.
 #[test]
 fn rich_response_type_samples_round_trip_and_expose_their_texts() {
-    let cases: [(&str, &[&str], usize); 8] = [
+    let cases: [(&str, &[&str], usize); 11] = [
+        ("ibm-docs-response-types-reference-examples.json", REFERENCE_EXAMPLE_TYPES, 17),
+        ("ibm-carbon-ai-chat-demo-conversational-search.json", &["conversational_search"], 8),
+        ("constructed-conversational-search-sentence-ranges.json", &["conversational_search"], 8),
         ("ibm-docs-response-type-button.json", &["button"], 6),
         ("ibm-docs-response-type-card.json", &["card"], 2),
         ("ibm-docs-response-type-carousel.json", &["carousel"], 4),
