@@ -194,16 +194,16 @@ fn the_test_list_of_functions_is_the_workspace_s() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions");
     let mut binaries = Vec::new();
     for entry in std::fs::read_dir(&root).expect("functions/") {
-        let manifest = std::fs::read_to_string(entry.expect("entry").path().join("Cargo.toml")).expect("Cargo.toml");
-        // The binary's name: its [[bin]] name, else the package name.
-        let name = manifest
-            .split("[[bin]]")
-            .nth(1)
-            .unwrap_or(&manifest)
-            .lines()
-            .find_map(|line| line.trim().strip_prefix("name = \"")?.strip_suffix('"').map(str::to_owned))
-            .expect("a name");
-        binaries.push(name);
+        let path = entry.expect("entry").path().join("Cargo.toml");
+        let manifest: toml::Table = std::fs::read_to_string(&path).expect("Cargo.toml").parse().expect("TOML");
+        // The binaries: each [[bin]]'s name, else the package's name.
+        let bins = manifest.get("bin").and_then(toml::Value::as_array).cloned().unwrap_or_default();
+        let names: Vec<String> = if bins.is_empty() {
+            vec![manifest["package"]["name"].as_str().expect("package.name").to_owned()]
+        } else {
+            bins.iter().map(|bin| bin["name"].as_str().expect("bin.name").to_owned()).collect()
+        };
+        binaries.extend(names);
     }
     binaries.sort();
     let mut listed: Vec<String> = webhook_tests::hardening::Function::ALL.iter().map(|f| f.name().to_owned()).collect();
