@@ -158,6 +158,18 @@ fn every_response_type_ibm_names_is_declared_and_none_is_read_as_unknown() {
     assert!(matches!(unknown, GenericItem::Other(_)));
 }
 
+/// `shared/README.md`'s table of response types names every declared type.
+#[test]
+fn the_shared_readme_lists_every_declared_response_type() {
+    let readme = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/README.md"))
+        .expect("shared/README.md");
+    let section = readme.split("\n## Response types\n").nth(1).expect("a Response types section");
+    let section = section.split("\n## ").next().unwrap_or(section);
+    for name in GenericItem::RESPONSE_TYPES {
+        assert!(section.contains(&format!("`{name}`")), "shared/README.md's Response types do not name {name}");
+    }
+}
+
 /// IBM's samples of the rich response types: each round-trips, is typed (not kept as an unknown
 /// item), and exposes the texts IBM's "Response types reference" says the user reads.
 #[test]
