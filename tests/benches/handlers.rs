@@ -2,7 +2,7 @@
 //! with auth, parsing, the language check and serialization; the Translate endpoint is the fake
 //! on loopback, with a fixed added delay where a round trip matters.
 //!
-//! `cargo bench -p webhook-tests` (the README's performance section has the figures).
+//! `cargo bench -p webhook-tests` (`tests/README.md`'s performance section has the figures).
 
 use std::time::Duration;
 

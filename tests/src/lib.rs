@@ -1,6 +1,7 @@
 //! Test support shared by the cross-function tests: a fake Amazon Translate endpoint that speaks
 //! the SDK's real wire protocol, function-URL events, tokens, config and log capture.
 
+pub mod dynalite_install;
 pub mod entry_point;
 pub mod fake_translate;
 pub mod hardening;

@@ -225,7 +225,7 @@ async fn s3_answers_412_for_a_taken_key_and_objects_without_the_digest_are_hashe
     assert_eq!(refused.raw_response().map(|raw| raw.status().as_u16()), Some(412));
     assert_eq!(aws_sdk_s3::error::ProvideErrorMetadata::code(&refused), Some("PreconditionFailed"));
 
-    // Objects put back without x-amz-meta-sha256 (the README's restore loop): the stored body is
+    // Objects put back without x-amz-meta-sha256 (`functions/log/README.md`'s restore loop): the stored body is
     // hashed (GetObject) to tell a redelivery from a different event.
     let record = format!("{}\n", minify(&fixture("constructed-log-message-logged.json")));
     put(MESSAGE_KEY, &record, false).await.expect("a plain put");

@@ -1,6 +1,6 @@
 //! What the memory saves: a stated conversation mix replayed over 10 cold starts, with and without
 //! the memory, counting the characters Amazon Translate bills (the TranslatedCharacters metric).
-//! The README's cost table comes from this test's output (`cargo test --test memory_cost -- --nocapture`).
+//! `shared/README.md`'s cost table comes from this test's output (`cargo test --test memory_cost -- --nocapture`).
 //!
 //! The mix, per replay of 1,000 turns: 10 cold starts of 100 turns each (an instance recycled
 //! every 100 turns), either one after the other or two instances at a time side by side (see

@@ -115,7 +115,7 @@ impl<T: Translator> PostMessage<T> {
             return Outcome::NotNeeded;
         };
         let Some(items) = payload.generic_mut() else { return Outcome::NothingToTranslate };
-        items.iter_mut().for_each(GenericItem::keep_routing_values);
+        items.iter_mut().for_each(GenericItem::prepare_for_translation);
         let mut texts: Vec<&mut String> = items
             .iter_mut()
             .flat_map(|item| item.user_visible_texts_mut())
@@ -151,7 +151,7 @@ impl<T: Translator> PostMessage<T> {
         let count = texts.len();
         drop(texts);
         if let Some(items) = payload.generic_mut() {
-            items.iter_mut().for_each(GenericItem::drop_stale_positions);
+            items.iter_mut().for_each(GenericItem::realign_citation_ranges);
         }
         let original_output: String = originals.join("\n").chars().take(ORIGINAL_OUTPUT_MAX_CHARS).collect();
         payload.context_mut().set_user_defined(ORIGINAL_OUTPUT_KEY, Value::String(original_output));
