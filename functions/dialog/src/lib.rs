@@ -16,11 +16,11 @@ use shared::aws::AwsError;
 use shared::config::{ConfigError, EdgeConfig, Languages, Variables};
 use shared::http::json_response;
 use shared::language::{Detection, LanguageDetector, Strength, choice};
-use shared::metrics::{MetricLine, MetricsSink};
+use shared::metrics::MetricsSink;
 use shared::translate::{
-    SourceLanguage, TranslateCounters, TranslateError, Translating, TranslationPipeline, Translator,
+    Metered, SourceLanguage, TranslateError, TranslatedOutcome, Translating, TranslationPipeline, Translator,
 };
-use shared::webhook::{TurnOutcome, Webhook};
+use shared::webhook::Webhook;
 
 pub use call::DialogCall;
 pub use error::DialogError;
@@ -202,18 +202,15 @@ fn dialog_error(error: TranslateError) -> DialogError {
     }
 }
 
-/// How one accepted callout ended: the status, the error code when it failed, and what its
-/// translations cost.
+/// How one accepted callout ended: the status, and the error code when it failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CalloutOutcome {
     pub status: u16,
     pub error: Option<&'static str>,
-    pub usage: TranslateCounters,
 }
 
-impl TurnOutcome for CalloutOutcome {
-    fn log(&self, request_id: &str) {
-        let translate_calls = self.usage.calls;
+impl TranslatedOutcome for CalloutOutcome {
+    fn log(&self, request_id: &str, translate_calls: u64) {
         match self.error {
             None => tracing::info!(request_id, status = self.status, translate_calls, "answered"),
             Some(error) => tracing::warn!(request_id, status = self.status, error, translate_calls, "callout failed"),
@@ -224,31 +221,28 @@ impl TurnOutcome for CalloutOutcome {
     fn downstream_fault(&self) -> bool {
         self.status >= 500
     }
-
-    fn measure(&self, line: &mut MetricLine) {
-        self.usage.measure(line);
-    }
 }
 
 impl<T: Translator> Webhook for Dialog<T> {
     const NAME: &'static str = "dialog";
     const EVENT: Option<&'static str> = None;
     type Event = Map<String, Value>;
-    type Outcome = CalloutOutcome;
+    type Outcome = Metered<CalloutOutcome>;
 
     fn edge(&self) -> &EdgeConfig {
         &self.edge
     }
 
-    async fn process(&self, params: Self::Event, _: &Request, _: &str) -> (Response<Body>, CalloutOutcome) {
+    async fn process(&self, params: Self::Event, _: &Request, _: &str) -> (Response<Body>, Metered<CalloutOutcome>) {
         let (result, usage) = self.translating.metered(self.answer_callout(&params)).await;
-        match result {
-            Ok(answer) => (json_response(StatusCode::OK, &answer), CalloutOutcome { status: 200, error: None, usage }),
+        let (response, outcome) = match result {
+            Ok(answer) => (json_response(StatusCode::OK, &answer), CalloutOutcome { status: 200, error: None }),
             Err(error) => {
-                let outcome = CalloutOutcome { status: error.status().as_u16(), error: Some(error.code()), usage };
+                let outcome = CalloutOutcome { status: error.status().as_u16(), error: Some(error.code()) };
                 (error.into_response(), outcome)
             }
-        }
+        };
+        (response, Metered { outcome, usage })
     }
 
     fn metrics(&self) -> Option<&MetricsSink> {

@@ -11,10 +11,10 @@ use serde_json::Value;
 use shared::config::{self, ConfigError, EdgeConfig, Variables};
 use shared::language::voice::VoiceModels;
 use shared::language::{ORIGINAL_OUTPUT_KEY, SessionLanguage};
-use shared::metrics::{MetricLine, MetricsSink};
+use shared::metrics::MetricsSink;
 use shared::payload::{Envelope, GenericItem, MessageOutput, MessageResponse, event_names};
-use shared::translate::{SourceLanguage, TranslateCounters, Translating, TranslationPipeline, Translator};
-use shared::webhook::{self, TurnOutcome, Webhook};
+use shared::translate::{Metered, SourceLanguage, TranslatedOutcome, Translating, TranslationPipeline, Translator};
+use shared::webhook::{self, Webhook};
 
 /// `original_output` lives in the session context, which Watson caps at 100 KB: keep it short.
 const ORIGINAL_OUTPUT_MAX_CHARS: usize = 2000;
@@ -35,14 +35,6 @@ pub enum Outcome {
         target: String,
         error: &'static str,
     },
-}
-
-/// One turn: what happened, and what its translations cost (the log line's `translate_calls`
-/// and the metric line's figures are the same numbers).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Turn {
-    pub outcome: Outcome,
-    pub usage: TranslateCounters,
 }
 
 /// What the post-message webhook reads beside the edge's settings and its translation part's.
@@ -163,15 +155,15 @@ impl<T: Translator> Webhook for PostMessage<T> {
     const NAME: &'static str = "postmessage";
     const EVENT: Option<&'static str> = Some(event_names::MESSAGE_PROCESSED);
     type Event = Envelope<MessageResponse>;
-    type Outcome = Turn;
+    type Outcome = Metered<Outcome>;
 
     fn edge(&self) -> &EdgeConfig {
         &self.edge
     }
 
-    async fn process(&self, mut envelope: Self::Event, _: &Request, _: &str) -> (Response<Body>, Turn) {
+    async fn process(&self, mut envelope: Self::Event, _: &Request, _: &str) -> (Response<Body>, Metered<Outcome>) {
         let (outcome, usage) = self.translating.metered(self.translate_response(&mut envelope.payload)).await;
-        (webhook::reply(&envelope.payload), Turn { outcome, usage })
+        (webhook::reply(&envelope.payload), Metered { outcome, usage })
     }
 
     fn metrics(&self) -> Option<&MetricsSink> {
@@ -179,18 +171,13 @@ impl<T: Translator> Webhook for PostMessage<T> {
     }
 }
 
-impl TurnOutcome for Turn {
+impl TranslatedOutcome for Outcome {
     fn downstream_fault(&self) -> bool {
-        matches!(self.outcome, Outcome::Failed { .. })
+        matches!(self, Outcome::Failed { .. })
     }
 
-    fn measure(&self, line: &mut MetricLine) {
-        self.usage.measure(line);
-    }
-
-    fn log(&self, request_id: &str) {
-        let translate_calls = self.usage.calls;
-        match &self.outcome {
+    fn log(&self, request_id: &str, translate_calls: u64) {
+        match self {
             Outcome::NotNeeded => tracing::info!(request_id, outcome = "not_needed", translate_calls, "turn"),
             Outcome::NothingToTranslate => {
                 tracing::info!(request_id, outcome = "nothing_to_translate", translate_calls, "turn")

@@ -16,13 +16,13 @@ use shared::language::{
     self, LanguageDetector, ORIGINAL_INPUT_KEY, SessionLanguage, choice, store_language, store_locked_language,
     word_count,
 };
-use shared::metrics::{MetricLine, MetricsSink};
+use shared::metrics::MetricsSink;
 use shared::payload::{
     Envelope, Field, GenericItem, MessageOutput, MessageRequest, MessageResponse, TextItem, event_names,
 };
 use shared::protect::Protected;
-use shared::translate::{SourceLanguage, TranslateCounters, Translating, TranslationPipeline, Translator};
-use shared::webhook::{self, TurnOutcome, Webhook};
+use shared::translate::{Metered, SourceLanguage, TranslatedOutcome, Translating, TranslationPipeline, Translator};
+use shared::webhook::{self, Webhook};
 
 use decision::{
     AfterDetection, Answer, Decision, Facts, PassReason, Plan, SessionUpdate, TurnDecision, decide_detected,
@@ -50,14 +50,6 @@ pub enum Outcome {
         answer: &'static str,
         language: String,
     },
-}
-
-/// One turn: what happened, and what its translations cost (the log line's `translate_calls`
-/// and the metric line's figures are the same numbers).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Turn {
-    pub outcome: Outcome,
-    pub usage: TranslateCounters,
 }
 
 /// How a turn ends: the message goes on to the assistant, or the webhook answers it itself.
@@ -274,19 +266,19 @@ impl<T: Translator> Webhook for PreMessage<T> {
     const NAME: &'static str = "premessage";
     const EVENT: Option<&'static str> = Some(event_names::MESSAGE_RECEIVED);
     type Event = Envelope<MessageRequest>;
-    type Outcome = Turn;
+    type Outcome = Metered<Outcome>;
 
     fn edge(&self) -> &EdgeConfig {
         &self.edge
     }
 
-    async fn process(&self, mut envelope: Self::Event, _: &Request, _: &str) -> (Response<Body>, Turn) {
+    async fn process(&self, mut envelope: Self::Event, _: &Request, _: &str) -> (Response<Body>, Metered<Outcome>) {
         let ((outcome, skip), usage) = self.translating.metered(self.check_message(&mut envelope.payload)).await;
         let response = match skip {
             Some(answer) => webhook::skip(&answer),
             None => webhook::reply(&envelope.payload),
         };
-        (response, Turn { outcome, usage })
+        (response, Metered { outcome, usage })
     }
 
     fn metrics(&self) -> Option<&MetricsSink> {
@@ -294,18 +286,13 @@ impl<T: Translator> Webhook for PreMessage<T> {
     }
 }
 
-impl TurnOutcome for Turn {
+impl TranslatedOutcome for Outcome {
     fn downstream_fault(&self) -> bool {
-        matches!(self.outcome, Outcome::Failed { .. })
+        matches!(self, Outcome::Failed { .. })
     }
 
-    fn measure(&self, line: &mut MetricLine) {
-        self.usage.measure(line);
-    }
-
-    fn log(&self, request_id: &str) {
-        let translate_calls = self.usage.calls;
-        match &self.outcome {
+    fn log(&self, request_id: &str, translate_calls: u64) {
+        match self {
             Outcome::PassedThrough(reason) => {
                 let reason = reason.as_str();
                 tracing::info!(request_id, outcome = "passed_through", reason, translate_calls, "turn")

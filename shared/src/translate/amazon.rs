@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio::sync::OnceCell;
 
-use super::{SourceLanguage, TranslateError, Translation, Translator};
+use super::{SourceLanguage, TranslateError, Translation, TranslationResult, Translator};
 use crate::aws::{AwsError, Endpoint, ServiceErrors};
 use crate::translate::settings::{Formality, TranslationSettings};
 
@@ -96,7 +96,7 @@ impl AmazonTranslate {
             .await
     }
 
-    async fn call(&self, text: &str, source: &SourceLanguage, target: &str) -> Result<Translation, TranslateError> {
+    async fn call(&self, text: &str, source: &SourceLanguage, target: &str) -> TranslationResult {
         let mut request = self
             .client()
             .await
@@ -135,12 +135,7 @@ impl AmazonTranslate {
 }
 
 impl Translator for AmazonTranslate {
-    async fn translate(
-        &self,
-        text: &str,
-        source: &SourceLanguage,
-        target: &str,
-    ) -> Result<Translation, TranslateError> {
+    async fn translate(&self, text: &str, source: &SourceLanguage, target: &str) -> TranslationResult {
         if !self.enabled {
             return Err(TranslateError::Disabled);
         }

@@ -21,12 +21,10 @@ use futures::future::{join, join_all};
 use super::cache::{CACHE_MAX_TEXT_BYTES, CacheKey, Cached};
 use super::pipeline::TranslationPipeline;
 use super::uses::report_flush;
-use super::{SourceLanguage, TranslateError, Translation, Translator};
+use super::{SourceLanguage, Translation, TranslationResult, Translator};
 use crate::aws::AwsError;
 use crate::memory::{MemoryEntry, TranslationMemory, entry_id, may_store};
 use crate::protect::Protected;
-
-type ItemResult = Result<Translation, TranslateError>;
 
 pub(super) struct Batch<'a> {
     source: &'a SourceLanguage,
@@ -53,7 +51,7 @@ struct Item<'a> {
     memory_id: Option<String>,
     /// A cached machine translation due for a re-check: served unless the memory answers.
     stale: Option<Cached>,
-    result: Option<ItemResult>,
+    result: Option<TranslationResult>,
     /// Translated by the engine in this batch: to be written back.
     translated: bool,
 }
@@ -277,7 +275,7 @@ impl<'a> Batch<'a> {
     }
 
     /// Every text's result, in order.
-    pub fn results(self) -> Vec<ItemResult> {
+    pub fn results(self) -> Vec<TranslationResult> {
         self.items.into_iter().map(|item| item.result.unwrap_or(Err(AwsError::InvalidResponse.into()))).collect()
     }
 }

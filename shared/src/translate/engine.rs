@@ -4,7 +4,7 @@
 
 use super::amazon::AmazonTranslate;
 use super::settings::TranslationConfig;
-use super::{SourceLanguage, TranslateError, Translation, Translator};
+use super::{SourceLanguage, TranslationResult, Translator};
 
 /// The engine the translating functions use, as configured.
 ///
@@ -37,12 +37,7 @@ impl Engine {
 }
 
 impl Translator for Engine {
-    async fn translate(
-        &self,
-        text: &str,
-        source: &SourceLanguage,
-        target: &str,
-    ) -> Result<Translation, TranslateError> {
+    async fn translate(&self, text: &str, source: &SourceLanguage, target: &str) -> TranslationResult {
         match self {
             Engine::Amazon(engine) => engine.translate(text, source, target).await,
         }
@@ -58,6 +53,7 @@ impl Translator for Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::translate::TranslateError;
     use crate::translate::settings::{Formality, TranslationSettings};
 
     #[tokio::test]

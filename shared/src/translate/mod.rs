@@ -32,7 +32,7 @@ pub use amazon::{AmazonTranslate, MAX_TEXT_BYTES, aws_credentials_configured};
 pub use cache::CACHE_MAX_TEXT_BYTES;
 pub use counters::TranslateCounters;
 pub use engine::Engine;
-pub use part::Translating;
+pub use part::{Metered, TranslatedOutcome, Translating};
 pub use pipeline::TranslationPipeline;
 pub use settings::{Formality, TranslationConfig, TranslationSettings};
 
@@ -58,6 +58,9 @@ pub struct Translation {
     /// The source language: the one given, or the one the engine detected.
     pub source: String,
 }
+
+/// One text's translation, or why it did not happen.
+pub type TranslationResult = Result<Translation, TranslateError>;
 
 /// Why a translation did not happen. Carries codes only, never the text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -124,7 +127,7 @@ pub trait Translator: Send + Sync {
         text: &str,
         source: &SourceLanguage,
         target: &str,
-    ) -> impl Future<Output = Result<Translation, TranslateError>> + Send;
+    ) -> impl Future<Output = TranslationResult> + Send;
 
     /// What, beyond the text and the languages, changes this translator's output into `target`
     /// (settings, terminology, the engine itself): part of every cache and memory key.

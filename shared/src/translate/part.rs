@@ -12,8 +12,9 @@ use super::engine::Engine;
 use super::pipeline::TranslationPipeline;
 use super::settings::TranslationConfig;
 use crate::memory::TranslationMemory;
-use crate::metrics::MetricsSink;
+use crate::metrics::{MetricLine, MetricsSink};
 use crate::protect::Protector;
+use crate::webhook::TurnOutcome;
 
 pub struct Translating<T = Engine> {
     pipeline: TranslationPipeline<T>,
@@ -89,5 +90,36 @@ impl<T: Translator> Translating<T> {
         let before = self.pipeline.counters();
         let result = work.await;
         (result, self.pipeline.counters() - before)
+    }
+}
+
+/// A translating function's outcome with what its translations cost ([`Translating::metered`]):
+/// its log line's `translate_calls` and its metric line's figures are the same numbers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metered<O> {
+    pub outcome: O,
+    pub usage: TranslateCounters,
+}
+
+/// What a translating function's outcome says: its one log line, given the engine calls the
+/// turn made, and whether a downstream fault degraded the answer.
+pub trait TranslatedOutcome {
+    fn log(&self, request_id: &str, translate_calls: u64);
+
+    /// See [`TurnOutcome::downstream_fault`].
+    fn downstream_fault(&self) -> bool;
+}
+
+impl<O: TranslatedOutcome> TurnOutcome for Metered<O> {
+    fn log(&self, request_id: &str) {
+        self.outcome.log(request_id, self.usage.calls);
+    }
+
+    fn downstream_fault(&self) -> bool {
+        self.outcome.downstream_fault()
+    }
+
+    fn measure(&self, line: &mut MetricLine) {
+        self.usage.measure(line);
     }
 }

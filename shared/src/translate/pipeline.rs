@@ -17,7 +17,7 @@ use super::batch::Batch;
 use super::cache::WarmCache;
 use super::counters::{Counters, TranslateCounters};
 use super::uses::{PendingUses, report_flush};
-use super::{SourceLanguage, TranslateError, Translation, Translator};
+use super::{SourceLanguage, TranslateError, Translation, TranslationResult, Translator};
 use crate::aws::AwsError;
 use crate::memory::TranslationMemory;
 use crate::protect::{Protected, Protector};
@@ -125,12 +125,7 @@ impl<T: Translator> TranslationPipeline<T> {
 
     /// Translates every text of `texts` (distinct or not) from `source` into `target`, through the
     /// phases in order; the results are in the order of `texts`.
-    pub async fn translate_all(
-        &self,
-        texts: &[&str],
-        source: &SourceLanguage,
-        target: &str,
-    ) -> Vec<Result<Translation, TranslateError>> {
+    pub async fn translate_all(&self, texts: &[&str], source: &SourceLanguage, target: &str) -> Vec<TranslationResult> {
         let batch = Batch::new(self, texts.iter().map(|text| (*text, None)), source, target);
         self.run(batch).await
     }
@@ -142,12 +137,12 @@ impl<T: Translator> TranslationPipeline<T> {
         scanned: Protected,
         source: &SourceLanguage,
         target: &str,
-    ) -> Result<Translation, TranslateError> {
+    ) -> TranslationResult {
         let batch = Batch::new(self, [(text, Some(scanned))], source, target);
         self.run(batch).await.pop().unwrap_or(Err(AwsError::InvalidResponse.into()))
     }
 
-    async fn run(&self, mut batch: Batch<'_>) -> Vec<Result<Translation, TranslateError>> {
+    async fn run(&self, mut batch: Batch<'_>) -> Vec<TranslationResult> {
         batch.answer_from_cache(self);
         batch.answer_from_memory(self).await;
         batch.answer_from_translator(self).await;
@@ -163,7 +158,7 @@ impl<T: Translator> TranslationPipeline<T> {
         scanned: Option<Protected>,
         source: &SourceLanguage,
         target: &str,
-    ) -> Result<Translation, TranslateError> {
+    ) -> TranslationResult {
         let protected = scanned.unwrap_or_else(|| self.protector.protect(text));
         if !protected.needs_translation() {
             // Nothing a translation could change; with `auto`, nothing to detect either.
@@ -184,12 +179,7 @@ impl<T: Translator> TranslationPipeline<T> {
 }
 
 impl<T: Translator> Translator for TranslationPipeline<T> {
-    async fn translate(
-        &self,
-        text: &str,
-        source: &SourceLanguage,
-        target: &str,
-    ) -> Result<Translation, TranslateError> {
+    async fn translate(&self, text: &str, source: &SourceLanguage, target: &str) -> TranslationResult {
         self.translate_all(&[text], source, target).await.pop().unwrap_or(Err(AwsError::InvalidResponse.into()))
     }
 
@@ -212,12 +202,7 @@ mod cache_tests {
     }
 
     impl Translator for Counting {
-        async fn translate(
-            &self,
-            text: &str,
-            source: &SourceLanguage,
-            target: &str,
-        ) -> Result<Translation, TranslateError> {
+        async fn translate(&self, text: &str, source: &SourceLanguage, target: &str) -> TranslationResult {
             self.calls.fetch_add(1, Ordering::SeqCst);
             if self.fail {
                 return Err(AwsError::Throttled.into());
