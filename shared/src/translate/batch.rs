@@ -14,17 +14,29 @@
 //! - per-item failure is already so: each item has its own result.
 
 use std::collections::{HashMap, HashSet};
-use std::time::Instant;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use futures::future::{join, join_all};
 
-use super::cache::{CACHE_MAX_TEXT_BYTES, CacheKey, Cached};
-use super::pipeline::TranslationPipeline;
-use super::uses::report_flush;
-use super::{SourceLanguage, Translation, TranslationResult, Translator};
+use super::cache::{CACHE_MAX_TEXT_BYTES, CacheKey, Cached, WarmCache};
+use super::counters::Counters;
+use super::uses::{PendingUses, report_flush};
+use super::{SourceLanguage, Translation, TranslationResult};
 use crate::aws::AwsError;
 use crate::memory::{MemoryEntry, TranslationMemory, entry_id, may_store};
 use crate::protect::Protected;
+
+/// What the phases work with beside the engine: the pipeline's stores and counters.
+pub(super) struct Stores {
+    pub cache: WarmCache,
+    pub memory: Option<Arc<dyn TranslationMemory>>,
+    /// `TRANSLATION_MEMORY_REFRESH_SECONDS`.
+    pub refresh: Duration,
+    pub uses: PendingUses,
+    pub counters: Counters,
+}
 
 pub(super) struct Batch<'a> {
     source: &'a SourceLanguage,
@@ -57,19 +69,20 @@ struct Item<'a> {
 }
 
 impl<'a> Batch<'a> {
-    pub fn new<T: Translator>(
-        pipeline: &TranslationPipeline<T>,
+    /// `settings`: the pipeline's settings key for `target`.
+    pub fn new(
+        stores: &Stores,
         texts: impl IntoIterator<Item = (&'a str, Option<Protected>)>,
         source: &'a SourceLanguage,
         target: &'a str,
+        settings: String,
     ) -> Self {
-        let settings = pipeline.settings_key(target);
         let items = texts
             .into_iter()
             .map(|(text, scanned)| Item {
                 text,
                 scanned,
-                cache_key: pipeline.cache.key(text, source.as_str(), target, &settings),
+                cache_key: stores.cache.key(text, source.as_str(), target, &settings),
                 memory_id: None,
                 stale: None,
                 result: None,
@@ -81,21 +94,21 @@ impl<'a> Batch<'a> {
 
     /// Phase 1: the warm cache. A machine translation the memory may have a reviewed one for by
     /// now is set aside for phase 2 instead.
-    pub fn answer_from_cache<T>(&mut self, pipeline: &TranslationPipeline<T>) {
-        let recheck = pipeline.memory.is_some();
+    pub fn answer_from_cache(&mut self, stores: &Stores) {
+        let recheck = stores.memory.is_some();
         for item in &mut self.items {
             let Some(key) = &item.cache_key else { continue };
-            let Some(cached) = pipeline.cache.get(key) else {
-                pipeline.counters.cache_miss();
+            let Some(cached) = stores.cache.get(key) else {
+                stores.counters.cache_miss();
                 continue;
             };
-            if recheck && cached.due_for_recheck(self.now, pipeline.refresh) {
+            if recheck && cached.due_for_recheck(self.now, stores.refresh) {
                 item.stale = Some(cached);
                 continue;
             }
-            pipeline.counters.cache_hit();
+            stores.counters.cache_hit();
             if let Some(id) = cached.counted_id() {
-                pipeline.uses.count(id);
+                stores.uses.count(id);
             }
             item.result = Some(Ok(cached.translation));
         }
@@ -104,22 +117,22 @@ impl<'a> Batch<'a> {
     /// Phase 2: one memory read for the misses short enough to keep and with nothing personal in
     /// them, and for the entries due for a re-check; the pending use counts go with it,
     /// concurrently. A re-check the memory did not answer serves the cached translation.
-    pub async fn answer_from_memory<T>(&mut self, pipeline: &TranslationPipeline<T>) {
-        if let Some(memory) = &pipeline.memory {
+    pub async fn answer_from_memory(&mut self, stores: &Stores) {
+        if let Some(memory) = &stores.memory {
             self.assign_memory_ids();
             let mut ids: Vec<String> = self.items.iter().filter_map(|item| item.memory_id.clone()).collect();
             ids.sort_unstable();
             ids.dedup();
             if !ids.is_empty() {
-                let uses = pipeline.uses.take(true, pipeline.refresh);
+                let uses = stores.uses.take(true, stores.refresh);
                 let (read, flush) = join(memory.get_many(&ids), memory.add_uses(&uses)).await;
                 self.uses_flushed = true;
                 report_flush(flush);
                 match read {
-                    Ok(entries) => self.take_entries(pipeline, &entries),
+                    Ok(entries) => self.take_entries(stores, &entries),
                     Err(error) => {
                         self.memory_failed = true;
-                        pipeline.counters.memory_misses(self.items.iter().filter(|i| i.memory_id.is_some()).count());
+                        stores.counters.memory_misses(self.items.iter().filter(|i| i.memory_id.is_some()).count());
                         tracing::warn!(
                             error = error.kind(),
                             operation = "read",
@@ -129,7 +142,7 @@ impl<'a> Batch<'a> {
                 }
             }
         }
-        self.serve_stale(pipeline);
+        self.serve_stale(stores);
     }
 
     fn assign_memory_ids(&mut self) {
@@ -144,7 +157,7 @@ impl<'a> Batch<'a> {
         }
     }
 
-    fn take_entries<T>(&mut self, pipeline: &TranslationPipeline<T>, entries: &[MemoryEntry]) {
+    fn take_entries(&mut self, stores: &Stores, entries: &[MemoryEntry]) {
         let found: HashMap<&str, &MemoryEntry> = entries.iter().map(|entry| (entry.id.as_str(), entry)).collect();
         let (source, target) = (self.source.as_str(), self.target);
         for item in &mut self.items {
@@ -154,11 +167,11 @@ impl<'a> Batch<'a> {
                 .get(id.as_str())
                 .filter(|entry| entry.text == item.text && entry.source == source && entry.target == target);
             let Some(entry) = entry else {
-                pipeline.counters.memory_misses(1);
+                stores.counters.memory_misses(1);
                 continue;
             };
-            pipeline.counters.memory_hit(entry.reviewed);
-            pipeline.uses.count(id);
+            stores.counters.memory_hit(entry.reviewed);
+            stores.uses.count(id);
             let detected = if entry.detected.is_empty() { &entry.source } else { &entry.detected };
             let translation = Translation { text: entry.translation.clone(), source: detected.clone() };
             if let Some(key) = &item.cache_key {
@@ -169,7 +182,7 @@ impl<'a> Batch<'a> {
                     reviewed: entry.reviewed,
                     checked: self.now,
                 };
-                pipeline.cache.put(key.clone(), cached);
+                stores.cache.put(key.clone(), cached);
             }
             item.result = Some(Ok(translation));
         }
@@ -177,23 +190,27 @@ impl<'a> Batch<'a> {
 
     /// A re-check the memory did not answer (the entry is gone, or the memory failed): the cached
     /// translation still serves, and is asked about again a refresh interval later.
-    fn serve_stale<T>(&mut self, pipeline: &TranslationPipeline<T>) {
+    fn serve_stale(&mut self, stores: &Stores) {
         for item in &mut self.items {
             let Some(stale) = item.stale.take() else { continue };
             if item.result.is_some() {
                 continue;
             }
-            pipeline.counters.cache_hit();
+            stores.counters.cache_hit();
             item.result = Some(Ok(stale.translation.clone()));
             if let Some(key) = &item.cache_key {
                 let in_memory = stale.in_memory && self.memory_failed;
-                pipeline.cache.put(key.clone(), Cached { in_memory, checked: self.now, ..stale });
+                stores.cache.put(key.clone(), Cached { in_memory, checked: self.now, ..stale });
             }
         }
     }
 
     /// Phase 3: what is still missing goes to the engine, each distinct text once, all at once.
-    pub async fn answer_from_translator<T: Translator>(&mut self, pipeline: &TranslationPipeline<T>) {
+    /// `engine`: one call for one text (and its scan, if the caller made one).
+    pub async fn answer_from_translator<F>(&mut self, engine: impl Fn(&'a str, Option<Protected>) -> F)
+    where
+        F: Future<Output = TranslationResult>,
+    {
         let mut slots: HashMap<&'a str, usize> = HashMap::new();
         let mut calls: Vec<(&'a str, Option<Protected>)> = Vec::new();
         for item in self.items.iter_mut().filter(|item| item.result.is_none()) {
@@ -202,9 +219,7 @@ impl<'a> Batch<'a> {
                 calls.push((item.text, item.scanned.take()));
             }
         }
-        let (source, target) = (self.source, self.target);
-        let calls = calls.into_iter().map(|(text, scanned)| pipeline.call_engine(text, scanned, source, target));
-        let results = join_all(calls).await;
+        let results = join_all(calls.into_iter().map(|(text, scanned)| engine(text, scanned))).await;
         for item in self.items.iter_mut().filter(|item| item.result.is_none()) {
             let result = results[slots[item.text]].clone();
             item.translated = result.is_ok();
@@ -214,9 +229,9 @@ impl<'a> Batch<'a> {
 
     /// Phase 4: the new machine translations go to the memory in one write, then to the cache
     /// (marked as held by the memory only if it took them).
-    pub async fn write_back<T>(&mut self, pipeline: &TranslationPipeline<T>) {
-        let stored = match &pipeline.memory {
-            Some(memory) => self.write_to_memory(pipeline, memory.as_ref()).await,
+    pub async fn write_back(&mut self, stores: &Stores) {
+        let stored = match &stores.memory {
+            Some(memory) => self.write_to_memory(stores, memory.as_ref()).await,
             None => false,
         };
         for item in self.items.iter().filter(|item| item.translated) {
@@ -228,17 +243,17 @@ impl<'a> Batch<'a> {
                 reviewed: false,
                 checked: self.now,
             };
-            pipeline.cache.put(key.clone(), cached);
+            stores.cache.put(key.clone(), cached);
         }
     }
 
     /// Whether the memory took the batch's new entries. No write after a failed read. Use counts
     /// that have waited long enough go with the write, or, in a batch that neither read nor
     /// writes (all from the cache), on their own: at most once a refresh interval.
-    async fn write_to_memory<T>(&self, pipeline: &TranslationPipeline<T>, memory: &dyn TranslationMemory) -> bool {
+    async fn write_to_memory(&self, stores: &Stores, memory: &dyn TranslationMemory) -> bool {
         let entries = self.new_entries();
         let write = !self.memory_failed && !entries.is_empty();
-        let uses = if self.uses_flushed { Vec::new() } else { pipeline.uses.take(write, pipeline.refresh) };
+        let uses = if self.uses_flushed { Vec::new() } else { stores.uses.take(write, stores.refresh) };
         let put = async { if write { memory.put_many(&entries).await } else { Ok(()) } };
         let (put, flush) = join(put, memory.add_uses(&uses)).await;
         report_flush(flush);

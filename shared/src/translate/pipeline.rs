@@ -13,7 +13,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::batch::Batch;
+use super::batch::{Batch, Stores};
 use super::cache::WarmCache;
 use super::counters::{Counters, TranslateCounters};
 use super::uses::{PendingUses, report_flush};
@@ -39,63 +39,57 @@ use crate::protect::{Protected, Protector};
 /// A memory that fails is a miss, said once (a WARN line with the error code, no text), and then
 /// not written to this time.
 pub struct TranslationPipeline<T> {
-    pub(super) engine: T,
-    pub(super) protector: Protector,
-    pub(super) cache: WarmCache,
-    pub(super) memory: Option<Arc<dyn TranslationMemory>>,
-    /// `TRANSLATION_MEMORY_REFRESH_SECONDS`.
-    pub(super) refresh: Duration,
-    pub(super) uses: PendingUses,
-    pub(super) counters: Counters,
+    engine: T,
+    protector: Protector,
+    stores: Stores,
 }
 
 impl<T: Translator> TranslationPipeline<T> {
     /// `capacity` entries at most in the warm cache (0 turns it off).
     pub fn new(engine: T, capacity: usize, protector: Protector) -> Self {
-        TranslationPipeline {
-            engine,
-            protector,
+        let stores = Stores {
             cache: WarmCache::new(capacity),
             memory: None,
             refresh: Duration::from_secs(crate::memory::DEFAULT_REFRESH_SECONDS),
             uses: PendingUses::default(),
             counters: Counters::default(),
-        }
+        };
+        TranslationPipeline { engine, protector, stores }
     }
 
     /// How long a machine translation is served from the cache before the memory is asked again
     /// (`TRANSLATION_MEMORY_REFRESH_SECONDS`).
     pub fn with_refresh(mut self, refresh: Duration) -> Self {
-        self.refresh = refresh;
+        self.stores.refresh = refresh;
         self
     }
 
     /// Looks translations up in, and writes new machine translations to, `memory`.
     pub fn with_memory(mut self, memory: Arc<dyn TranslationMemory>) -> Self {
-        self.memory = Some(memory);
+        self.stores.memory = Some(memory);
         self
     }
 
     /// Serves and keeps nothing in a shared memory.
     pub fn without_memory(mut self) -> Self {
-        self.memory = None;
+        self.stores.memory = None;
         self
     }
 
     pub fn has_memory(&self) -> bool {
-        self.memory.is_some()
+        self.stores.memory.is_some()
     }
 
     /// Use counts waiting for the next flush (distinct entries).
     pub fn pending_uses(&self) -> usize {
-        self.uses.len()
+        self.stores.uses.len()
     }
 
     /// Adds the pending use counts to the memory now (at most [`MAX_USE_UPDATES`](crate::memory::MAX_USE_UPDATES) entries); a
     /// turn does this by itself, alongside its memory read.
     pub async fn flush_uses(&self) {
-        if let Some(memory) = &self.memory {
-            let batch = self.uses.take(true, self.refresh);
+        if let Some(memory) = &self.stores.memory {
+            let batch = self.stores.uses.take(true, self.stores.refresh);
             report_flush(memory.add_uses(&batch).await);
         }
     }
@@ -105,12 +99,12 @@ impl<T: Translator> TranslationPipeline<T> {
     }
 
     pub fn counters(&self) -> TranslateCounters {
-        self.counters.snapshot()
+        self.stores.counters.snapshot()
     }
 
     /// Translations in the warm cache.
     pub fn len(&self) -> usize {
-        self.cache.len()
+        self.stores.cache.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -126,8 +120,7 @@ impl<T: Translator> TranslationPipeline<T> {
     /// Translates every text of `texts` (distinct or not) from `source` into `target`, through the
     /// phases in order; the results are in the order of `texts`.
     pub async fn translate_all(&self, texts: &[&str], source: &SourceLanguage, target: &str) -> Vec<TranslationResult> {
-        let batch = Batch::new(self, texts.iter().map(|text| (*text, None)), source, target);
-        self.run(batch).await
+        self.run(texts.iter().map(|text| (*text, None)), source, target).await
     }
 
     /// [`Translator::translate`] of a text already [`Self::scan`]ned.
@@ -138,21 +131,26 @@ impl<T: Translator> TranslationPipeline<T> {
         source: &SourceLanguage,
         target: &str,
     ) -> TranslationResult {
-        let batch = Batch::new(self, [(text, Some(scanned))], source, target);
-        self.run(batch).await.pop().unwrap_or(Err(AwsError::InvalidResponse.into()))
+        self.run([(text, Some(scanned))], source, target).await.pop().unwrap_or(Err(AwsError::InvalidResponse.into()))
     }
 
-    async fn run(&self, mut batch: Batch<'_>) -> Vec<TranslationResult> {
-        batch.answer_from_cache(self);
-        batch.answer_from_memory(self).await;
-        batch.answer_from_translator(self).await;
-        batch.write_back(self).await;
+    async fn run<'a>(
+        &self,
+        texts: impl IntoIterator<Item = (&'a str, Option<Protected>)>,
+        source: &'a SourceLanguage,
+        target: &'a str,
+    ) -> Vec<TranslationResult> {
+        let mut batch = Batch::new(&self.stores, texts, source, target, self.settings_key(target));
+        batch.answer_from_cache(&self.stores);
+        batch.answer_from_memory(&self.stores).await;
+        batch.answer_from_translator(|text, scanned| self.call_engine(text, scanned, source, target)).await;
+        batch.write_back(&self.stores).await;
         batch.results()
     }
 
     /// One engine call for one text, as protected HTML, mapped back; counted when it reached the
     /// engine.
-    pub(super) async fn call_engine(
+    async fn call_engine(
         &self,
         text: &str,
         scanned: Option<Protected>,
@@ -170,7 +168,7 @@ impl<T: Translator> TranslationPipeline<T> {
         }
         let result = self.engine.translate(protected.html(), source, target).await;
         if !matches!(result, Err(TranslateError::Disabled | TranslateError::TextTooLong { .. })) {
-            self.counters.engine_call(protected.html().chars().count());
+            self.stores.counters.engine_call(protected.html().chars().count());
         }
         let translation = result?;
         let text = protected.restore(&translation.text).map_err(|_| TranslateError::MarkupLost)?;
