@@ -10,7 +10,9 @@
 //!   of [`Batch`], read by [`Batch::write_back`] when it chooses the entries to write;
 //! - long texts split at paragraph and sentence boundaries: pieces as items of the same batch,
 //!   joined by a phase after [`Batch::answer_from_translator`]; caps on texts and characters where
-//!   the batch is made; bounded concurrency and the deadline in [`Batch::answer_from_translator`];
+//!   the batch is made; bounded concurrency in [`Batch::answer_from_translator`] (its engine calls
+//!   are one iterator of futures); a deadline that covers the CPU work too around the pipeline's
+//!   `run`, which drives every phase;
 //! - per-item failure is already so: each item has its own result.
 
 use std::collections::{HashMap, HashSet};
