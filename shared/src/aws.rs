@@ -78,8 +78,8 @@ pub enum AwsError {
 }
 
 impl AwsError {
-    /// A short code for logs and metrics (the `error` field of the log lines, which the README's
-    /// queries and alarms name).
+    /// A short code for logs and metrics (the `error` field of the log lines, which the queries in
+    /// `shared/README.md` and the template's alarms name).
     pub fn kind(&self) -> &'static str {
         match self {
             AwsError::Timeout => "timeout",

@@ -1,22 +1,21 @@
 //! Configuration from the environment, read once at cold start. A missing or malformed value
 //! fails the start with a message that names the variable (and never prints a secret).
-
-use std::time::Duration;
+//!
+//! Each part reads only its own settings: the edge [`EdgeConfig`] (auth, read in [`read_auth`]
+//! alone, and the body limit); the translation part `crate::translate::TranslationConfig`; each
+//! function its own type (pre-message's, post-message's and dialog's in their crates, built from
+//! [`Languages`], [`LanguageChoiceConfig`], [`voice_models`] as they need).
 
 use lambda_http::http::HeaderName;
 
 use crate::auth::{AuthMode, Secret, WebhookAuth};
-use crate::aws::Endpoint;
 use crate::language;
-use crate::translate::{Formality, TranslationSettings};
 
 pub const DEFAULT_ASSISTANT_LANGUAGE: &str = "en";
 pub const DEFAULT_SUPPORTED_LANGUAGES: &str = "en,es,fr,de,it,pt,nl,sv,pl,ru,tr,ar,hi,ja,zh,ko";
-pub const DEFAULT_TRANSLATE_TIMEOUT_MS: u64 = 3000;
 /// Watson caps pre/post-message bodies near 4 MB (IBM's pre-message page, "Error handling"); Lambda's own cap is 6 MB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 pub const DEFAULT_API_KEY_HEADER: &str = "x-api-key";
-pub const DEFAULT_TRANSLATE_CACHE_ENTRIES: usize = 1000;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
@@ -26,53 +25,9 @@ pub enum ConfigError {
     Invalid { variable: &'static str, why: String },
 }
 
-/// What every webhook function reads from its environment.
-#[derive(Debug, Clone)]
-pub struct WebhookConfig {
-    pub auth: WebhookAuth,
-    /// `ASSISTANT_LANGUAGE`: the language the assistant is built in.
-    pub assistant_language: String,
-    /// `SUPPORTED_LANGUAGES`: the users' languages the offline check considers.
-    pub supported_languages: Vec<String>,
-    /// `TRANSLATE_TIMEOUT_MS`: the deadline for one translation, retry included.
-    pub translate_timeout: Duration,
-    /// `MAX_BODY_BYTES`: larger requests get 413.
-    pub max_body_bytes: usize,
-    /// `TRANSLATE_CACHE_ENTRIES`: translations kept per warm instance (0: no cache).
-    pub translate_cache_entries: usize,
-    /// `TRANSLATE_FORMALITY`, `TRANSLATE_PROFANITY`, `TRANSLATE_TERMINOLOGY`.
-    pub translation: TranslationSettings,
-    /// `PROTECTED_TERMS`: never translated, case-sensitive (brand and product names, commands).
-    pub protected_terms: Vec<String>,
-    /// `ALLOWED_LANGUAGES`, `LANGUAGE_NOT_OFFERED_MESSAGE`, `VOICE_MODELS`.
-    pub language_choice: LanguageChoiceConfig,
-    /// `TRANSLATION_TABLE` and its settings; `None` (unset): the memory is off.
-    pub memory: Option<MemorySettings>,
-    /// `TRANSLATION_MEMORY_INPUTS=on`: what users write (pre-message) goes into the memory too.
-    pub memory_inputs: bool,
-    /// `TRANSLATION_MEMORY_REFRESH_SECONDS`: how long a warm instance serves a machine translation
-    /// from its cache before it asks the memory again, so that a reviewed translation imported
-    /// meanwhile reaches it within that time (0: ask on every use).
-    pub memory_refresh: Duration,
-}
-
-/// The translation memory's table and limits (see [`crate::memory`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MemorySettings {
-    /// `TRANSLATION_TABLE`.
-    pub table: String,
-    /// `TRANSLATION_TTL_DAYS`: how long a machine translation is kept (reviewed ones: always).
-    pub ttl_days: u64,
-    /// `TRANSLATION_MEMORY_TIMEOUT_MS`: the deadline of one read or write, retry included.
-    pub timeout: Duration,
-    /// `TRANSLATION_MEMORY_ENDPOINT`: a local DynamoDB (run-local.sh), with test credentials;
-    /// unset, DynamoDB itself.
-    pub endpoint: Endpoint,
-}
-
-/// Where every setting of every function is read from: one lookup by variable name, for
-/// `WebhookConfig` and for a function's own settings alike (the log webhook's `LogSettings`,
-/// dialog's deadline). In production [`Variables::of_function`]; tests give a table, so they
+/// Where every setting of every function is read from: one lookup by variable name, for the
+/// edge's [`EdgeConfig`] and for a function's own settings alike (the log webhook's
+/// `LogSettings`, the translation part's `TranslationConfig`, dialog's deadline). In production [`Variables::of_function`]; tests give a table, so they
 /// need not touch the process environment.
 pub struct Variables<'a> {
     lookup: Box<Lookup<'a>>,
@@ -129,6 +84,12 @@ impl<'a> Variables<'a> {
             Some(_) => Err(ConfigError::Invalid { variable, why: format!("expected {on_word} or off") }),
         }
     }
+
+    /// A comma-separated list, each entry trimmed, empty ones dropped; unset is empty.
+    pub fn list(&self, name: &str) -> Vec<String> {
+        let value = self.get(name).unwrap_or_default();
+        value.split(',').map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect()
+    }
 }
 
 /// A table of variables, set in order: a later entry overrides an earlier one.
@@ -138,161 +99,122 @@ impl<'a> From<&'a [(&'a str, &'a str)]> for Variables<'a> {
     }
 }
 
-impl WebhookConfig {
+/// Reads settings of `function` with `read`, from the function's variables
+/// ([`Variables::of_function`]: `<FUNCTION>_<VARIABLE>` overrides `<VARIABLE>`); a bad value fails
+/// the cold start with one line naming the variable (never its value: it could be a secret).
+pub fn settings<T>(
+    function: &str,
+    read: impl FnOnce(&Variables) -> Result<T, ConfigError>,
+) -> Result<T, lambda_http::Error> {
+    read(&Variables::of_function(function)).map_err(|error| {
+        tracing::error!(%error, "{function}: configuration error");
+        error.into()
+    })
+}
+
+/// What the edge needs, and every function reads: who may call, and how large a body it takes.
+/// Nothing about what a function does with the body.
+#[derive(Debug, Clone)]
+pub struct EdgeConfig {
+    pub auth: WebhookAuth,
+    /// `MAX_BODY_BYTES`: larger requests get 413.
+    pub max_body_bytes: usize,
+}
+
+impl EdgeConfig {
     pub fn read(variables: &Variables) -> Result<Self, ConfigError> {
-        let get = |name: &str| variables.get(name);
-
-        let mode = match get("WEBHOOK_AUTH") {
-            None => AuthMode::Jwt,
-            Some(name) => {
-                let mut header_error = None;
-                let mode = AuthMode::from_name(&name, || {
-                    let name = get("WEBHOOK_API_KEY_HEADER").unwrap_or_else(|| DEFAULT_API_KEY_HEADER.to_owned());
-                    HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes()).unwrap_or_else(|_| {
-                        header_error = Some(ConfigError::Invalid {
-                            variable: "WEBHOOK_API_KEY_HEADER",
-                            why: "not a valid header name".into(),
-                        });
-                        HeaderName::from_static(DEFAULT_API_KEY_HEADER)
-                    })
-                });
-                if let Some(error) = header_error {
-                    return Err(error);
-                }
-                mode.ok_or_else(|| ConfigError::Invalid {
-                    variable: "WEBHOOK_AUTH",
-                    why: format!("expected one of {}", AuthMode::NAMES.join(", ")),
-                })?
-            }
-        };
-        let secret = |name: &str| variables.secret(name);
-        let mut secrets = Vec::new();
-        if mode != AuthMode::None {
-            let current = secret("WEBHOOK_SECRET").ok_or_else(|| ConfigError::Missing {
-                variable: "WEBHOOK_SECRET",
-                why: format!(
-                    "WEBHOOK_AUTH={} needs a secret (set WEBHOOK_AUTH=none to accept any caller)",
-                    mode.name()
-                ),
-            })?;
-            secrets.push(current);
-            secrets.extend(secret("WEBHOOK_SECRET_PREVIOUS"));
-            if mode == AuthMode::Basic
-                && let Some(position) = secrets.iter().position(|s| !s.contains(':'))
-            {
-                let variable = if position == 0 { "WEBHOOK_SECRET" } else { "WEBHOOK_SECRET_PREVIOUS" };
-                return Err(ConfigError::Invalid { variable, why: "basic auth expects user:password".into() });
-            }
-        }
-        let auth = WebhookAuth::new(mode, secrets.into_iter().map(Secret::new).collect());
-
-        let assistant_language = language_code(
-            "ASSISTANT_LANGUAGE",
-            get("ASSISTANT_LANGUAGE").as_deref().unwrap_or(DEFAULT_ASSISTANT_LANGUAGE),
-        )?;
-        let supported = get("SUPPORTED_LANGUAGES").unwrap_or_else(|| DEFAULT_SUPPORTED_LANGUAGES.to_owned());
-        let mut supported_languages = Vec::new();
-        for tag in supported.split(',').map(str::trim).filter(|tag| !tag.is_empty()) {
-            let code = language_code("SUPPORTED_LANGUAGES", tag)?;
-            if !supported_languages.contains(&code) {
-                supported_languages.push(code);
-            }
-        }
-        if !supported_languages.contains(&assistant_language) {
-            supported_languages.push(assistant_language.clone());
-        }
-
-        let translate_timeout_ms =
-            variables.number("TRANSLATE_TIMEOUT_MS", DEFAULT_TRANSLATE_TIMEOUT_MS, 50..=30_000)?;
+        let auth = read_auth(variables)?;
         let max_body_bytes =
             variables.number("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES as u64, 1024..=6 * 1024 * 1024)?;
-
-        let translate_cache_entries =
-            variables.number("TRANSLATE_CACHE_ENTRIES", DEFAULT_TRANSLATE_CACHE_ENTRIES as u64, 0..=100_000)?;
-
-        let translation = TranslationSettings {
-            formality: None,
-            formality_by_language: Vec::new(),
-            mask_profanity: variables.switch("TRANSLATE_PROFANITY", "mask")?,
-            terminology: list(get("TRANSLATE_TERMINOLOGY").as_deref()),
-        };
-        let translation = formality(get("TRANSLATE_FORMALITY").as_deref(), translation)?;
-        let protected_terms = list(get("PROTECTED_TERMS").as_deref());
-
-        let language_choice = LanguageChoiceConfig::read(variables, &assistant_language)?;
-        let memory = match get("TRANSLATION_TABLE") {
-            None => None,
-            Some(table) => {
-                let valid = (3..=255).contains(&table.len())
-                    && table.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-                if !valid {
-                    return Err(ConfigError::Invalid {
-                        variable: "TRANSLATION_TABLE",
-                        why: "expected a DynamoDB table name (3-255 of a-z, A-Z, 0-9, _ - .)".into(),
-                    });
-                }
-                Some(MemorySettings {
-                    table,
-                    ttl_days: variables.number("TRANSLATION_TTL_DAYS", crate::memory::DEFAULT_TTL_DAYS, 1..=3650)?,
-                    timeout: Duration::from_millis(variables.number(
-                        "TRANSLATION_MEMORY_TIMEOUT_MS",
-                        crate::memory::DEFAULT_TIMEOUT_MS,
-                        20..=5000,
-                    )?),
-                    endpoint: get("TRANSLATION_MEMORY_ENDPOINT").into(),
-                })
-            }
-        };
-        let memory_inputs = variables.switch("TRANSLATION_MEMORY_INPUTS", "on")?;
-
-        let memory_refresh = Duration::from_secs(variables.number(
-            "TRANSLATION_MEMORY_REFRESH_SECONDS",
-            crate::memory::DEFAULT_REFRESH_SECONDS,
-            0..=86_400,
-        )?);
-
-        Ok(WebhookConfig {
-            auth,
-            assistant_language,
-            supported_languages,
-            translate_timeout: Duration::from_millis(translate_timeout_ms),
-            max_body_bytes: max_body_bytes as usize,
-            translate_cache_entries: translate_cache_entries as usize,
-            translation,
-            protected_terms,
-            language_choice,
-            memory,
-            memory_inputs,
-            memory_refresh,
-        })
+        Ok(EdgeConfig { auth, max_body_bytes: max_body_bytes as usize })
     }
 }
 
-/// A comma-separated list, each entry trimmed, empty ones dropped.
-fn list(value: Option<&str>) -> Vec<String> {
-    value.into_iter().flat_map(|v| v.split(',')).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect()
-}
-
-/// `formal`, `informal`, or per language: `de:formal,es:informal` (a bare value sets the default).
-fn formality(value: Option<&str>, mut settings: TranslationSettings) -> Result<TranslationSettings, ConfigError> {
-    let invalid = |why: String| ConfigError::Invalid { variable: "TRANSLATE_FORMALITY", why };
-    for entry in list(value) {
-        match entry.split_once(':') {
-            None => {
-                settings.formality = Some(
-                    Formality::parse(&entry)
-                        .ok_or_else(|| invalid("expected formal, informal or lang:formal".into()))?,
-                );
+/// The one reading of the auth settings: `WEBHOOK_AUTH`, `WEBHOOK_API_KEY_HEADER`,
+/// `WEBHOOK_SECRET` and `WEBHOOK_SECRET_PREVIOUS`.
+pub fn read_auth(variables: &Variables) -> Result<WebhookAuth, ConfigError> {
+    let get = |name: &str| variables.get(name);
+    let mode = match get("WEBHOOK_AUTH") {
+        None => AuthMode::Jwt,
+        Some(name) => {
+            let mut header_error = None;
+            let mode = AuthMode::from_name(&name, || {
+                let name = get("WEBHOOK_API_KEY_HEADER").unwrap_or_else(|| DEFAULT_API_KEY_HEADER.to_owned());
+                HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes()).unwrap_or_else(|_| {
+                    header_error = Some(ConfigError::Invalid {
+                        variable: "WEBHOOK_API_KEY_HEADER",
+                        why: "not a valid header name".into(),
+                    });
+                    HeaderName::from_static(DEFAULT_API_KEY_HEADER)
+                })
+            });
+            if let Some(error) = header_error {
+                return Err(error);
             }
-            Some((tag, level)) => {
-                let code =
-                    language::normalize(tag).ok_or_else(|| invalid(format!("`{tag}` is not a language code")))?;
-                let level = Formality::parse(level).ok_or_else(|| invalid("expected formal or informal".into()))?;
-                settings.formality_by_language.push((code, level));
-            }
+            mode.ok_or_else(|| ConfigError::Invalid {
+                variable: "WEBHOOK_AUTH",
+                why: format!("expected one of {}", AuthMode::NAMES.join(", ")),
+            })?
+        }
+    };
+    let secret = |name: &str| variables.secret(name);
+    let mut secrets = Vec::new();
+    if mode != AuthMode::None {
+        let current = secret("WEBHOOK_SECRET").ok_or_else(|| ConfigError::Missing {
+            variable: "WEBHOOK_SECRET",
+            why: format!("WEBHOOK_AUTH={} needs a secret (set WEBHOOK_AUTH=none to accept any caller)", mode.name()),
+        })?;
+        secrets.push(current);
+        secrets.extend(secret("WEBHOOK_SECRET_PREVIOUS"));
+        if mode == AuthMode::Basic
+            && let Some(position) = secrets.iter().position(|s| !s.contains(':'))
+        {
+            let variable = if position == 0 { "WEBHOOK_SECRET" } else { "WEBHOOK_SECRET_PREVIOUS" };
+            return Err(ConfigError::Invalid { variable, why: "basic auth expects user:password".into() });
         }
     }
-    Ok(settings)
+    Ok(WebhookAuth::new(mode, secrets.into_iter().map(Secret::new).collect()))
+}
+
+/// The languages a translating function works between.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Languages {
+    /// `ASSISTANT_LANGUAGE`: the language the assistant is built in.
+    pub assistant: String,
+    /// `SUPPORTED_LANGUAGES`: the users' languages the offline check considers; always holds
+    /// the assistant's.
+    pub supported: Vec<String>,
+}
+
+impl Languages {
+    pub fn read(variables: &Variables) -> Result<Self, ConfigError> {
+        let assistant = assistant_language(variables)?;
+        let listed = variables.get("SUPPORTED_LANGUAGES").unwrap_or_else(|| DEFAULT_SUPPORTED_LANGUAGES.to_owned());
+        let mut supported = Vec::new();
+        for tag in listed.split(',').map(str::trim).filter(|tag| !tag.is_empty()) {
+            let code = language_code("SUPPORTED_LANGUAGES", tag)?;
+            if !supported.contains(&code) {
+                supported.push(code);
+            }
+        }
+        if !supported.contains(&assistant) {
+            supported.push(assistant.clone());
+        }
+        Ok(Languages { assistant, supported })
+    }
+}
+
+/// `ASSISTANT_LANGUAGE`, default `en`.
+pub fn assistant_language(variables: &Variables) -> Result<String, ConfigError> {
+    let tag = variables.get("ASSISTANT_LANGUAGE");
+    language_code("ASSISTANT_LANGUAGE", tag.as_deref().unwrap_or(DEFAULT_ASSISTANT_LANGUAGE))
+}
+
+/// `VOICE_MODELS`: the speech model and voice per language, for phone calls.
+pub fn voice_models(variables: &Variables) -> Result<language::voice::VoiceModels, ConfigError> {
+    let spec = variables.get("VOICE_MODELS");
+    language::voice::VoiceModels::parse(spec.as_deref().unwrap_or(language::voice::DEFAULT_VOICE_MODELS))
+        .map_err(|why| ConfigError::Invalid { variable: "VOICE_MODELS", why })
 }
 
 // ---- Language choice: allowed languages, the answer outside them, phone voices ----
@@ -313,7 +235,8 @@ pub struct LanguageChoiceConfig {
 }
 
 impl LanguageChoiceConfig {
-    fn read(variables: &Variables, assistant: &str) -> Result<Self, ConfigError> {
+    /// The choice's settings, for an assistant in `assistant`.
+    pub fn read(variables: &Variables, assistant: &str) -> Result<Self, ConfigError> {
         let get = |name: &str| variables.get(name);
         let invalid = |variable, why| ConfigError::Invalid { variable, why };
         let allowed_languages = match get("ALLOWED_LANGUAGES") {
@@ -342,11 +265,7 @@ impl LanguageChoiceConfig {
         if not_offered_message.chars().count() > 1000 {
             return Err(invalid("LANGUAGE_NOT_OFFERED_MESSAGE", "expected at most 1000 characters".into()));
         }
-        let voice_models = language::voice::VoiceModels::parse(
-            get("VOICE_MODELS").as_deref().unwrap_or(language::voice::DEFAULT_VOICE_MODELS),
-        )
-        .map_err(|why| invalid("VOICE_MODELS", why))?;
-        Ok(LanguageChoiceConfig { allowed_languages, not_offered_message, voice_models })
+        Ok(LanguageChoiceConfig { allowed_languages, not_offered_message, voice_models: voice_models(variables)? })
     }
 
     /// Whether users may use `code` (a region counts as its language: `pt-PT` is `pt`).
@@ -406,19 +325,20 @@ fn language_code(variable: &'static str, tag: &str) -> Result<String, ConfigErro
 mod tests {
     use super::*;
 
-    fn config(vars: &[(&str, &str)]) -> Result<WebhookConfig, ConfigError> {
-        WebhookConfig::read(&vars.into())
+    fn edge(vars: &[(&str, &str)]) -> Result<EdgeConfig, ConfigError> {
+        EdgeConfig::read(&vars.into())
     }
 
     #[test]
     fn one_reading_of_every_variable() {
-        let table = [("A", "  7 "), ("EMPTY", " "), ("SECRET", " s p "), ("A", "8"), ("BAD", "7s")];
+        let table = [("A", "  7 "), ("EMPTY", " "), ("SECRET", " s p "), ("A", "8"), ("BAD", "7s"), ("L", " a, ,b ")];
         let variables = Variables::from(&table[..]);
         assert_eq!(variables.get("A").as_deref(), Some("8"), "a later entry overrides");
         assert_eq!((variables.get("EMPTY"), variables.get("UNSET")), (None, None));
         assert_eq!(variables.secret("SECRET").as_deref(), Some(" s p "), "a secret is not trimmed");
         assert_eq!(variables.number("A", 1, 0..=10), Ok(8));
         assert_eq!(variables.number("UNSET", 1, 0..=10), Ok(1));
+        assert_eq!((variables.list("L"), variables.list("UNSET")), (vec!["a".to_owned(), "b".into()], vec![]));
         for (name, range) in [("BAD", 0..=10), ("A", 0..=5)] {
             let error = variables.number(name, 1, range).unwrap_err().to_string();
             assert!(error.starts_with(&format!("{name} is invalid: expected a whole number")), "{error}");
@@ -426,100 +346,57 @@ mod tests {
     }
 
     #[test]
-    fn defaults_need_only_the_secret() {
-        let config = config(&[("WEBHOOK_SECRET", "s")]).unwrap();
+    fn the_edge_needs_only_the_secret() {
+        let config = edge(&[("WEBHOOK_SECRET", "s")]).unwrap();
         assert_eq!(config.auth.mode(), &AuthMode::Jwt);
-        assert_eq!(config.assistant_language, "en");
-        assert_eq!(config.supported_languages.len(), 16);
-        assert_eq!(config.translate_timeout, Duration::from_millis(3000));
         assert_eq!(config.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
+        let error = edge(&[("WEBHOOK_SECRET", "s"), ("MAX_BODY_BYTES", "1k")]).unwrap_err();
+        assert!(error.to_string().starts_with("MAX_BODY_BYTES is invalid"), "{error}");
+    }
+
+    #[test]
+    fn the_edge_reads_nothing_of_what_a_function_does() {
+        // Every other function's variables, each set to a value its reader refuses.
+        let bad = [
+            ("WEBHOOK_SECRET", "s"),
+            ("VOICE_MODELS", "es=es ES"),
+            ("ASSISTANT_LANGUAGE", "klingon"),
+            ("TRANSLATE_TIMEOUT_MS", "3s"),
+            ("TRANSLATION_TABLE", "a b"),
+            ("ALLOWED_LANGUAGES", "klingon"),
+        ];
+        assert!(edge(&bad).is_ok());
+        let variables = Variables::from(&bad[..]);
+        assert!(voice_models(&variables).is_err() && Languages::read(&variables).is_err());
     }
 
     #[test]
     fn errors_name_the_variable_and_not_the_secret() {
-        let error = config(&[]).unwrap_err();
+        let error = edge(&[]).unwrap_err();
         assert!(error.to_string().starts_with("WEBHOOK_SECRET is required"), "{error}");
-        let error = config(&[("WEBHOOK_AUTH", "oauth"), ("WEBHOOK_SECRET", "s")]).unwrap_err();
+        let error = edge(&[("WEBHOOK_AUTH", "oauth"), ("WEBHOOK_SECRET", "s")]).unwrap_err();
         assert!(error.to_string().starts_with("WEBHOOK_AUTH is invalid"), "{error}");
-        let error = config(&[("WEBHOOK_AUTH", "basic"), ("WEBHOOK_SECRET", "no-colon-secret")]).unwrap_err();
+        let error = edge(&[("WEBHOOK_AUTH", "basic"), ("WEBHOOK_SECRET", "no-colon-secret")]).unwrap_err();
         assert!(error.to_string().contains("WEBHOOK_SECRET") && !error.to_string().contains("no-colon-secret"));
-        let error = config(&[("WEBHOOK_SECRET", "s"), ("ASSISTANT_LANGUAGE", "klingon")]).unwrap_err();
+    }
+
+    #[test]
+    fn languages_default_and_always_hold_the_assistant_s() {
+        let languages = Languages::read(&[][..].into()).unwrap();
+        assert_eq!((languages.assistant.as_str(), languages.supported.len()), ("en", 16));
+        let languages = Languages::read(&[("ASSISTANT_LANGUAGE", "de"), ("SUPPORTED_LANGUAGES", "es, fr")][..].into());
+        assert_eq!(languages.unwrap().supported, ["es", "fr", "de"]);
+        let error = Languages::read(&[("ASSISTANT_LANGUAGE", "klingon")][..].into()).unwrap_err();
         assert!(error.to_string().starts_with("ASSISTANT_LANGUAGE is invalid"), "{error}");
-        let error = config(&[("WEBHOOK_SECRET", "s"), ("SUPPORTED_LANGUAGES", "en,xx")]).unwrap_err();
+        let error = Languages::read(&[("SUPPORTED_LANGUAGES", "en,xx")][..].into()).unwrap_err();
         assert!(error.to_string().starts_with("SUPPORTED_LANGUAGES is invalid"), "{error}");
-        let error = config(&[("WEBHOOK_SECRET", "s"), ("TRANSLATE_TIMEOUT_MS", "3s")]).unwrap_err();
-        assert!(error.to_string().starts_with("TRANSLATE_TIMEOUT_MS is invalid"), "{error}");
-    }
-
-    #[test]
-    fn translation_settings_and_protected_terms() {
-        let config = config(&[
-            ("WEBHOOK_SECRET", "s"),
-            ("TRANSLATE_FORMALITY", "informal, de:formal"),
-            ("TRANSLATE_PROFANITY", "MASK"),
-            ("TRANSLATE_TERMINOLOGY", "brand-terms, support"),
-            ("PROTECTED_TERMS", "Acme Cloud, FAQ ,,reset password"),
-        ])
-        .unwrap();
-        assert_eq!(config.translation.formality_for("de"), Some(Formality::Formal));
-        assert_eq!(config.translation.formality_for("es"), Some(Formality::Informal));
-        assert!(config.translation.mask_profanity);
-        assert_eq!(config.translation.terminology, ["brand-terms", "support"]);
-        assert_eq!(config.protected_terms, ["Acme Cloud", "FAQ", "reset password"]);
-        assert_ne!(config.translation.key("de"), config.translation.key("es"));
-
-        let error = config_error(&[("TRANSLATE_FORMALITY", "polite")]);
-        assert!(error.starts_with("TRANSLATE_FORMALITY is invalid"), "{error}");
-        let error = config_error(&[("TRANSLATE_FORMALITY", "english:formal")]);
-        assert!(error.starts_with("TRANSLATE_FORMALITY is invalid"), "{error}");
-        let error = config_error(&[("TRANSLATE_PROFANITY", "hide")]);
-        assert!(error.starts_with("TRANSLATE_PROFANITY is invalid"), "{error}");
-    }
-
-    #[test]
-    fn the_memory_is_off_without_a_table_and_checked_with_one() {
-        let off = config(&[("WEBHOOK_SECRET", "s"), ("TRANSLATION_TTL_DAYS", "7")]).unwrap();
-        assert_eq!((off.memory, off.memory_inputs), (None, false));
-        let on = config(&[
-            ("WEBHOOK_SECRET", "s"),
-            ("TRANSLATION_TABLE", "webhooks-translations"),
-            ("TRANSLATION_TTL_DAYS", "7"),
-            ("TRANSLATION_MEMORY_INPUTS", "ON"),
-        ])
-        .unwrap();
-        let memory = on.memory.unwrap();
-        assert_eq!(
-            (memory.table.as_str(), memory.ttl_days, memory.timeout),
-            ("webhooks-translations", 7, Duration::from_millis(300))
-        );
-        assert!(on.memory_inputs);
-        assert_eq!(on.memory_refresh, Duration::from_secs(300));
-        let refresh = config(&[("WEBHOOK_SECRET", "s"), ("TRANSLATION_MEMORY_REFRESH_SECONDS", "60")]).unwrap();
-        assert_eq!(refresh.memory_refresh, Duration::from_secs(60));
-        for (variable, value) in [
-            ("TRANSLATION_MEMORY_REFRESH_SECONDS", "86401"),
-            ("TRANSLATION_MEMORY_REFRESH_SECONDS", "5m"),
-            ("TRANSLATION_TTL_DAYS", "0"),
-            ("TRANSLATION_MEMORY_TIMEOUT_MS", "1s"),
-            ("TRANSLATION_MEMORY_INPUTS", "yes"),
-            ("TRANSLATION_TABLE", "a b"),
-        ] {
-            let error = config_error(&[("TRANSLATION_TABLE", "translations"), (variable, value)]);
-            assert!(error.starts_with(&format!("{variable} is invalid")), "{error}");
-        }
-    }
-
-    fn config_error(vars: &[(&str, &str)]) -> String {
-        let mut vars = vars.to_vec();
-        vars.push(("WEBHOOK_SECRET", "s"));
-        config(&vars).unwrap_err().to_string()
     }
 
     #[test]
     fn none_needs_no_secret_and_api_key_takes_a_header() {
-        assert_eq!(config(&[("WEBHOOK_AUTH", "none")]).unwrap().auth.mode(), &AuthMode::None);
+        assert_eq!(edge(&[("WEBHOOK_AUTH", "none")]).unwrap().auth.mode(), &AuthMode::None);
         let config =
-            config(&[("WEBHOOK_AUTH", "api-key"), ("WEBHOOK_SECRET", "k"), ("WEBHOOK_API_KEY_HEADER", "X-Watson-Key")])
+            edge(&[("WEBHOOK_AUTH", "api-key"), ("WEBHOOK_SECRET", "k"), ("WEBHOOK_API_KEY_HEADER", "X-Watson-Key")])
                 .unwrap();
         assert_eq!(config.auth.mode(), &AuthMode::ApiKey { header: HeaderName::from_static("x-watson-key") });
     }

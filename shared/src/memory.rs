@@ -13,6 +13,7 @@
 //! DynamoDB Developer Guide).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
@@ -23,6 +24,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
 use crate::aws::Endpoint;
+use crate::config::{ConfigError, Variables};
 
 /// BatchGetItem takes at most 100 keys per call ("BatchGetItem", Amazon DynamoDB API Reference).
 pub const MAX_GET_KEYS: usize = 100;
@@ -120,6 +122,51 @@ pub fn may_store(text: &str) -> bool {
         let token = token.trim_matches(|c: char| !c.is_alphanumeric());
         token.chars().any(|c| c.is_ascii_digit()) && token.chars().any(char::is_alphabetic)
     })
+}
+
+/// The translation memory's table and limits, read by the translating functions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemorySettings {
+    /// `TRANSLATION_TABLE`.
+    pub table: String,
+    /// `TRANSLATION_TTL_DAYS`: how long a machine translation is kept (reviewed ones: always).
+    pub ttl_days: u64,
+    /// `TRANSLATION_MEMORY_TIMEOUT_MS`: the deadline of one read or write, retry included.
+    pub timeout: Duration,
+    /// `TRANSLATION_MEMORY_ENDPOINT`: a local DynamoDB (run-local.sh), with test credentials;
+    /// unset, DynamoDB itself.
+    pub endpoint: Endpoint,
+}
+
+impl MemorySettings {
+    /// `None` when `TRANSLATION_TABLE` is unset: the memory is off.
+    pub fn read(variables: &Variables) -> Result<Option<Self>, ConfigError> {
+        let Some(table) = variables.get("TRANSLATION_TABLE") else { return Ok(None) };
+        let valid = (3..=255).contains(&table.len())
+            && table.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        if !valid {
+            return Err(ConfigError::Invalid {
+                variable: "TRANSLATION_TABLE",
+                why: "expected a DynamoDB table name (3-255 of a-z, A-Z, 0-9, _ - .)".into(),
+            });
+        }
+        Ok(Some(MemorySettings {
+            table,
+            ttl_days: variables.number("TRANSLATION_TTL_DAYS", DEFAULT_TTL_DAYS, 1..=3650)?,
+            timeout: Duration::from_millis(variables.number(
+                "TRANSLATION_MEMORY_TIMEOUT_MS",
+                DEFAULT_TIMEOUT_MS,
+                20..=5000,
+            )?),
+            endpoint: variables.get("TRANSLATION_MEMORY_ENDPOINT").into(),
+        }))
+    }
+
+    /// The memory these settings name, built without touching the network (its client comes on
+    /// the first lookup).
+    pub fn open(&self) -> Arc<dyn TranslationMemory> {
+        Arc::new(DynamoMemory::new(&self.table, self.timeout, self.ttl_days, self.endpoint.clone()))
+    }
 }
 
 fn now_seconds() -> u64 {

@@ -784,7 +784,7 @@ mod tests {
         assert_eq!(protected.restore("<p>Escriba</p>"), Err(RestoreError::UnexpectedMarkup));
     }
 
-    /// The README's before-and-after example, exactly as sent.
+    /// `shared/README.md`'s before-and-after example, exactly as sent.
     #[test]
     fn the_readme_example() {
         let reply = "See our [FAQ page](https://example.com/faq), write to help@example.com, or open \

@@ -1,9 +1,20 @@
-//! The steps every webhook takes before its own work, the start-up they share, and the parts the
-//! translating webhooks (pre-message, post-message, dialog) have in common.
+//! The edge every webhook function shares: it knows who may call and how large a body it takes
+//! ([`EdgeConfig`]), and nothing of what a function does with the body.
+//!
+//! One request, one vocabulary (a function names its own inner steps after what they do:
+//! translate, decide, store; never with these words):
+//! - **run**: `main` hands the webhook to the Lambda runtime ([`run`]), once per cold start;
+//! - **serve**: one function-URL request, end to end ([`serve`]): accept, process, the outcome's
+//!   log line, the metric line;
+//! - **accept**: the edge's checks ([`accept`]): method, auth, content type, size and shape, then
+//!   the event name; a refusal is answered and logged there;
+//! - **process**: the function's own work on an accepted event ([`Webhook::process`]): the
+//!   response and what happened ([`TurnOutcome`]);
+//! - **reply** and **skip**: the two answers of a message webhook ([`reply`], [`skip`]).
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::sync::Arc;
+use std::time::Instant;
 
 use lambda_http::http::StatusCode;
 use lambda_http::request::RequestContext;
@@ -12,20 +23,13 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::auth::AuthMode;
-use crate::aws::Endpoint;
-use crate::config::{ConfigError, Variables, WebhookConfig};
+use crate::config::{self, EdgeConfig};
 use crate::http::{self, RequestError};
-use crate::memory::{DynamoMemory, TranslationMemory};
-use crate::metrics::{Invocation, MetricsSink};
-use crate::payload::{Envelope, PayloadReply, SKIP_ASSISTANT_HEADER, WebhookReply};
-use crate::protect::Protector;
-use crate::translate::{
-    AmazonTranslate, TranslateCounters, TranslationPipeline, Translator, aws_credentials_configured,
-};
+use crate::metrics::{HANDLER_DURATION, MetricLine, MetricsSink, PASS_THROUGH_AFTER_FAULT};
+use crate::payload::{Envelope, PayloadReply, SKIP_ASSISTANT_HEADER};
 
-/// What one webhook function declares: its name, the body it accepts, its configuration and its
-/// `process`. [`serve`] does the rest, once for every function: accept (method, auth, content
-/// type, size, shape, event name), the outcome's log line, and the metric line.
+/// What one webhook function declares: its name, the body it accepts, its edge settings and its
+/// `process`. [`serve`] does the rest, once for every function.
 pub trait Webhook: Sync {
     /// The function's name in log lines and metrics: the binary's name.
     const NAME: &'static str;
@@ -36,7 +40,7 @@ pub trait Webhook: Sync {
     /// What happened to one accepted request.
     type Outcome: TurnOutcome;
 
-    fn config(&self) -> &WebhookConfig;
+    fn edge(&self) -> &EdgeConfig;
 
     /// The answer to an accepted request, and what happened.
     fn process(
@@ -46,106 +50,11 @@ pub trait Webhook: Sync {
         request_id: &str,
     ) -> impl Future<Output = (Response<Body>, Self::Outcome)> + Send;
 
-    /// Where the per-invocation metric line goes, and the translation counters it reports;
-    /// `None`: this function writes no metric line.
-    fn metrics(&self) -> Option<(&MetricsSink, TranslateCounters)>;
-
-    /// The function-URL entry point: [`serve`].
-    fn handle(&self, request: Request) -> impl Future<Output = Response<Body>> + Send
-    where
-        Self: Sized,
-    {
-        serve(self, request)
+    /// Where the per-invocation metric line goes; `None` (the default): this function writes none.
+    fn metrics(&self) -> Option<&MetricsSink> {
+        None
     }
 }
-
-/// What a translating webhook holds beside its own parts: the one translation pipeline, built from
-/// the configuration (the warm cache's size, the protected terms), and where its metric line goes.
-pub struct Translating<T> {
-    pipeline: TranslationPipeline<T>,
-    metrics: MetricsSink,
-    /// Whether this webhook's texts may go into the shared translation memory.
-    memory_allowed: bool,
-}
-
-impl<T: Translator> Translating<T> {
-    pub fn new(config: &WebhookConfig, translator: T) -> Self {
-        let protector = Protector::new(&config.protected_terms);
-        let pipeline = TranslationPipeline::new(translator, config.translate_cache_entries, protector)
-            .with_refresh(config.memory_refresh);
-        Translating { pipeline, metrics: MetricsSink::stdout(), memory_allowed: true }
-    }
-
-    /// Lets the shared translation memory serve and keep this webhook's texts only if `allowed`
-    /// (pre-message: users' own words, only with `TRANSLATION_MEMORY_INPUTS=on`).
-    pub fn memory_only_if(mut self, allowed: bool) -> Self {
-        self.memory_allowed = allowed;
-        self
-    }
-
-    /// [`Webhook::metrics`] of a translating webhook: its sink and the pipeline's counters.
-    pub fn metrics(&self) -> Option<(&MetricsSink, TranslateCounters)> {
-        Some((&self.metrics, self.pipeline.counters()))
-    }
-}
-
-/// The builder steps of every translating webhook, written once: a webhook holds a
-/// [`Translating`] field named `translating` and says so with [`translating_webhook!`].
-pub trait TranslatingWebhook: Webhook + Sized {
-    type Translator: Translator;
-
-    fn translating(&self) -> &Translating<Self::Translator>;
-
-    fn translating_mut(&mut self) -> &mut Translating<Self::Translator>;
-
-    /// Serves and keeps translations in the shared translation memory, if this webhook's texts
-    /// may go there ([`Translating::memory_only_if`]).
-    fn with_memory(mut self, memory: Arc<dyn TranslationMemory>) -> Self {
-        let translating = self.translating_mut();
-        if translating.memory_allowed {
-            translating.pipeline.set_memory(memory);
-        }
-        self
-    }
-
-    /// [`Self::with_memory`] with the memory the configuration names (`TRANSLATION_TABLE`), if any.
-    fn with_configured_memory(self) -> Self {
-        match memory(self.config()) {
-            Some(memory) => self.with_memory(memory),
-            None => self,
-        }
-    }
-
-    /// Where the per-invocation metric line goes (stdout unless changed, for tests).
-    fn with_metrics(mut self, sink: MetricsSink) -> Self {
-        self.translating_mut().metrics = sink;
-        self
-    }
-
-    /// The translation pipeline: cache, memory, protected spans, then the translator.
-    fn translator(&self) -> &TranslationPipeline<Self::Translator> {
-        &self.translating().pipeline
-    }
-}
-
-/// `impl TranslatingWebhook for $webhook<T>` through its field `translating`.
-#[macro_export]
-macro_rules! translating_webhook {
-    ($webhook:ident) => {
-        impl<T: $crate::translate::Translator> $crate::webhook::TranslatingWebhook for $webhook<T> {
-            type Translator = T;
-
-            fn translating(&self) -> &$crate::webhook::Translating<T> {
-                &self.translating
-            }
-
-            fn translating_mut(&mut self) -> &mut $crate::webhook::Translating<T> {
-                &mut self.translating
-            }
-        }
-    };
-}
-pub use translating_webhook;
 
 /// Serves `webhook` on the Lambda runtime: where every function's `main` ends.
 pub async fn run<W: Webhook>(webhook: W) -> Result<(), lambda_http::Error> {
@@ -171,28 +80,34 @@ impl Accepted for serde_json::Map<String, serde_json::Value> {
     }
 }
 
-/// What happened to one accepted request: its log line (never the user's text) and whether a
-/// downstream fault made it fail or pass through.
+/// What happened to one accepted request: its log line (never the user's text), whether a
+/// downstream fault degraded the answer, and the function's own figures for its metric line.
 pub trait TurnOutcome {
     fn log(&self, request_id: &str);
-    fn failed(&self) -> bool;
+
+    /// A downstream service failed and the answer is the worse for it: a message or reply passed
+    /// through untranslated, a callout answered 5xx. The metric `PassThroughAfterFault`.
+    fn downstream_fault(&self) -> bool;
+
+    /// Puts this outcome's own metrics on the invocation's line (the edge adds its two after).
+    fn measure(&self, _line: &mut MetricLine) {}
 }
 
-/// A function that logs its own lines as it works.
+/// A function that logs its own lines as it works, and whose faults are in its answer.
 impl TurnOutcome for () {
     fn log(&self, _: &str) {}
 
-    fn failed(&self) -> bool {
+    fn downstream_fault(&self) -> bool {
         false
     }
 }
 
 /// The function-URL entry point of every webhook: every request gets an answer, never a panic;
-/// an accepted one gets one outcome line and one metric line, a refused one a single short log
-/// line and no metric line.
+/// an accepted one gets one outcome line and, if the function writes metrics, one metric line; a
+/// refused one a single short log line and no metric line.
 pub async fn serve<W: Webhook>(webhook: &W, request: Request) -> Response<Body> {
-    let invocation = webhook.metrics().map(|(_, counters)| Invocation::start(counters));
-    let event: W::Event = match accept(webhook.config(), &request) {
+    let started = Instant::now();
+    let event: W::Event = match accept(webhook.edge(), &request) {
         Ok(event) => event,
         Err(response) => return response,
     };
@@ -204,8 +119,12 @@ pub async fn serve<W: Webhook>(webhook: &W, request: Request) -> Response<Body> 
     let request_id = request_id(&request);
     let (response, outcome) = webhook.process(event, &request, &request_id).await;
     outcome.log(&request_id);
-    if let (Some(invocation), Some((sink, counters))) = (invocation, webhook.metrics()) {
-        invocation.finish(sink, W::NAME, counters, outcome.failed());
+    if let Some(sink) = webhook.metrics() {
+        let mut line = MetricLine::new(W::NAME);
+        outcome.measure(&mut line);
+        line.count(PASS_THROUGH_AFTER_FAULT, u64::from(outcome.downstream_fault()));
+        line.duration(HANDLER_DURATION, started.elapsed());
+        sink.write(&line);
     }
     response
 }
@@ -217,20 +136,17 @@ pub async fn serve<W: Webhook>(webhook: &W, request: Request) -> Response<Body> 
 /// flood of junk requests costs one log line each.
 // The error is the finished response, built once per refused request: boxing it buys nothing.
 #[allow(clippy::result_large_err)]
-pub fn accept<T: DeserializeOwned>(config: &WebhookConfig, request: &Request) -> Result<T, Response<Body>> {
-    check(config, request).map_err(|(error, reason)| refuse(request, error, reason))
+pub fn accept<T: DeserializeOwned>(edge: &EdgeConfig, request: &Request) -> Result<T, Response<Body>> {
+    check(edge, request).map_err(|(error, reason)| refuse(request, error, reason))
 }
 
-fn check<T: DeserializeOwned>(
-    config: &WebhookConfig,
-    request: &Request,
-) -> Result<T, (RequestError, Option<&'static str>)> {
+fn check<T: DeserializeOwned>(edge: &EdgeConfig, request: &Request) -> Result<T, (RequestError, Option<&'static str>)> {
     http::check_method(request).map_err(|error| (error, None))?;
-    if let Err(failure) = config.auth.verify(request.headers()) {
+    if let Err(failure) = edge.auth.verify(request.headers()) {
         return Err((RequestError::Unauthorized, Some(failure.reason())));
     }
     http::check_content_type(request.headers()).map_err(|error| (error, None))?;
-    http::parse_json_body(request.body(), config.max_body_bytes).map_err(|error| (error, None))
+    http::parse_json_body(request.body(), edge.max_body_bytes).map_err(|error| (error, None))
 }
 
 fn refuse(request: &Request, error: RequestError, reason: Option<&'static str>) -> Response<Body> {
@@ -247,17 +163,13 @@ pub fn reply<P: Serialize>(payload: &P) -> Response<Body> {
     http::json_response(StatusCode::OK, &PayloadReply { payload })
 }
 
-/// Either answer of a pre-message webhook: `{"payload": …}`, or a message response sent straight
-/// to the channel with the `x-watson-assistant-webhook-return` header (IBM's "Making a pre-message webhook call", https://cloud.ibm.com/docs/watson-assistant?topic=watson-assistant-webhook-pre-watson-assistant).
-pub fn respond<Req: Serialize, Resp: Serialize>(answer: &WebhookReply<Req, Resp>) -> Response<Body> {
-    match answer {
-        WebhookReply::Continue(payload) => reply(payload),
-        WebhookReply::Skip(response) => {
-            let mut skip = http::json_response(StatusCode::OK, response);
-            skip.headers_mut().insert(SKIP_ASSISTANT_HEADER, lambda_http::http::HeaderValue::from_static("true"));
-            skip
-        }
-    }
+/// A pre-message webhook's other answer: a message response sent straight to the channel,
+/// without the `payload` wrapper and with the `x-watson-assistant-webhook-return` header (IBM's
+/// "Making a pre-message webhook call", <https://cloud.ibm.com/docs/watson-assistant?topic=watson-assistant-webhook-pre-watson-assistant>).
+pub fn skip<R: Serialize>(response: &R) -> Response<Body> {
+    let mut skip = http::json_response(StatusCode::OK, response);
+    skip.headers_mut().insert(SKIP_ASSISTANT_HEADER, lambda_http::http::HeaderValue::from_static("true"));
+    skip
 }
 
 /// The request id for log lines: the Lambda invocation's, else the function URL event's, else `-`.
@@ -271,58 +183,15 @@ pub fn request_id(request: &Request) -> String {
     }
 }
 
-/// Reads settings of `function` with `read`, from the function's variables
-/// ([`Variables::of_function`]: `<FUNCTION>_<VARIABLE>` overrides `<VARIABLE>`); a bad value fails
-/// the cold start with one line naming the variable (never its value: it could be a secret).
-pub fn settings<T>(
-    function: &str,
-    read: impl FnOnce(&Variables) -> Result<T, ConfigError>,
-) -> Result<T, lambda_http::Error> {
-    read(&Variables::of_function(function)).map_err(|error| {
-        tracing::error!(%error, "{function}: configuration error");
-        error.into()
-    })
-}
-
-/// Reads the [`WebhookConfig`] (see [`settings`]) and says out loud when auth is off.
-pub fn start(function: &str) -> Result<WebhookConfig, lambda_http::Error> {
-    let config = settings(function, WebhookConfig::read)?;
-    let memory = match &config.memory {
-        Some(memory) => format!("on (table {}, {} days)", memory.table, memory.ttl_days),
-        None => "off (TRANSLATION_TABLE unset)".to_owned(),
-    };
-    if *config.auth.mode() == AuthMode::None {
+/// Reads the edge's [`EdgeConfig`] for `function` (see [`config::settings`]) and says out loud
+/// when auth is off.
+pub fn start(function: &str) -> Result<EdgeConfig, lambda_http::Error> {
+    let edge = config::settings(function, EdgeConfig::read)?;
+    if *edge.auth.mode() == AuthMode::None {
         tracing::warn!("WEBHOOK_AUTH=none: {function} accepts requests from anyone; use it only for local tests");
     }
-    tracing::info!(
-        function,
-        auth = config.auth.mode().name(),
-        assistant_language = %config.assistant_language,
-        supported_languages = %config.supported_languages.join(","),
-        translation_memory = %memory,
-        "started"
-    );
-    Ok(config)
-}
-
-/// Amazon Translate with the configured deadline, built without touching the network; off, and
-/// said so, when no AWS credentials can be found.
-pub fn translator(config: &WebhookConfig) -> AmazonTranslate {
-    if aws_credentials_configured() {
-        tracing::info!(translate_timeout_ms = config.translate_timeout.as_millis() as u64, "translation is on");
-        AmazonTranslate::new(config.translate_timeout, Endpoint::Aws).with_settings(config.translation.clone())
-    } else {
-        tracing::warn!("no AWS credentials found: translation is off, every message passes through untranslated");
-        AmazonTranslate::disabled()
-    }
-}
-
-/// The translation memory when `TRANSLATION_TABLE` names one: built without touching the network
-/// (its client comes on the first lookup).
-pub fn memory(config: &WebhookConfig) -> Option<Arc<dyn TranslationMemory>> {
-    let settings = config.memory.as_ref()?;
-    let memory = DynamoMemory::new(&settings.table, settings.timeout, settings.ttl_days, settings.endpoint.clone());
-    Some(Arc::new(memory))
+    tracing::info!(function, auth = edge.auth.mode().name(), max_body_bytes = edge.max_body_bytes, "started");
+    Ok(edge)
 }
 
 #[cfg(test)]
@@ -336,12 +205,12 @@ mod tests {
             "output": {"generic": [{"response_type": "text", "text": "Straight from the webhook."}]}
         }))
         .unwrap();
-        let skip = respond(&WebhookReply::<MessageRequest, _>::Skip(response.clone()));
-        assert_eq!(skip.headers()[SKIP_ASSISTANT_HEADER], "true");
-        let body: serde_json::Value = serde_json::from_slice(skip.body().as_ref()).unwrap();
+        let skipped = skip(&response);
+        assert_eq!(skipped.headers()[SKIP_ASSISTANT_HEADER], "true");
+        let body: serde_json::Value = serde_json::from_slice(skipped.body().as_ref()).unwrap();
         assert_eq!(body, serde_json::to_value(&response).unwrap());
 
-        let go_on = respond(&WebhookReply::<_, MessageResponse>::Continue(MessageRequest::default()));
+        let go_on = reply(&MessageRequest::default());
         assert!(go_on.headers().get(SKIP_ASSISTANT_HEADER).is_none());
         let body: serde_json::Value = serde_json::from_slice(go_on.body().as_ref()).unwrap();
         assert_eq!(body, serde_json::json!({"payload": {}}));

@@ -2,17 +2,15 @@
 //! with auth, parsing, the language check and serialization; the Translate endpoint is the fake
 //! on loopback, with a fixed added delay where a round trip matters.
 //!
-//! `cargo bench -p webhook-tests` (the README's performance section has the figures).
+//! `cargo bench -p webhook-tests` (`tests/README.md`'s performance section has the figures).
 
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use logwebhook::{ConfiguredStore, LogWebhook};
-use postmessage::PostMessage;
-use premessage::PreMessage;
 use serde_json::{Value, json};
 use shared::metrics::MetricsSink;
-use shared::webhook::{TranslatingWebhook, Webhook};
+use webhook_tests::entry_point::Handler;
 use webhook_tests::local_dynamodb::{DynamoSpy, LocalTable, SpyMode};
 use webhook_tests::local_s3::{BUCKET, LocalS3, log_settings};
 use webhook_tests::temp_dir::TempDir;
@@ -67,7 +65,7 @@ fn benches(c: &mut Criterion) {
     let quiet = || MetricsSink::buffer().0;
 
     let english = pre_message("Where is my order?", None);
-    let pre = PreMessage::new(config(&[]), translate.translator(Duration::from_secs(3))).with_metrics(quiet());
+    let pre = config(&[]).with_metrics(quiet()).premessage(translate.translator(Duration::from_secs(3)));
     c.bench_function("premessage: English turn (no Translate call)", |b| {
         b.to_async(&runtime).iter_batched(
             || FunctionUrlEvent::from_watson(&english).request(),
@@ -115,9 +113,9 @@ fn benches(c: &mut Criterion) {
     });
 
     let six = post_message_six_items();
-    let post_uncached =
-        PostMessage::new(config(&[("TRANSLATE_CACHE_ENTRIES", "0")]), translate.translator(Duration::from_secs(3)))
-            .with_metrics(quiet());
+    let post_uncached = config(&[("TRANSLATE_CACHE_ENTRIES", "0")])
+        .with_metrics(quiet())
+        .postmessage(translate.translator(Duration::from_secs(3)));
     c.bench_function("postmessage: six items, no cache (20 ms round trip)", |b| {
         b.to_async(&runtime).iter_batched(
             || FunctionUrlEvent::from_watson(&six).request(),
@@ -126,7 +124,7 @@ fn benches(c: &mut Criterion) {
         )
     });
 
-    let post_cached = PostMessage::new(config(&[]), translate.translator(Duration::from_secs(3))).with_metrics(quiet());
+    let post_cached = config(&[]).with_metrics(quiet()).postmessage(translate.translator(Duration::from_secs(3)));
     c.bench_function("postmessage: six items, warm cache", |b| {
         b.to_async(&runtime).iter_batched(
             || FunctionUrlEvent::from_watson(&six).request(),
@@ -150,7 +148,7 @@ fn log_benches(c: &mut Criterion) {
 
     let s3 = LocalS3::start();
     let settings = log_settings(&[("LOG_BUCKET", BUCKET)]);
-    let to_s3 = LogWebhook::new(config(&[]), settings, runtime.block_on(s3.store(Duration::from_secs(2))));
+    let to_s3 = LogWebhook::new(config(&[]).edge(), settings, runtime.block_on(s3.store(Duration::from_secs(2))));
     c.bench_function("log: one store to S3 on loopback", |b| {
         b.to_async(&runtime).iter_batched(&mut next_event, |request| to_s3.handle(request), BatchSize::SmallInput)
     });
@@ -158,7 +156,7 @@ fn log_benches(c: &mut Criterion) {
     let directory = TempDir::new("bench-log-dir");
     let settings = log_settings(&[("LOG_DIR", directory.path().to_str().unwrap())]);
     let to_directory =
-        LogWebhook::new(config(&[]), settings.clone(), runtime.block_on(ConfiguredStore::open(&settings)));
+        LogWebhook::new(config(&[]).edge(), settings.clone(), runtime.block_on(ConfiguredStore::open(&settings)));
     c.bench_function("log: one store to a local directory", |b| {
         b.to_async(&runtime).iter_batched(
             &mut next_event,
@@ -203,9 +201,10 @@ fn memory_benches(c: &mut Criterion) {
     let six = post_message_six_items();
     let table = runtime.block_on(LocalTable::create());
     // Fill the memory: one instance translates the reply once.
-    let filler = PostMessage::new(config(&[]), translate.translator(Duration::from_secs(3)))
+    let filler = config(&[])
         .with_memory(std::sync::Arc::new(table.memory(Duration::from_secs(2))))
-        .with_metrics(MetricsSink::buffer().0);
+        .with_metrics(MetricsSink::buffer().0)
+        .postmessage(translate.translator(Duration::from_secs(3)));
     runtime.block_on(filler.handle(FunctionUrlEvent::from_watson(&six).request()));
     let items = runtime.block_on(table.scan());
     assert_eq!(items.len(), 6, "six texts in the memory");
@@ -221,9 +220,10 @@ fn memory_benches(c: &mut Criterion) {
         c.bench_function(name, |b| {
             b.to_async(&runtime).iter_batched(
                 || {
-                    let post = PostMessage::new(config(&[]), translate.translator(Duration::from_secs(3)))
+                    let post = config(&[])
                         .with_memory(std::sync::Arc::new(spy.memory(&table.name, Duration::from_secs(1))))
-                        .with_metrics(MetricsSink::buffer().0);
+                        .with_metrics(MetricsSink::buffer().0)
+                        .postmessage(translate.translator(Duration::from_secs(3)));
                     (post, FunctionUrlEvent::from_watson(&six).request())
                 },
                 // Criterion runs a batch of setups before their routines: count in the routine.

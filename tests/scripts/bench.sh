@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The performance figures of the README, for each function:
+# The performance figures of tests/README.md, for each function:
 #   - release binary size, host and arm64 deploy package (unzipped and zipped);
 #   - cold start: process start until it polls the Lambda Runtime API for its first event
 #     (a local Runtime API, tests/scripts/bench_process.py; no Docker);

@@ -39,10 +39,15 @@ export ASSISTANT_LANGUAGE="${ASSISTANT_LANGUAGE:-en}"
 # Dialog callouts carry no Signed JWT: the dialog function gets Basic auth (see tests/invoke/dialog-*.json).
 export DIALOG_WEBHOOK_AUTH="${DIALOG_WEBHOOK_AUTH:-basic}"
 export DIALOG_WEBHOOK_SECRET="${DIALOG_WEBHOOK_SECRET:-watson:local-dev-secret}"
-export RUST_LOG="${RUST_LOG:-info}"
+# The functions' log level goes to the functions only (an --env-file, since RUST_LOG may hold
+# commas and --env-var splits at them): cargo-lambda reads RUST_LOG for its own log too, and at
+# `info` it prints its whole configuration when stopped.
+env_file="$(mktemp)"
+printf 'RUST_LOG=%s\n' "${RUST_LOG:-info}" >"$env_file"
+unset RUST_LOG
 
 pids=()
-trap 'for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done' EXIT
+trap 'for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -f "$env_file"' EXIT
 
 if $local_dynamodb; then
   [ -d tests/dynamodb/node_modules/dynalite ] || npm ci --prefix tests/dynamodb --no-audit --no-fund
@@ -62,4 +67,4 @@ if $fake_translate; then
 fi
 
 # Bound to loopback: cargo lambda's default is every interface.
-cargo lambda watch -A 127.0.0.1 -P "${PORT:-9000}"
+cargo lambda watch -A 127.0.0.1 -P "${PORT:-9000}" --env-file "$env_file"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End to end on this machine, as a user runs it: run-local.sh (cargo lambda watch, the fake
-# Translate), then the README's `cargo lambda invoke` payloads and a curl to a function URL.
+# Translate), then `tests/README.md`'s `cargo lambda invoke` payloads and a curl to a function URL.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 export PATH="$PWD/.venv-tools/bin:$PATH"

@@ -9,9 +9,12 @@ Each test is then run again on mutants of the transformed template, each breakin
 test guards; a mutant the test does not catch counts as a failure, so every assertion is shown
 to be able to fail. The closing line is `template tests: N passed, M failed`.
 
-Facts the template must agree with are read from the Rust sources, not copied: the EMF namespace,
-dimension and function names (shared/src/metrics.rs and each handler's `finish` call), and the
-event names the log function stores under (shared/src/payload/envelope.rs, functions/log/src/key.rs).
+Facts the template must agree with are read from the Rust sources, not copied: the EMF namespace and
+dimension (shared/src/metrics.rs), the metric names (each declared once as a `Count("…")` or
+`Milliseconds("…")` constant: the edge's in shared/src/metrics.rs, translation's in
+shared/src/translate/counters.rs), the functions that write a metric line (those whose `Webhook`
+impl returns a sink from `fn metrics`), and the event names the log function stores under
+(shared/src/payload/envelope.rs, functions/log/src/key.rs).
 """
 import copy
 import json
@@ -47,13 +50,16 @@ def rust_facts():
     """The metric and event names as the Rust code writes them."""
     metrics = read("shared/src/metrics.rs")
     namespace = re.search(r'pub const NAMESPACE: &str = "([^"]+)"', metrics).group(1)
-    dimensions = json.loads(re.search(r'"Dimensions": (\[\[[^\]]*\]\])', metrics).group(1))
-    metric_names = re.findall(r'\{"Name": "(\w+)", "Unit"', metrics)
+    dimensions = [[re.search(r'pub const DIMENSION: &str = "([^"]+)"', metrics).group(1)]]
+    metric_names = []
+    for path in ("shared/src/metrics.rs", "shared/src/translate/counters.rs"):
+        metric_names += re.findall(r'pub const \w+: (?:Count|Milliseconds) = (?:Count|Milliseconds)\("(\w+)"\)',
+                                   read(path))
     emitters = {}
     for prefix, binary in FUNCTIONS.items():
         source = read(f"functions/{binary}/src/lib.rs")
-        # A function emits EMF unless its `Webhook::metrics` returns None (a translating webhook
-        # returns its `Translating` part's); `NAME` is its dimension.
+        # A function emits EMF when its `Webhook::metrics` returns a sink (a translating webhook
+        # returns its `Translating` part's; the default is None); `NAME` is its dimension.
         name = re.search(r'const NAME: &\'static str = "([^"]+)";', source)
         metrics = re.search(r'fn metrics\(&self\)[^{]*\{\s*([^\s(]+)', source)
         if name and metrics and metrics.group(1) != "None":
@@ -158,11 +164,12 @@ def test_translation_settings(t, facts):
     import io
     wanted = {"PROTECTED_TERMS": "ProtectedTerms", "TRANSLATE_FORMALITY": "TranslateFormality",
               "TRANSLATE_PROFANITY": "TranslateProfanity"}
-    config = read("shared/src/config.rs")
+    # The translating functions' settings (shared/src/translate/settings.rs).
+    config = read("shared/src/translate/settings.rs")
     for prefix in ("PreMessage", "PostMessage", "Dialog"):
         env = t["Resources"][f"{prefix}Function"]["Properties"]["Environment"]["Variables"]
         for variable, parameter in wanted.items():
-            check(f'"{variable}"' in config, f"the Rust config reads no {variable}")
+            check(f'"{variable}"' in config, f"the Rust translation settings read no {variable}")
             check(env.get(variable) == {"Ref": parameter}, f"{prefix}Function's {variable} is not !Ref {parameter}")
         terminology = json.dumps(env.get("TRANSLATE_TERMINOLOGY"))
         check("CreatesTerminology" in terminology and "TranslateTerminologyNames" in terminology

@@ -14,7 +14,6 @@ use serde_json::{Value, json};
 use shared::aws::Endpoint;
 use shared::metrics::MetricsSink;
 use shared::translate::AmazonTranslate;
-use shared::webhook::TranslatingWebhook;
 
 use crate::entry_point::{Handler, UrlEvent, UrlResponse, invoke};
 use crate::local_s3::BUCKET;
@@ -208,15 +207,12 @@ impl Subject {
         let (webhook, translate, log_dir) = match function {
             Function::PreMessage | Function::PostMessage | Function::Dialog => {
                 let translate = FakeTranslate::start().await;
-                let translator =
-                    translate.translator(config.translate_timeout).with_settings(config.translation.clone());
+                let engine = config.engine(&translate);
+                let config = config.with_metrics(sink);
                 let webhook = match function {
-                    Function::PreMessage => Webhook::Pre(PreMessage::new(config, translator).with_metrics(sink)),
-                    Function::PostMessage => Webhook::Post(PostMessage::new(config, translator).with_metrics(sink)),
-                    _ => {
-                        let deadline = dialog::deadline(&overrides.into()).expect("DIALOG_DEADLINE_MS");
-                        Webhook::Dialog(Dialog::new(config, translator, deadline).with_metrics(sink))
-                    }
+                    Function::PreMessage => Webhook::Pre(config.premessage(engine)),
+                    Function::PostMessage => Webhook::Post(config.postmessage(engine)),
+                    _ => Webhook::Dialog(config.dialog(engine)),
                 };
                 (webhook, Some(translate), None)
             }
@@ -226,7 +222,8 @@ impl Subject {
                 let mut vars: Vec<(&str, &str)> =
                     overrides.iter().copied().filter(|(key, _)| key.starts_with("LOG_")).collect();
                 vars.push(("LOG_DIR", &root));
-                let webhook = Webhook::LogDir(LogWebhook::new(config, log_settings(&vars), DirLogStore::new(&root)));
+                let webhook =
+                    Webhook::LogDir(LogWebhook::new(config.edge(), log_settings(&vars), DirLogStore::new(&root)));
                 (webhook, None, Some(dir))
             }
         };
@@ -248,7 +245,7 @@ impl Subject {
         vars.push(("LOG_BUCKET", BUCKET));
         let settings = log_settings(&vars);
         let store = S3LogStore::new(BUCKET, settings.store_timeout, &Endpoint::Local(endpoint.to_owned())).await;
-        let webhook = LogWebhook::new(function_config(Function::Log, overrides), settings, store);
+        let webhook = LogWebhook::new(function_config(Function::Log, overrides).edge(), settings, store);
         Subject { function: Function::Log, webhook: Webhook::LogS3(webhook), translate: None, log_dir: None, metrics }
     }
 
@@ -319,7 +316,7 @@ impl Subject {
 
 /// The function's config as the template sets it: JWT with `SECRET` (dialog: Basic with
 /// `DIALOG_CREDENTIALS`), then `overrides` on top.
-pub fn function_config(function: Function, overrides: &[(&str, &str)]) -> shared::config::WebhookConfig {
+pub fn function_config(function: Function, overrides: &[(&str, &str)]) -> crate::Config {
     let mut vars: Vec<(&str, &str)> = Vec::new();
     if function == Function::Dialog {
         vars.extend([("WEBHOOK_AUTH", "basic"), ("WEBHOOK_SECRET", DIALOG_CREDENTIALS)]);

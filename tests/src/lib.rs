@@ -1,6 +1,7 @@
 //! Test support shared by the cross-function tests: a fake Amazon Translate endpoint that speaks
 //! the SDK's real wire protocol, function-URL events, tokens, config and log capture.
 
+pub mod dynalite_install;
 pub mod entry_point;
 pub mod fake_translate;
 pub mod hardening;
@@ -11,10 +12,16 @@ pub mod temp_dir;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+use dialog::{Dialog, DialogSettings};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use lambda_http::Request;
+use postmessage::{PostMessage, PostMessageSettings};
+use premessage::{PreMessage, PreMessageSettings};
 use serde_json::{Value, json};
-use shared::config::{Variables, WebhookConfig};
+use shared::config::{ConfigError, EdgeConfig, Variables};
+use shared::memory::TranslationMemory;
+use shared::metrics::MetricsSink;
+use shared::translate::{AmazonTranslate, Translating, TranslationConfig, Translator};
 
 pub use fake_translate::{Behaviour, FakeTranslate, TranslateCall};
 pub use local_s3::{LocalS3, S3Behaviour, log_settings};
@@ -33,11 +40,75 @@ pub fn fixture_json(name: &str) -> Value {
     serde_json::from_str(&fixture(name)).unwrap_or_else(|error| panic!("{name}: {error}"))
 }
 
-/// A config as the template sets it (`WEBHOOK_SECRET` is `SECRET`), with `overrides` on top.
-pub fn config(overrides: &[(&str, &str)]) -> WebhookConfig {
-    let mut variables = vec![("WEBHOOK_SECRET", SECRET)];
-    variables.extend_from_slice(overrides);
-    WebhookConfig::read(&Variables::from(&variables[..])).expect("test config")
+/// A function's variables as the template sets them (`WEBHOOK_SECRET` is `SECRET`), with
+/// `overrides` on top, and where its translation part's metric lines and memory are: each part
+/// of a function reads its own settings from them, as in Lambda.
+#[derive(Clone)]
+pub struct Config {
+    variables: Vec<(String, String)>,
+    metrics: Option<MetricsSink>,
+    memory: Option<Arc<dyn TranslationMemory>>,
+}
+
+pub fn config(overrides: &[(&str, &str)]) -> Config {
+    let mut variables = vec![("WEBHOOK_SECRET".to_owned(), SECRET.to_owned())];
+    variables.extend(overrides.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())));
+    Config { variables, metrics: None, memory: None }
+}
+
+impl Config {
+    /// Metric lines go to `sink` (else stdout).
+    pub fn with_metrics(mut self, sink: MetricsSink) -> Self {
+        self.metrics = Some(sink);
+        self
+    }
+
+    /// The translation part serves from and keeps translations in `memory` (else none).
+    pub fn with_memory(mut self, memory: Arc<dyn TranslationMemory>) -> Self {
+        self.memory = Some(memory);
+        self
+    }
+
+    /// What `read` makes of these variables (a test config it refuses is a bug in the test).
+    pub fn read<T>(&self, read: impl FnOnce(&Variables) -> Result<T, ConfigError>) -> T {
+        let table: Vec<(&str, &str)> = self.variables.iter().map(|(name, value)| (&**name, &**value)).collect();
+        read(&Variables::from(&table[..])).expect("test config")
+    }
+
+    pub fn edge(&self) -> EdgeConfig {
+        self.read(EdgeConfig::read)
+    }
+
+    /// Amazon Translate at `translate`, as production builds it from these variables: their
+    /// deadline, and their settings with every call.
+    pub fn engine(&self, translate: &FakeTranslate) -> AmazonTranslate {
+        let config = self.read(TranslationConfig::read);
+        translate.translator(config.timeout).with_settings(config.settings)
+    }
+
+    /// The translation part these variables describe, in front of `engine`.
+    pub fn translating<T: Translator>(&self, engine: T) -> Translating<T> {
+        let mut translating = Translating::new(&self.read(TranslationConfig::read), engine);
+        if let Some(sink) = &self.metrics {
+            translating = translating.with_metrics(sink.clone());
+        }
+        match &self.memory {
+            Some(memory) => translating.with_memory(memory.clone()),
+            None => translating,
+        }
+    }
+
+    pub fn premessage<T: Translator>(&self, engine: T) -> PreMessage<T> {
+        PreMessage::new(self.edge(), self.read(PreMessageSettings::read), self.translating(engine))
+    }
+
+    pub fn postmessage<T: Translator>(&self, engine: T) -> PostMessage<T> {
+        PostMessage::new(self.edge(), self.read(PostMessageSettings::read), self.translating(engine))
+    }
+
+    pub fn dialog<T: Translator>(&self, engine: T) -> Dialog<T> {
+        Dialog::new(self.edge(), self.read(DialogSettings::read), self.translating(engine))
+    }
 }
 
 /// An HS256 token signed with `secret`.

@@ -1,6 +1,6 @@
-//! A real DynamoDB-protocol server for the translation memory tests: dynalite (npm, installed by
-//! `.ci/run` with `npm ci --prefix tests/dynamodb`), one per test binary on a free loopback port,
-//! used through the real aws-sdk-dynamodb client. Also servers that fail the way a memory can.
+//! A real DynamoDB-protocol server for the translation memory tests: dynalite (npm, installed on
+//! first use by [`crate::dynalite_install`]), one per test binary on a free loopback port, used
+//! through the real aws-sdk-dynamodb client. Also servers that fail the way a memory can.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -31,10 +31,9 @@ pub fn dynalite_endpoint() -> &'static str {
     &SERVER
         .get_or_init(|| {
             let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("dynamodb");
-            assert!(
-                folder.join("node_modules/dynalite").is_dir(),
-                "dynalite is not installed: run `npm ci --prefix tests/dynamodb` (as .ci/run does)"
-            );
+            if let Err(missing) = crate::dynalite_install::ensure_dynalite(&folder, None) {
+                panic!("{missing}");
+            }
             let mut child = Command::new("node")
                 .arg(folder.join("server.js"))
                 .stdin(Stdio::piped())

@@ -4,11 +4,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use postmessage::PostMessage;
-use premessage::PreMessage;
 use serde_json::{Value, json};
 use shared::metrics::MetricsSink;
-use shared::webhook::{TranslatingWebhook, Webhook};
+use webhook_tests::entry_point::Handler;
 use webhook_tests::{Behaviour, FakeTranslate, FunctionUrlEvent, config, fixture, status_and_json};
 
 fn metric_lines(buffer: &Arc<Mutex<Vec<u8>>>) -> Vec<Value> {
@@ -35,7 +33,7 @@ fn spanish_reply() -> String {
 async fn a_menu_sent_again_is_served_from_the_cache_and_the_metrics_say_so() {
     let translate = FakeTranslate::start().await;
     let (sink, lines) = MetricsSink::buffer();
-    let post = PostMessage::new(config(&[]), translate.translator(Duration::from_secs(3))).with_metrics(sink);
+    let post = config(&[]).with_metrics(sink).postmessage(translate.translator(Duration::from_secs(3)));
 
     for _ in 0..3 {
         let (status, reply) =
@@ -69,7 +67,7 @@ async fn a_menu_sent_again_is_served_from_the_cache_and_the_metrics_say_so() {
 async fn an_english_turn_never_reaches_translate() {
     let translate = FakeTranslate::start().await;
     let (sink, lines) = MetricsSink::buffer();
-    let pre = PreMessage::new(config(&[]), translate.translator(Duration::from_secs(3))).with_metrics(sink);
+    let pre = config(&[]).with_metrics(sink).premessage(translate.translator(Duration::from_secs(3)));
     let mut request: Value =
         serde_json::from_str(&fixture("ibm-docs-pre-message-request-sms-attachment.json")).unwrap();
     for text in ["hi", "Where is my order?", "48213"] {
@@ -90,7 +88,7 @@ async fn a_fault_is_counted_as_a_pass_through() {
     let translate = FakeTranslate::start().await;
     translate.set_behaviour(Behaviour::ServerError);
     let (sink, lines) = MetricsSink::buffer();
-    let pre = PreMessage::new(config(&[]), translate.translator(Duration::from_millis(500))).with_metrics(sink);
+    let pre = config(&[]).with_metrics(sink).premessage(translate.translator(Duration::from_millis(500)));
     let request = fixture("constructed-pre-message-request-actions-spanish.json");
     pre.handle(FunctionUrlEvent::from_watson(&request).request()).await;
     let line = metric_lines(&lines).pop().unwrap();

@@ -3,10 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use postmessage::PostMessage;
-use premessage::PreMessage;
 use serde_json::{Value, json};
-use shared::webhook::Webhook;
+use webhook_tests::entry_point::Handler;
 use webhook_tests::{Behaviour, FakeTranslate, FunctionUrlEvent, config, fixture, status_and_json};
 
 const DEADLINE: Duration = Duration::from_secs(3);
@@ -28,8 +26,8 @@ fn post_message_request(context: &Value, generic: Value) -> String {
 async fn a_spanish_turn_costs_one_call_in_and_translates_every_visible_reply_out() {
     let translate = FakeTranslate::start().await;
     translate.phrase("¿Dónde está mi pedido?", "en", "Where is my order?");
-    let pre = PreMessage::new(config(&[]), translate.translator(DEADLINE));
-    let post = PostMessage::new(config(&[]), translate.translator(DEADLINE));
+    let pre = config(&[]).premessage(translate.translator(DEADLINE));
+    let post = config(&[]).postmessage(translate.translator(DEADLINE));
 
     // Turn 1, pre-message: the IBM-shaped request of a Spanish user on an actions skill.
     let mut request: Value =
@@ -137,8 +135,8 @@ async fn a_spanish_turn_costs_one_call_in_and_translates_every_visible_reply_out
 #[tokio::test]
 async fn an_english_turn_makes_no_call_and_comes_back_unchanged() {
     let translate = FakeTranslate::start().await;
-    let pre = PreMessage::new(config(&[]), translate.translator(DEADLINE));
-    let post = PostMessage::new(config(&[]), translate.translator(DEADLINE));
+    let pre = config(&[]).premessage(translate.translator(DEADLINE));
+    let post = config(&[]).postmessage(translate.translator(DEADLINE));
     for text in [
         "hi",
         "ok",
@@ -171,7 +169,7 @@ async fn an_english_turn_makes_no_call_and_comes_back_unchanged() {
 async fn the_captured_dialog_reply_is_translated_as_in_the_reference() {
     let translate = FakeTranslate::start().await;
     translate.phrase("Welcome from Dialog", "es", "Bienvenido desde Dialog");
-    let post = PostMessage::new(config(&[]), translate.translator(DEADLINE));
+    let post = config(&[]).postmessage(translate.translator(DEADLINE));
     let request = fixture("capture-post-message-request-dialog.json");
     let (status, reply) = status_and_json(post.handle(FunctionUrlEvent::from_watson(&request).request()).await);
     assert_eq!(status, 200);
@@ -185,7 +183,7 @@ async fn the_captured_dialog_reply_is_translated_as_in_the_reference() {
 #[tokio::test]
 async fn an_untranslated_reply_drops_the_original_of_an_earlier_turn() {
     let translate = FakeTranslate::start().await;
-    let post = PostMessage::new(config(&[]), translate.translator(DEADLINE));
+    let post = config(&[]).postmessage(translate.translator(DEADLINE));
     let mut request: Value = serde_json::from_str(&fixture("capture-post-message-request-dialog.json")).unwrap();
     // The user switched back to English; the Spanish turn before left its original behind.
     request["payload"]["context"]["skills"]["main skill"]["user_defined"] =

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use dialog::Dialog;
 use serde_json::{Value, json};
-use shared::webhook::Webhook;
+use webhook_tests::entry_point::Handler;
 use webhook_tests::{Behaviour, FakeTranslate, FunctionUrlEvent, config, fixture_json, status_and_json};
 
 const CREDENTIALS: &str = "watson:dialog-secret";
@@ -17,9 +17,14 @@ fn basic() -> String {
 }
 
 async fn dialog(translate: &FakeTranslate, deadline: Duration) -> Dialog<shared::translate::AmazonTranslate> {
-    let config =
-        config(&[("WEBHOOK_AUTH", "basic"), ("WEBHOOK_SECRET", CREDENTIALS), ("TRANSLATE_TIMEOUT_MS", "3000")]);
-    Dialog::new(config, translate.translator(Duration::from_secs(3)), deadline)
+    let deadline = deadline.as_millis().to_string();
+    let config = config(&[
+        ("WEBHOOK_AUTH", "basic"),
+        ("WEBHOOK_SECRET", CREDENTIALS),
+        ("TRANSLATE_TIMEOUT_MS", "3000"),
+        ("DIALOG_DEADLINE_MS", &deadline),
+    ]);
+    config.dialog(translate.translator(Duration::from_secs(3)))
 }
 
 async fn call(dialog: &Dialog<shared::translate::AmazonTranslate>, params: Value) -> (u16, Value) {
@@ -145,7 +150,10 @@ async fn basic_auth_is_required_and_jwt_mode_is_refused_at_start() {
         assert_eq!((status, body["error"]["code"].as_str()), (401, Some("unauthorized")));
     }
     assert!(
-        dialog::check_auth(config(&[]).auth.mode()).unwrap_err().to_string().starts_with("WEBHOOK_AUTH is invalid")
+        dialog::check_auth(config(&[]).edge().auth.mode())
+            .unwrap_err()
+            .to_string()
+            .starts_with("WEBHOOK_AUTH is invalid")
     );
     assert!(
         dialog::deadline(&[("DIALOG_DEADLINE_MS", "9000")][..].into())
@@ -159,9 +167,9 @@ async fn basic_auth_is_required_and_jwt_mode_is_refused_at_start() {
 async fn a_hung_translate_still_gets_an_answer_before_the_deadline() {
     let translate = FakeTranslate::start().await;
     translate.set_behaviour(Behaviour::Hang);
-    let config = config(&[("WEBHOOK_AUTH", "api-key"), ("WEBHOOK_SECRET", "k-1")]);
+    let config = config(&[("WEBHOOK_AUTH", "api-key"), ("WEBHOOK_SECRET", "k-1"), ("DIALOG_DEADLINE_MS", "700")]);
     // The Translate deadline is longer than the dialog's, so the dialog's own deadline answers.
-    let dialog = Dialog::new(config, translate.translator(Duration::from_secs(10)), Duration::from_millis(700));
+    let dialog = config.dialog(translate.translator(Duration::from_secs(10)));
     let event = FunctionUrlEvent::post(&json!({"model_id": "en-es", "text": "How are you?"}).to_string())
         .header("x-api-key", "k-1");
     let started = Instant::now();

@@ -298,8 +298,9 @@ async fn every_response_type_is_translated_and_its_values_are_kept() {
     }
     // What the assistant routes on stays: the post_back button's label is its input text.
     expected[6]["value"] = json!({"input": {"text": "Send message"}});
-    // A citation's character ranges point into the untranslated answer.
-    expected[12]["citations"][0].as_object_mut().unwrap().remove("ranges");
+    // The citation's range (12..16, "**fr") ends inside a sentence: it cannot be placed in the
+    // translated answer, and the array IBM's schema requires stays, empty.
+    expected[12]["citations"][0]["ranges"] = json!([]);
     assert_eq!(out, &expected);
 
     // Each distinct visible string once, and the agent's note, ids, numbers, URLs never.
@@ -309,6 +310,50 @@ async fn every_response_type_is_translated_and_its_values_are_kept() {
     distinct.dedup();
     assert_eq!(sent.len(), distinct.len(), "one call per distinct string: {sent:#?}");
     assert!(!sent.iter().any(|text| text.contains("Agent note") || text.contains("doc-1")));
+}
+
+/// The words a UTF-16 range marks (IBM's web chat cuts the answer with JavaScript's `substring`).
+fn marked(text: &str, range: &Value) -> String {
+    let units: Vec<u16> = text.encode_utf16().collect();
+    let (start, end) = (range["start"].as_u64().unwrap() as usize, range["end"].as_u64().unwrap() as usize);
+    String::from_utf16(&units[start..end]).unwrap()
+}
+
+/// Conversational-search citations keep `ranges` (IBM's v2 schema requires it) through
+/// translation: a range at sentence boundaries marks the same sentences in the translated answer,
+/// each translated; one that starts or ends inside a sentence cannot be placed and is left out,
+/// as are all of IBM's web chat demo's (their offsets fall inside words) and the Java SDK's
+/// reversed 5..3.
+#[tokio::test]
+async fn conversational_search_citations_keep_their_ranges_on_the_translated_answer() {
+    let subject = postmessage().await;
+    let cases: [(&str, &[usize]); 3] = [
+        ("ibm-java-sdk-conversational-search.json", &[0]),
+        ("ibm-carbon-ai-chat-demo-conversational-search.json", &[0, 0, 0]),
+        ("constructed-conversational-search-sentence-ranges.json", &[1, 1, 1]),
+    ];
+    let mut answers = Vec::new();
+    for (name, kept) in cases {
+        let generic = fixture_json(name)["output"]["generic"].clone();
+        let response = subject.send(UrlEvent::post(&post_request(generic.clone()).to_string())).await;
+        assert_eq!(response.status, 200, "{name}: {}", response.text());
+        let item = response.json()["payload"]["output"]["generic"][0].clone();
+        let citations = item["citations"].as_array().unwrap();
+        let counts: Vec<usize> = citations.iter().map(|c| c["ranges"].as_array().expect("an array").len()).collect();
+        assert_eq!(counts, kept, "{name}: ranges kept per citation");
+        assert!(item["citations"][0]["title"].as_str().unwrap().starts_with("[en->es] "), "{name}");
+        answers.push((generic[0].clone(), item));
+    }
+    let (original, translated) = &answers[2];
+    let text = original["text"].as_str().unwrap();
+    let sentence = |start, end| format!("[en->es] {}", marked(text, &json!({"start": start, "end": end})));
+    let (one, two, three) = (sentence(0, 132), sentence(133, 214), sentence(215, 420));
+    let answer = translated["text"].as_str().unwrap();
+    assert_eq!(answer, format!("{one} {two} {three}"), "each sentence translated on its own");
+    let citations = &translated["citations"];
+    assert_eq!(marked(answer, &citations[0]["ranges"][0]), three);
+    assert_eq!(marked(answer, &citations[1]["ranges"][0]), one);
+    assert_eq!(marked(answer, &citations[2]["ranges"][0]), format!("{two} {three}"));
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 use shared::payload::{
     Envelope, GenericItem, MessageRequest, MessageResponse, PayloadReply, PostMessageRequest, PreMessageRequest,
 };
@@ -91,11 +91,93 @@ fn unknown_fields_nulls_and_response_types_survive() {
     assert!(matches!(generic[2], GenericItem::Other(_)));
 }
 
+/// The types of the "Response types reference" examples not in a file of their own.
+const REFERENCE_EXAMPLE_TYPES: &[&str] = &[
+    "audio",
+    "channel_transfer",
+    "connect_to_agent",
+    "text",
+    "date",
+    "dtmf",
+    "end_session",
+    "iframe",
+    "image",
+    "option",
+    "pause",
+    "speech_to_text",
+    "start_activities",
+    "stop_activities",
+    "text_to_speech",
+    "user_defined",
+    "video",
+];
+
+/// Every `response_type` IBM names is declared, so none is read as an unknown item (which is
+/// never translated): the v2 API's `RuntimeResponseGeneric*` models (watson-developer-cloud/node-sdk,
+/// `assistant/v2.ts`, 2025), IBM Cloud Docs "Response types reference" (web chat, phone) and the
+/// Java SDK's spelling. Each declared type reads and writes back as itself.
+#[test]
+fn every_response_type_ibm_names_is_declared_and_none_is_read_as_unknown() {
+    const API_V2: &[&str] = &[
+        "audio",
+        "channel_transfer",
+        "connect_to_agent",
+        "conversational_search",
+        "date",
+        "iframe",
+        "image",
+        "option",
+        "pause",
+        "search",
+        "suggestion",
+        "text",
+        "user_defined",
+        "video",
+    ];
+    const DOCS_AND_SDKS: &[&str] = &[
+        "button",
+        "card",
+        "carousel",
+        "dtmf",
+        "end_session",
+        "grid",
+        "speech_to_text",
+        "start_activities",
+        "stop_activities",
+        "table",
+        "text_to_speech",
+        "conversation_search",
+    ];
+    for &name in API_V2.iter().chain(DOCS_AND_SDKS).chain(GenericItem::RESPONSE_TYPES) {
+        let item: GenericItem = serde_json::from_value(json!({"response_type": name, "later": 1})).unwrap();
+        assert!(!matches!(item, GenericItem::Other(_)), "{name} is read as an unknown item");
+        assert_eq!(item.response_type(), Some(name));
+        assert_eq!(serde_json::to_value(&item).unwrap(), json!({"response_type": name, "later": 1}));
+    }
+    let unknown: GenericItem = serde_json::from_value(json!({"response_type": "hologram", "text": "Hi"})).unwrap();
+    assert!(matches!(unknown, GenericItem::Other(_)));
+}
+
+/// `shared/README.md`'s table of response types names every declared type.
+#[test]
+fn the_shared_readme_lists_every_declared_response_type() {
+    let readme = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/README.md"))
+        .expect("shared/README.md");
+    let section = readme.split("\n## Response types\n").nth(1).expect("a Response types section");
+    let section = section.split("\n## ").next().unwrap_or(section);
+    for name in GenericItem::RESPONSE_TYPES {
+        assert!(section.contains(&format!("`{name}`")), "shared/README.md's Response types do not name {name}");
+    }
+}
+
 /// IBM's samples of the rich response types: each round-trips, is typed (not kept as an unknown
 /// item), and exposes the texts IBM's "Response types reference" says the user reads.
 #[test]
 fn rich_response_type_samples_round_trip_and_expose_their_texts() {
-    let cases: [(&str, &[&str], usize); 8] = [
+    let cases: [(&str, &[&str], usize); 11] = [
+        ("ibm-docs-response-types-reference-examples.json", REFERENCE_EXAMPLE_TYPES, 17),
+        ("ibm-carbon-ai-chat-demo-conversational-search.json", &["conversational_search"], 8),
+        ("constructed-conversational-search-sentence-ranges.json", &["conversational_search"], 8),
         ("ibm-docs-response-type-button.json", &["button"], 6),
         ("ibm-docs-response-type-card.json", &["card"], 2),
         ("ibm-docs-response-type-carousel.json", &["carousel"], 4),
@@ -124,16 +206,16 @@ fn the_test_list_of_functions_is_the_workspace_s() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions");
     let mut binaries = Vec::new();
     for entry in std::fs::read_dir(&root).expect("functions/") {
-        let manifest = std::fs::read_to_string(entry.expect("entry").path().join("Cargo.toml")).expect("Cargo.toml");
-        // The binary's name: its [[bin]] name, else the package name.
-        let name = manifest
-            .split("[[bin]]")
-            .nth(1)
-            .unwrap_or(&manifest)
-            .lines()
-            .find_map(|line| line.trim().strip_prefix("name = \"")?.strip_suffix('"').map(str::to_owned))
-            .expect("a name");
-        binaries.push(name);
+        let path = entry.expect("entry").path().join("Cargo.toml");
+        let manifest: toml::Table = std::fs::read_to_string(&path).expect("Cargo.toml").parse().expect("TOML");
+        // The binaries: each [[bin]]'s name, else the package's name.
+        let bins = manifest.get("bin").and_then(toml::Value::as_array).cloned().unwrap_or_default();
+        let names: Vec<String> = if bins.is_empty() {
+            vec![manifest["package"]["name"].as_str().expect("package.name").to_owned()]
+        } else {
+            bins.iter().map(|bin| bin["name"].as_str().expect("bin.name").to_owned()).collect()
+        };
+        binaries.extend(names);
     }
     binaries.sort();
     let mut listed: Vec<String> = webhook_tests::hardening::Function::ALL.iter().map(|f| f.name().to_owned()).collect();

@@ -369,7 +369,7 @@ async fn log_store_down(fault: &str) {
         assert_eq!(recovered, request, "{fault}: the event can be recovered whole");
         println!("log {fault}: fallback record, error {}", fields["error"]);
     }
-    // The fallback record is the one place user text may be logged, on purpose (README); never a
+    // The fallback record is the one place user text may be logged, on purpose (`functions/log/README.md`); never a
     // secret or the token.
     let mut needles = subject.secrets();
     needles.push(watson_authorization().trim_start_matches("Bearer ").to_owned());

@@ -595,7 +595,7 @@ fn item() -> impl Strategy<Value = Value> {
     ]
 }
 
-/// Which members of an item the user reads, by `response_type` (the README's list), and the
+/// Which members of an item the user reads, by `response_type` (`functions/postmessage/README.md`'s list), and the
 /// members holding choices whose `label` the user reads.
 fn visible(item: &Value) -> (Vec<&'static str>, Option<&'static str>) {
     match item["response_type"].as_str() {

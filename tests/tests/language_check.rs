@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 
 use premessage::decision::{Plan, decide};
+use shared::config::Languages;
 use shared::language::{LanguageDetector, Origin, SessionLanguage, word_count};
 use shared::protect::Protector;
 use shared::translate::SourceLanguage;
@@ -117,8 +118,8 @@ fn report(title: &str, tallies: &BTreeMap<String, Tally>) -> (f64, f64, usize) {
 
 #[test]
 fn a_first_message_meets_the_targets_with_no_session_knowledge() {
-    let config = config(&[]);
-    let detector = LanguageDetector::new(&config.assistant_language, &config.supported_languages);
+    let languages = config(&[]).read(Languages::read);
+    let detector = LanguageDetector::new(&languages.assistant, &languages.supported);
     let tallies = measure(&detector, |_| None);
     let (foreign_rate, english_call_rate, english_changed) = report("first message, nothing known", &tallies);
     assert_eq!(english_changed, 0, "every English utterance left unchanged");
@@ -128,8 +129,8 @@ fn a_first_message_meets_the_targets_with_no_session_knowledge() {
 
 #[test]
 fn a_known_session_language_carries_short_messages() {
-    let config = config(&[]);
-    let detector = LanguageDetector::new(&config.assistant_language, &config.supported_languages);
+    let languages = config(&[]).read(Languages::read);
+    let detector = LanguageDetector::new(&languages.assistant, &languages.supported);
     let stored =
         |label: &str| (label != "en").then(|| SessionLanguage { code: label.to_owned(), origin: Origin::Stored });
     let tallies = measure(&detector, stored);

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use shared::language::choice::{confirmation, explicit_choice};
 use shared::payload::{MessageResponse, SKIP_ASSISTANT_HEADER};
 use shared::translate::AmazonTranslate;
-use shared::webhook::Webhook;
+use webhook_tests::entry_point::Handler;
 use webhook_tests::{Behaviour, FakeTranslate, FunctionUrlEvent, config, fixture_json};
 
 const DEADLINE: Duration = Duration::from_secs(3);
@@ -355,7 +355,7 @@ async fn every_choice_phrase_sets_and_locks_the_language_through_premessage() {
     let languages: std::collections::BTreeSet<&str> = CHOICES.iter().map(|(_, code)| *code).collect();
     assert_eq!(languages.len(), 16, "every enabled language: {languages:?}");
     let translate = FakeTranslate::start().await;
-    let pre = PreMessage::new(config(&[]), translate.translator(DEADLINE));
+    let pre = config(&[]).premessage(translate.translator(DEADLINE));
     let mut wrong = Vec::new();
     for (text, code) in CHOICES {
         if explicit_choice(text) != Some(*code) {
@@ -386,7 +386,7 @@ async fn every_choice_phrase_sets_and_locks_the_language_through_premessage() {
 async fn no_ordinary_message_is_a_choice() {
     assert!(NOT_CHOICES.len() >= 100, "{} ordinary messages", NOT_CHOICES.len());
     let translate = FakeTranslate::start().await;
-    let pre = PreMessage::new(config(&[]), translate.translator(DEADLINE));
+    let pre = config(&[]).premessage(translate.translator(DEADLINE));
     let mut wrong = Vec::new();
     for text in NOT_CHOICES {
         if let Some(code) = explicit_choice(text) {
@@ -411,8 +411,8 @@ async fn no_ordinary_message_is_a_choice() {
 #[tokio::test]
 async fn choose_spanish_write_english_and_the_replies_stay_spanish() {
     let translate = FakeTranslate::start().await;
-    let pre = PreMessage::new(config(&[]), translate.translator(DEADLINE));
-    let post = PostMessage::new(config(&[]), translate.translator(DEADLINE));
+    let pre = config(&[]).premessage(translate.translator(DEADLINE));
+    let post = config(&[]).postmessage(translate.translator(DEADLINE));
 
     let chosen = pre_turn(&pre, &english_session_request("Español")).await;
     chosen.message_response();
@@ -451,8 +451,8 @@ async fn choose_spanish_write_english_and_the_replies_stay_spanish() {
 #[tokio::test]
 async fn choosing_the_assistants_language_stops_translation() {
     let translate = FakeTranslate::start().await;
-    let pre = PreMessage::new(config(&[]), translate.translator(DEADLINE));
-    let post = PostMessage::new(config(&[]), translate.translator(DEADLINE));
+    let pre = config(&[]).premessage(translate.translator(DEADLINE));
+    let post = config(&[]).postmessage(translate.translator(DEADLINE));
     // A Spanish session (the constructed request stores `language: es`) asks for English.
     let mut request = fixture_json("constructed-pre-message-request-actions-spanish.json");
     request["payload"]["input"]["text"] = json!("en inglés por favor");
@@ -488,7 +488,7 @@ async fn choosing_the_assistants_language_stops_translation() {
 #[tokio::test]
 async fn an_action_can_clear_the_lock_through_its_session_variable() {
     let translate = FakeTranslate::start().await;
-    let pre = PreMessage::new(config(&[]), translate.translator(DEADLINE));
+    let pre = config(&[]).premessage(translate.translator(DEADLINE));
     let mut request = english_session_request("Where is my order? It should have arrived last week.");
     request["payload"]["context"]["skills"]["actions skill"]["user_defined"] =
         json!({"language": "es", "language_locked": true});
@@ -507,7 +507,7 @@ async fn a_language_outside_allowed_languages_gets_the_configured_answer_and_no_
     let message = "Sorry, we only chat in these languages:";
     translate.phrase(message, "de", "Leider sprechen wir nur diese Sprachen:");
     let settings = [("ALLOWED_LANGUAGES", "en,es"), ("LANGUAGE_NOT_OFFERED_MESSAGE", message)];
-    let pre = PreMessage::new(config(&settings), translate.translator(DEADLINE));
+    let pre = config(&settings).premessage(translate.translator(DEADLINE));
 
     let german = "Wo ist meine Bestellung? Ich warte schon seit einer Woche.";
     let answer = pre_turn(&pre, &english_session_request(german)).await;
@@ -549,8 +549,8 @@ async fn a_phone_call_switches_its_speech_models_once_and_a_web_chat_never() {
         "en",
         "Where is my order? I ordered it a week ago.",
     );
-    let pre = PreMessage::new(config(&[]), translate.translator(DEADLINE));
-    let post = PostMessage::new(config(&[]), translate.translator(DEADLINE));
+    let pre = config(&[]).premessage(translate.translator(DEADLINE));
+    let post = config(&[]).postmessage(translate.translator(DEADLINE));
     let reply = json!([{"response_type": "text", "text": "Your order shipped yesterday."}]);
 
     for phone in [true, false] {
@@ -596,11 +596,9 @@ async fn a_phone_call_switches_its_speech_models_once_and_a_web_chat_never() {
 #[tokio::test]
 async fn a_phone_choice_switches_the_speech_in_the_skip_reply_and_not_again() {
     let translate = FakeTranslate::start().await;
-    let pre = PreMessage::new(config(&[]), translate.translator(DEADLINE));
-    let post = PostMessage::new(
-        config(&[("VOICE_MODELS", "fr=fr-CA_Telephony/fr-CA_LouiseV3Voice")]),
-        translate.translator(DEADLINE),
-    );
+    let pre = config(&[]).premessage(translate.translator(DEADLINE));
+    let post = config(&[("VOICE_MODELS", "fr=fr-CA_Telephony/fr-CA_LouiseV3Voice")])
+        .postmessage(translate.translator(DEADLINE));
     let mut request = english_session_request("en français s'il vous plaît");
     request["payload"]["context"]["integrations"] = phone_integrations();
     let chosen = pre_turn(&pre, &request).await;
@@ -632,7 +630,7 @@ async fn skip_replies_have_the_shape_of_ibms_sample() {
     let sample: MessageResponse =
         serde_json::from_value(fixture_json("ibm-docs-pre-message-response-skip.json")).unwrap();
     let translate = FakeTranslate::start().await;
-    let pre = PreMessage::new(config(&[]), translate.translator(DEADLINE));
+    let pre = config(&[]).premessage(translate.translator(DEADLINE));
     let request = english_session_request("Español");
     let answer = pre_turn(&pre, &request).await;
     let ours = answer.message_response();

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use logwebhook::{FALLBACK_MESSAGE, FALLBACK_PART_BYTES, LogWebhook, S3LogStore};
 use serde_json::{Value, json};
 use shared::aws::Endpoint;
-use shared::webhook::Webhook;
+use webhook_tests::entry_point::Handler;
 use webhook_tests::local_s3::{BUCKET, closed_endpoint};
 use webhook_tests::{
     FunctionUrlEvent, LocalS3, LogCapture, S3Behaviour, TempDir, config, fixture, fixture_json, log_settings,
@@ -57,7 +57,7 @@ async fn the_store_down_answers_503_within_the_deadline_and_logs_the_event() {
     for (case, behaviour, error) in faults {
         let s3 = LocalS3::start();
         s3.set_behaviour(behaviour.clone());
-        let webhook = LogWebhook::new(config(&[]), settings(&[]), s3.store(DEADLINE).await);
+        let webhook = LogWebhook::new(config(&[]).edge(), settings(&[]), s3.store(DEADLINE).await);
         let (logs, _guard) = LogCapture::start();
 
         let fallback = refused_with_fallback(&webhook, &body, &logs, case).await;
@@ -85,7 +85,7 @@ async fn the_store_down_answers_503_within_the_deadline_and_logs_the_event() {
 #[tokio::test]
 async fn a_closed_port_answers_503_with_the_fallback_record() {
     let store = S3LogStore::new(BUCKET, DEADLINE, &Endpoint::Local(closed_endpoint())).await;
-    let webhook = LogWebhook::new(config(&[]), settings(&[]), store);
+    let webhook = LogWebhook::new(config(&[]).edge(), settings(&[]), store);
     let (logs, _guard) = LogCapture::start();
     let body = fixture("ibm-docs-log-cdr-logged.json");
     let fallback = refused_with_fallback(&webhook, &body, &logs, "connection refused").await;
@@ -104,7 +104,7 @@ async fn the_fallback_record_is_redacted_like_the_stored_object() {
     let s3 = LocalS3::start();
     s3.set_behaviour(S3Behaviour::ServerError);
     let settings = settings(&[("LOG_REDACT_PATHS", "payload.request.input.text,payload.response.output.generic.text")]);
-    let webhook = LogWebhook::new(config(&[]), settings, s3.store(DEADLINE).await);
+    let webhook = LogWebhook::new(config(&[]).edge(), settings, s3.store(DEADLINE).await);
     let (logs, _guard) = LogCapture::start();
     let fallback =
         refused_with_fallback(&webhook, &fixture("constructed-log-message-logged.json"), &logs, "redacted").await;
@@ -121,7 +121,7 @@ async fn the_fallback_record_is_redacted_like_the_stored_object() {
 async fn a_large_event_is_logged_in_parts_that_join_up() {
     let s3 = LocalS3::start();
     s3.set_behaviour(S3Behaviour::ServerError);
-    let webhook = LogWebhook::new(config(&[]), settings(&[]), s3.store(DEADLINE).await);
+    let webhook = LogWebhook::new(config(&[]).edge(), settings(&[]), s3.store(DEADLINE).await);
     let (logs, _guard) = LogCapture::start();
     let mut event = fixture_json("constructed-log-message-logged.json");
     // A long context, with multi-byte characters across the part boundaries.
@@ -148,7 +148,7 @@ async fn an_unwritable_directory_answers_503_with_the_fallback_record() {
     std::fs::write(&not_a_directory, b"a file where the directory should be").unwrap();
     let settings = log_settings(&[("LOG_DIR", not_a_directory.to_str().unwrap())]);
     let store = logwebhook::ConfiguredStore::open(&settings).await;
-    let webhook = LogWebhook::new(config(&[]), settings, store);
+    let webhook = LogWebhook::new(config(&[]).edge(), settings, store);
     let (logs, _guard) = LogCapture::start();
     let fallback =
         refused_with_fallback(&webhook, &fixture("constructed-log-message-logged.json"), &logs, "unwritable directory")

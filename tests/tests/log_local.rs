@@ -3,7 +3,7 @@
 
 use logwebhook::{Backend, ConfiguredStore, LogStore, LogWebhook};
 use serde_json::{Value, json};
-use shared::webhook::Webhook;
+use webhook_tests::entry_point::Handler;
 use webhook_tests::{FunctionUrlEvent, TempDir, config, fixture, fixture_json, log_settings, status_and_json};
 
 const MESSAGE_KEY: &str = "event=message_logged/dt=2025-06-01/58bebfd1-0118-419b-a555-b152a1efbbe8.json";
@@ -22,7 +22,7 @@ async fn without_a_bucket_events_go_to_logs_in_the_working_directory() {
 async fn the_local_directory_holds_the_same_layout() {
     let temp = TempDir::new("log-dir");
     let settings = log_settings(&[("LOG_DIR", temp.path().to_str().unwrap())]);
-    let webhook = LogWebhook::new(config(&[]), settings.clone(), ConfiguredStore::open(&settings).await);
+    let webhook = LogWebhook::new(config(&[]).edge(), settings.clone(), ConfiguredStore::open(&settings).await);
     let send = |body: String| {
         let webhook = &webhook;
         async move { status_and_json(webhook.handle(FunctionUrlEvent::from_watson(&body).request()).await) }
@@ -56,7 +56,7 @@ async fn the_local_directory_holds_the_same_layout() {
 async fn a_key_prefix_applies_to_the_directory_too() {
     let temp = TempDir::new("log-dir-prefix");
     let settings = log_settings(&[("LOG_DIR", temp.path().to_str().unwrap()), ("LOG_KEY_PREFIX", "assistant-a/")]);
-    let webhook = LogWebhook::new(config(&[]), settings.clone(), ConfiguredStore::open(&settings).await);
+    let webhook = LogWebhook::new(config(&[]).edge(), settings.clone(), ConfiguredStore::open(&settings).await);
     let (status, _) = status_and_json(
         webhook.handle(FunctionUrlEvent::from_watson(&fixture("constructed-log-message-logged.json")).request()).await,
     );

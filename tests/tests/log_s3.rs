@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use logwebhook::{LogWebhook, S3LogStore, minify};
 use serde_json::{Value, json};
-use shared::webhook::Webhook;
+use webhook_tests::entry_point::Handler;
 use webhook_tests::local_s3::BUCKET;
 use webhook_tests::{
     FunctionUrlEvent, LocalS3, LogCapture, SECRET, config, fixture, fixture_json, log_settings, sign_jwt,
@@ -25,7 +25,7 @@ const CDR_KEY: &str = "event=cdr_logged/dt=2021-10-12/9caa8bad-aaa8-4a5a-a4b5-62
 async fn webhook(s3: &LocalS3, vars: &[(&str, &str)]) -> LogWebhook<S3LogStore> {
     let mut all = vec![("LOG_BUCKET", BUCKET)];
     all.extend_from_slice(vars);
-    LogWebhook::new(config(vars), log_settings(&all), s3.store(DEADLINE).await)
+    LogWebhook::new(config(vars).edge(), log_settings(&all), s3.store(DEADLINE).await)
 }
 
 async fn send(webhook: &LogWebhook<S3LogStore>, body: &str) -> (u16, Value) {
@@ -225,7 +225,7 @@ async fn s3_answers_412_for_a_taken_key_and_objects_without_the_digest_are_hashe
     assert_eq!(refused.raw_response().map(|raw| raw.status().as_u16()), Some(412));
     assert_eq!(aws_sdk_s3::error::ProvideErrorMetadata::code(&refused), Some("PreconditionFailed"));
 
-    // Objects put back without x-amz-meta-sha256 (the README's restore loop): the stored body is
+    // Objects put back without x-amz-meta-sha256 (`functions/log/README.md`'s restore loop): the stored body is
     // hashed (GetObject) to tell a redelivery from a different event.
     let record = format!("{}\n", minify(&fixture("constructed-log-message-logged.json")));
     put(MESSAGE_KEY, &record, false).await.expect("a plain put");

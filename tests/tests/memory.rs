@@ -7,13 +7,12 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use postmessage::PostMessage;
-use premessage::PreMessage;
 use serde_json::{Value, json};
 use shared::aws::Endpoint;
 use shared::memory::{DynamoMemory, MemoryEntry, entry_id, item};
 use shared::metrics::MetricsSink;
 use shared::translate::Translator;
-use shared::webhook::{TranslatingWebhook, Webhook};
+use webhook_tests::entry_point::Handler;
 use webhook_tests::local_dynamodb::{Breakage, DynamoSpy, LocalTable, SpyMode, broken_endpoint};
 use webhook_tests::{FakeTranslate, FunctionUrlEvent, LogCapture, config, fixture, status_and_json};
 
@@ -41,9 +40,9 @@ fn post(
 ) -> (PostMessage<shared::translate::AmazonTranslate>, Arc<Mutex<Vec<u8>>>) {
     let (sink, lines) = MetricsSink::buffer();
     let config = config(overrides);
-    // As `shared::webhook::translator` builds it: the settings go with every call.
-    let translator = translate.translator(DEADLINE).with_settings(config.translation.clone());
-    let post = PostMessage::new(config, translator).with_memory(Arc::new(memory)).with_metrics(sink);
+    // As production builds it: the settings go with every call.
+    let engine = config.engine(translate);
+    let post = config.with_memory(Arc::new(memory)).with_metrics(sink).postmessage(engine);
     (post, lines)
 }
 
@@ -111,8 +110,9 @@ async fn a_user_s_message_goes_into_the_memory_only_when_the_operator_opted_in()
         translate.phrase("¿Dónde está mi pedido?", "en", "Where is my order?");
         let overrides: Vec<(&str, &str)> =
             opt_in.map(|value| ("TRANSLATION_MEMORY_INPUTS", value)).into_iter().collect();
-        let pre = PreMessage::new(config(&overrides), translate.translator(DEADLINE))
-            .with_memory(Arc::new(table.memory(MEMORY_DEADLINE)));
+        let pre = config(&overrides)
+            .with_memory(Arc::new(table.memory(MEMORY_DEADLINE)))
+            .premessage(translate.translator(DEADLINE));
         let mut request: Value =
             serde_json::from_str(&fixture("constructed-pre-message-request-actions-spanish.json")).unwrap();
         request["payload"]["context"]["skills"]["actions skill"]["user_defined"] = json!({});
@@ -340,9 +340,10 @@ async fn a_reply_costs_one_memory_read_and_one_write_and_an_english_turn_none() 
         })
     };
     let first_memory = counting(table.memory(MEMORY_DEADLINE));
-    let first = PostMessage::new(config(&[]), translate.translator(DEADLINE))
+    let first = config(&[])
         .with_memory(first_memory.clone())
-        .with_metrics(MetricsSink::buffer().0);
+        .with_metrics(MetricsSink::buffer().0)
+        .postmessage(translate.translator(DEADLINE));
     texts_out(&first, &REPLY).await;
     let count = |memory: &Counting| {
         (memory.gets.load(std::sync::atomic::Ordering::SeqCst), memory.puts.load(std::sync::atomic::Ordering::SeqCst))
@@ -350,17 +351,19 @@ async fn a_reply_costs_one_memory_read_and_one_write_and_an_english_turn_none() 
     assert_eq!(count(&first_memory), (1, 1), "one BatchGetItem for six misses, one BatchWriteItem");
 
     let fresh_memory = counting(table.memory(MEMORY_DEADLINE));
-    let fresh = PostMessage::new(config(&[]), translate.translator(DEADLINE))
+    let fresh = config(&[])
         .with_memory(fresh_memory.clone())
-        .with_metrics(MetricsSink::buffer().0);
+        .with_metrics(MetricsSink::buffer().0)
+        .postmessage(translate.translator(DEADLINE));
     texts_out(&fresh, &REPLY).await;
     assert_eq!(count(&fresh_memory), (1, 0), "all six from one read; nothing new to write");
 
     // A reply to an English user: no translation, so not a single memory read or write.
     let idle = counting(table.memory(MEMORY_DEADLINE));
-    let post = PostMessage::new(config(&[]), translate.translator(DEADLINE))
+    let post = config(&[])
         .with_memory(idle.clone())
-        .with_metrics(MetricsSink::buffer().0);
+        .with_metrics(MetricsSink::buffer().0)
+        .postmessage(translate.translator(DEADLINE));
     let mut request: Value = serde_json::from_str(&reply_with(&REPLY)).unwrap();
     request["payload"]["context"]["skills"]["main skill"]["user_defined"]["language"] = json!("en");
     let (status, _) = status_and_json(post.handle(FunctionUrlEvent::from_watson(&request.to_string()).request()).await);
@@ -500,13 +503,10 @@ async fn dialog_s_list_form_reads_the_memory_once_for_the_whole_list() {
     let texts: Vec<String> = (0..8).map(|n| format!("Topic {} of the menu", words(n))).collect();
     let call = |spy: &DynamoSpy| {
         let memory = spy.memory(&table.name, MEMORY_DEADLINE);
-        let dialog = dialog::Dialog::new(
-            config(&[("WEBHOOK_AUTH", "none")]),
-            translate.translator(DEADLINE),
-            Duration::from_secs(5),
-        )
-        .with_memory(Arc::new(memory))
-        .with_metrics(MetricsSink::buffer().0);
+        let dialog = config(&[("WEBHOOK_AUTH", "none"), ("DIALOG_DEADLINE_MS", "5000")])
+            .with_memory(Arc::new(memory))
+            .with_metrics(MetricsSink::buffer().0)
+            .dialog(translate.translator(DEADLINE));
         let body = json!({"model_id": "en-es", "text": texts}).to_string();
         async move {
             let (status, reply) = status_and_json(dialog.handle(FunctionUrlEvent::post(&body).request()).await);

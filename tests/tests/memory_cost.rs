@@ -1,6 +1,6 @@
 //! What the memory saves: a stated conversation mix replayed over 10 cold starts, with and without
 //! the memory, counting the characters Amazon Translate bills (the TranslatedCharacters metric).
-//! The README's cost table comes from this test's output (`cargo test --test memory_cost -- --nocapture`).
+//! `shared/README.md`'s cost table comes from this test's output (`cargo test --test memory_cost -- --nocapture`).
 //!
 //! The mix, per replay of 1,000 turns: 10 cold starts of 100 turns each (an instance recycled
 //! every 100 turns), either one after the other or two instances at a time side by side (see
@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use postmessage::PostMessage;
 use serde_json::{Value, json};
-use shared::webhook::{TranslatingWebhook, Webhook};
+use webhook_tests::entry_point::Handler;
 use webhook_tests::local_dynamodb::LocalTable;
 use webhook_tests::{FakeTranslate, FunctionUrlEvent, config, fixture, status_and_json};
 
@@ -99,13 +99,13 @@ async fn replay(
     let mut rng = Lcg(seed);
     let turns: Vec<String> = (0..1000).map(|n| turn(&mut rng, first_turn + n, personal_percent, false)).collect();
     let instance = || {
-        let post = PostMessage::new(config(&[]), translate.translator(Duration::from_secs(3)))
-            .with_metrics(shared::metrics::MetricsSink::buffer().0);
+        let config = config(&[]).with_metrics(shared::metrics::MetricsSink::buffer().0);
         // A generous memory deadline: this counts characters, and a slow read would only add some.
-        match table {
-            Some(table) => post.with_memory(Arc::new(table.memory(Duration::from_secs(2)))),
-            None => post,
-        }
+        let config = match table {
+            Some(table) => config.with_memory(Arc::new(table.memory(Duration::from_secs(2)))),
+            None => config,
+        };
+        config.postmessage(translate.translator(Duration::from_secs(3)))
     };
     let mut characters = 0;
     match layout {
@@ -211,8 +211,9 @@ async fn with_five_percent_personalised_turns_the_order_ids_are_what_is_left_to_
 /// instance without the memory.
 async fn replay_personal_lines(seed: u64, first_turn: usize) -> u64 {
     let translate = FakeTranslate::start().await;
-    let post = PostMessage::new(config(&[]), translate.translator(Duration::from_secs(3)))
-        .with_metrics(shared::metrics::MetricsSink::buffer().0);
+    let post = config(&[])
+        .with_metrics(shared::metrics::MetricsSink::buffer().0)
+        .postmessage(translate.translator(Duration::from_secs(3)));
     let mut rng = Lcg(seed);
     for n in 0..1000 {
         let body = turn(&mut rng, first_turn + n, 5, true);

@@ -13,12 +13,14 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value, json};
 use shared::auth::AuthMode;
 use shared::aws::AwsError;
-use shared::config::{ConfigError, Variables, WebhookConfig};
+use shared::config::{ConfigError, EdgeConfig, Languages, Variables};
 use shared::http::json_response;
 use shared::language::{Detection, LanguageDetector, Strength, choice};
 use shared::metrics::MetricsSink;
-use shared::translate::{SourceLanguage, TranslateCounters, TranslateError, Translator};
-use shared::webhook::{Translating, TranslatingWebhook, TurnOutcome, Webhook};
+use shared::translate::{
+    Metered, SourceLanguage, TranslateError, TranslatedOutcome, Translating, TranslationPipeline, Translator,
+};
+use shared::webhook::Webhook;
 
 pub use call::DialogCall;
 pub use error::DialogError;
@@ -43,18 +45,45 @@ pub fn deadline(variables: &Variables) -> Result<Duration, ConfigError> {
     Ok(Duration::from_millis(ms))
 }
 
+/// What the dialog webhook reads beside the edge's settings and its translation part's.
+#[derive(Debug, Clone)]
+pub struct DialogSettings {
+    /// `ASSISTANT_LANGUAGE`, `SUPPORTED_LANGUAGES`: what `detect` knows.
+    pub languages: Languages,
+    /// `DIALOG_DEADLINE_MS`.
+    pub deadline: Duration,
+}
+
+impl DialogSettings {
+    pub fn read(variables: &Variables) -> Result<Self, ConfigError> {
+        Ok(DialogSettings { languages: Languages::read(variables)?, deadline: deadline(variables)? })
+    }
+}
+
 pub struct Dialog<T> {
-    config: WebhookConfig,
+    edge: EdgeConfig,
     detector: LanguageDetector,
     translating: Translating<T>,
     deadline: Duration,
 }
 
 impl<T: Translator> Dialog<T> {
-    pub fn new(config: WebhookConfig, translator: T, deadline: Duration) -> Self {
-        let detector = LanguageDetector::new(&config.assistant_language, &config.supported_languages);
-        let translating = Translating::new(&config, translator);
-        Dialog { config, detector, translating, deadline }
+    pub fn new(edge: EdgeConfig, settings: DialogSettings, translating: Translating<T>) -> Self {
+        let detector = LanguageDetector::new(&settings.languages.assistant, &settings.languages.supported);
+        Dialog { edge, detector, translating, deadline: settings.deadline }
+    }
+
+    pub fn translator(&self) -> &TranslationPipeline<T> {
+        self.translating.pipeline()
+    }
+
+    /// The node's parameters read, and answered within the deadline.
+    async fn answer_callout(&self, params: &Map<String, Value>) -> Result<Value, DialogError> {
+        let call = DialogCall::parse(params)?;
+        match tokio::time::timeout(self.deadline, self.answer(call)).await {
+            Ok(result) => result,
+            Err(_) => Err(DialogError::DeadlineExceeded { deadline_ms: self.deadline.as_millis() as u64 }),
+        }
     }
 
     /// The JSON that lands in the node's result variable.
@@ -180,16 +209,16 @@ pub struct CalloutOutcome {
     pub error: Option<&'static str>,
 }
 
-impl TurnOutcome for CalloutOutcome {
-    fn log(&self, request_id: &str) {
+impl TranslatedOutcome for CalloutOutcome {
+    fn log(&self, request_id: &str, translate_calls: u64) {
         match self.error {
-            None => tracing::info!(request_id, status = self.status, "answered"),
-            Some(error) => tracing::warn!(request_id, status = self.status, error, "callout failed"),
+            None => tracing::info!(request_id, status = self.status, translate_calls, "answered"),
+            Some(error) => tracing::warn!(request_id, status = self.status, error, translate_calls, "callout failed"),
         }
     }
 
-    /// A 5xx: Translate failed or the deadline passed.
-    fn failed(&self) -> bool {
+    /// A 5xx: the engine failed or the deadline passed.
+    fn downstream_fault(&self) -> bool {
         self.status >= 500
     }
 }
@@ -198,32 +227,25 @@ impl<T: Translator> Webhook for Dialog<T> {
     const NAME: &'static str = "dialog";
     const EVENT: Option<&'static str> = None;
     type Event = Map<String, Value>;
-    type Outcome = CalloutOutcome;
+    type Outcome = Metered<CalloutOutcome>;
 
-    fn config(&self) -> &WebhookConfig {
-        &self.config
+    fn edge(&self) -> &EdgeConfig {
+        &self.edge
     }
 
-    async fn process(&self, params: Self::Event, _: &Request, _: &str) -> (Response<Body>, CalloutOutcome) {
-        let result = match DialogCall::parse(&params) {
-            Ok(call) => match tokio::time::timeout(self.deadline, self.answer(call)).await {
-                Ok(result) => result,
-                Err(_) => Err(DialogError::DeadlineExceeded { deadline_ms: self.deadline.as_millis() as u64 }),
-            },
-            Err(error) => Err(error),
-        };
-        match result {
+    async fn process(&self, params: Self::Event, _: &Request, _: &str) -> (Response<Body>, Metered<CalloutOutcome>) {
+        let (result, usage) = self.translating.metered(self.answer_callout(&params)).await;
+        let (response, outcome) = match result {
             Ok(answer) => (json_response(StatusCode::OK, &answer), CalloutOutcome { status: 200, error: None }),
             Err(error) => {
                 let outcome = CalloutOutcome { status: error.status().as_u16(), error: Some(error.code()) };
                 (error.into_response(), outcome)
             }
-        }
+        };
+        (response, Metered { outcome, usage })
     }
 
-    fn metrics(&self) -> Option<(&MetricsSink, TranslateCounters)> {
-        self.translating.metrics()
+    fn metrics(&self) -> Option<&MetricsSink> {
+        Some(self.translating.metrics())
     }
 }
-
-shared::translating_webhook!(Dialog);

@@ -1,14 +1,15 @@
-//! Wiring only: config, translator, memory, the Lambda runtime.
+//! Wiring only: the edge's settings, the function's own, its translation part, the Lambda runtime.
 
-use dialog::Dialog;
-use shared::webhook::{self, TranslatingWebhook};
+use dialog::{Dialog, DialogSettings};
+use shared::config;
+use shared::translate::Translating;
+use shared::webhook;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
-    let config = webhook::start("dialog")?;
-    dialog::check_auth(config.auth.mode())?;
-    let deadline = webhook::settings("dialog", dialog::deadline)?;
-    let translator = webhook::translator(&config);
-    webhook::run(Dialog::new(config, translator, deadline).with_configured_memory()).await
+    let edge = webhook::start("dialog")?;
+    dialog::check_auth(edge.auth.mode())?;
+    let settings = config::settings("dialog", DialogSettings::read)?;
+    webhook::run(Dialog::new(edge, settings, Translating::configured("dialog")?)).await
 }

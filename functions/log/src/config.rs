@@ -1,4 +1,4 @@
-//! The log webhook's own settings, read once at cold start next to the shared `WebhookConfig`.
+//! The log webhook's own settings, read once at cold start next to the edge's `EdgeConfig`.
 //! A malformed value fails the start with a message that names the variable.
 
 use std::path::PathBuf;

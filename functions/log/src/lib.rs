@@ -16,10 +16,8 @@ use std::time::{Instant, SystemTime};
 use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value, json};
-use shared::config::WebhookConfig;
+use shared::config::EdgeConfig;
 use shared::http::{error_response, json_response};
-use shared::metrics::MetricsSink;
-use shared::translate::TranslateCounters;
 use shared::webhook::Webhook;
 
 pub use config::{Backend, LogSettings};
@@ -33,14 +31,14 @@ pub const FALLBACK_MESSAGE: &str = "log event not stored; fallback record";
 pub const FALLBACK_PART_BYTES: usize = 200_000;
 
 pub struct LogWebhook<S> {
-    config: WebhookConfig,
+    edge: EdgeConfig,
     settings: LogSettings,
     store: S,
 }
 
 impl<S: LogStore> LogWebhook<S> {
-    pub fn new(config: WebhookConfig, settings: LogSettings, store: S) -> Self {
-        LogWebhook { config, settings, store }
+    pub fn new(edge: EdgeConfig, settings: LogSettings, store: S) -> Self {
+        LogWebhook { edge, settings, store }
     }
 
     pub fn store(&self) -> &S {
@@ -202,17 +200,12 @@ impl<S: LogStore> Webhook for LogWebhook<S> {
     /// Each store logs its own line (stored, kept beside, or the fallback record).
     type Outcome = ();
 
-    fn config(&self) -> &WebhookConfig {
-        &self.config
+    fn edge(&self) -> &EdgeConfig {
+        &self.edge
     }
 
     async fn process(&self, event: Self::Event, request: &Request, request_id: &str) -> (Response<Body>, ()) {
         (self.store_event(event, request, request_id).await, ())
-    }
-
-    /// The log function translates nothing: no metric line.
-    fn metrics(&self) -> Option<(&MetricsSink, TranslateCounters)> {
-        None
     }
 }
 

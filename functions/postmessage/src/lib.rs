@@ -8,12 +8,13 @@ use std::collections::HashMap;
 
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
-use shared::config::WebhookConfig;
+use shared::config::{self, ConfigError, EdgeConfig, Variables};
+use shared::language::voice::VoiceModels;
 use shared::language::{ORIGINAL_OUTPUT_KEY, SessionLanguage};
 use shared::metrics::MetricsSink;
 use shared::payload::{Envelope, GenericItem, MessageOutput, MessageResponse, event_names};
-use shared::translate::{SourceLanguage, TranslateCounters, Translator};
-use shared::webhook::{self, Translating, TranslatingWebhook, TurnOutcome, Webhook};
+use shared::translate::{Metered, SourceLanguage, TranslatedOutcome, Translating, TranslationPipeline, Translator};
+use shared::webhook::{self, Webhook};
 
 /// `original_output` lives in the session context, which Watson caps at 100 KB: keep it short.
 const ORIGINAL_OUTPUT_MAX_CHARS: usize = 2000;
@@ -27,7 +28,6 @@ pub enum Outcome {
     Translated {
         target: String,
         texts: usize,
-        calls: usize,
     },
     /// A translation failed: the whole reply went out untranslated (fail open, and never half
     /// translated).
@@ -37,20 +37,41 @@ pub enum Outcome {
     },
 }
 
+/// What the post-message webhook reads beside the edge's settings and its translation part's.
+#[derive(Debug, Clone)]
+pub struct PostMessageSettings {
+    /// `ASSISTANT_LANGUAGE`: replies are translated out of it.
+    pub assistant_language: String,
+    /// `VOICE_MODELS`: the speech model and voice per language, for phone calls.
+    pub voice_models: VoiceModels,
+}
+
+impl PostMessageSettings {
+    pub fn read(variables: &Variables) -> Result<Self, ConfigError> {
+        let assistant_language = config::assistant_language(variables)?;
+        Ok(PostMessageSettings { assistant_language, voice_models: config::voice_models(variables)? })
+    }
+}
+
 pub struct PostMessage<T> {
-    config: WebhookConfig,
+    edge: EdgeConfig,
+    settings: PostMessageSettings,
     translating: Translating<T>,
 }
 
 impl<T: Translator> PostMessage<T> {
-    pub fn new(config: WebhookConfig, translator: T) -> Self {
-        let translating = Translating::new(&config, translator);
-        PostMessage { config, translating }
+    pub fn new(edge: EdgeConfig, settings: PostMessageSettings, translating: Translating<T>) -> Self {
+        PostMessage { edge, settings, translating }
+    }
+
+    pub fn translator(&self) -> &TranslationPipeline<T> {
+        self.translating.pipeline()
     }
 
     /// Translates the user-visible texts of `output.generic` in place, all at once, each distinct
-    /// string once, and records the assistant's original in `original_output`.
-    pub async fn process_payload(&self, payload: &mut MessageResponse) -> Outcome {
+    /// string once, records the assistant's original in `original_output`, and on the phone
+    /// reconfigures the call's speech for the session's language.
+    pub async fn translate_response(&self, payload: &mut MessageResponse) -> Outcome {
         let outcome = self.translate_reply(payload).await;
         if !matches!(outcome, Outcome::Translated { .. }) {
             // An earlier turn's original would describe this one wrongly.
@@ -67,10 +88,10 @@ impl<T: Translator> PostMessage<T> {
     /// On the phone channel, when the session's language is not the one the call is configured
     /// for, the speech model and voice for it go first in `output.generic` (once per change).
     fn configure_phone(&self, payload: &mut MessageResponse) {
-        let assistant = self.config.assistant_language.as_str();
+        let assistant = self.settings.assistant_language.as_str();
         let Some(context) = payload.context.as_mut() else { return };
         let language = SessionLanguage::stored(Some(context)).unwrap_or_else(|| assistant.to_owned());
-        let commands = self.config.language_choice.voice_models.switch(context, &language, assistant);
+        let commands = self.settings.voice_models.switch(context, &language, assistant);
         if commands.is_empty() {
             return;
         }
@@ -81,12 +102,12 @@ impl<T: Translator> PostMessage<T> {
     }
 
     async fn translate_reply(&self, payload: &mut MessageResponse) -> Outcome {
-        let assistant = self.config.assistant_language.as_str();
+        let assistant = self.settings.assistant_language.as_str();
         let Some(target) = SessionLanguage::stored(payload.context.as_ref()).filter(|code| code != assistant) else {
             return Outcome::NotNeeded;
         };
         let Some(items) = payload.generic_mut() else { return Outcome::NothingToTranslate };
-        items.iter_mut().for_each(GenericItem::keep_routing_values);
+        items.iter_mut().for_each(GenericItem::prepare_for_translation);
         let mut texts: Vec<&mut String> = items
             .iter_mut()
             .flat_map(|item| item.user_visible_texts_mut())
@@ -122,11 +143,11 @@ impl<T: Translator> PostMessage<T> {
         let count = texts.len();
         drop(texts);
         if let Some(items) = payload.generic_mut() {
-            items.iter_mut().for_each(GenericItem::drop_stale_positions);
+            items.iter_mut().for_each(GenericItem::realign_citation_ranges);
         }
         let original_output: String = originals.join("\n").chars().take(ORIGINAL_OUTPUT_MAX_CHARS).collect();
         payload.context_mut().set_user_defined(ORIGINAL_OUTPUT_KEY, Value::String(original_output));
-        Outcome::Translated { target, texts: count, calls: distinct.len() }
+        Outcome::Translated { target, texts: count }
     }
 }
 
@@ -134,37 +155,35 @@ impl<T: Translator> Webhook for PostMessage<T> {
     const NAME: &'static str = "postmessage";
     const EVENT: Option<&'static str> = Some(event_names::MESSAGE_PROCESSED);
     type Event = Envelope<MessageResponse>;
-    type Outcome = Outcome;
+    type Outcome = Metered<Outcome>;
 
-    fn config(&self) -> &WebhookConfig {
-        &self.config
+    fn edge(&self) -> &EdgeConfig {
+        &self.edge
     }
 
-    async fn process(&self, mut envelope: Self::Event, _: &Request, _: &str) -> (Response<Body>, Outcome) {
-        let outcome = self.process_payload(&mut envelope.payload).await;
-        (webhook::reply(&envelope.payload), outcome)
+    async fn process(&self, mut envelope: Self::Event, _: &Request, _: &str) -> (Response<Body>, Metered<Outcome>) {
+        let (outcome, usage) = self.translating.metered(self.translate_response(&mut envelope.payload)).await;
+        (webhook::reply(&envelope.payload), Metered { outcome, usage })
     }
 
-    fn metrics(&self) -> Option<(&MetricsSink, TranslateCounters)> {
-        self.translating.metrics()
+    fn metrics(&self) -> Option<&MetricsSink> {
+        Some(self.translating.metrics())
     }
 }
 
-shared::translating_webhook!(PostMessage);
-
-impl TurnOutcome for Outcome {
-    fn failed(&self) -> bool {
+impl TranslatedOutcome for Outcome {
+    fn downstream_fault(&self) -> bool {
         matches!(self, Outcome::Failed { .. })
     }
 
-    fn log(&self, request_id: &str) {
+    fn log(&self, request_id: &str, translate_calls: u64) {
         match self {
-            Outcome::NotNeeded => tracing::info!(request_id, outcome = "not_needed", translate_calls = 0, "turn"),
+            Outcome::NotNeeded => tracing::info!(request_id, outcome = "not_needed", translate_calls, "turn"),
             Outcome::NothingToTranslate => {
-                tracing::info!(request_id, outcome = "nothing_to_translate", translate_calls = 0, "turn")
+                tracing::info!(request_id, outcome = "nothing_to_translate", translate_calls, "turn")
             }
-            Outcome::Translated { target, texts, calls } => {
-                tracing::info!(request_id, outcome = "translated", target, texts, translate_calls = calls, "turn")
+            Outcome::Translated { target, texts } => {
+                tracing::info!(request_id, outcome = "translated", target, texts, translate_calls, "turn")
             }
             // The one line that says a fault sent the reply out untranslated: a warning, no user text.
             Outcome::Failed { target, error } => tracing::warn!(
@@ -172,6 +191,7 @@ impl TurnOutcome for Outcome {
                 outcome = "passed_through_after_fault",
                 target,
                 error,
+                translate_calls,
                 "translation failed; the reply goes out untranslated"
             ),
         }

@@ -1,12 +1,14 @@
-//! Wiring only: config, translator, memory, the Lambda runtime.
+//! Wiring only: the edge's settings, the function's own, its translation part, the Lambda runtime.
 
-use postmessage::PostMessage;
-use shared::webhook::{self, TranslatingWebhook};
+use postmessage::{PostMessage, PostMessageSettings};
+use shared::config;
+use shared::translate::Translating;
+use shared::webhook;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
-    let config = webhook::start("postmessage")?;
-    let translator = webhook::translator(&config);
-    webhook::run(PostMessage::new(config, translator).with_configured_memory()).await
+    let edge = webhook::start("postmessage")?;
+    let settings = config::settings("postmessage", PostMessageSettings::read)?;
+    webhook::run(PostMessage::new(edge, settings, Translating::configured("postmessage")?)).await
 }

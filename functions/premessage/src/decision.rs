@@ -123,7 +123,7 @@ pub enum TurnDecision {
 
 /// What is known about one message and its session.
 #[derive(Debug, Clone, Copy)]
-pub struct Turn<'a> {
+pub struct Facts<'a> {
     pub detection: &'a Detection,
     /// The language the message explicitly chooses (`language::choice`), if any.
     pub choice: Option<&'a str>,
@@ -142,10 +142,14 @@ pub struct Turn<'a> {
 /// - a session locked to a foreign language keeps it: detection translates a message from its
 ///   own language for the turn, but never switches the session;
 /// - otherwise `decide`'s sticky rules.
-pub fn decide_turn(turn: &Turn, allowed: impl Fn(&str) -> bool) -> TurnDecision {
-    let Turn { detection, choice, session, locked, assistant, words } = *turn;
+pub fn decide_turn(facts: &Facts, allowed: impl Fn(&str) -> bool) -> TurnDecision {
+    let Facts { detection, choice, session, locked, assistant, words } = *facts;
     if let Some(code) = choice {
-        let answer = if allowed(code) { Answer::Chosen(code.to_owned()) } else { Answer::NotOffered(code.to_owned()) };
+        let answer = if not_offered(code, assistant, &allowed) {
+            Answer::NotOffered(code.to_owned())
+        } else {
+            Answer::Chosen(code.to_owned())
+        };
         return TurnDecision::Answer(answer);
     }
     let stored = session.filter(|s| s.origin == Origin::Stored);
@@ -155,8 +159,7 @@ pub fn decide_turn(turn: &Turn, allowed: impl Fn(&str) -> bool) -> TurnDecision 
         return keep(Plan::PassThrough(PassReason::TranslationOff));
     }
     if let Detection::Language { code, strength } = detection
-        && code != assistant
-        && !allowed(code)
+        && not_offered(code, assistant, &allowed)
     {
         let allowed_session = stored.filter(|s| s.code != assistant && allowed(&s.code));
         return match (strength, allowed_session) {
@@ -173,6 +176,45 @@ pub fn decide_turn(turn: &Turn, allowed: impl Fn(&str) -> bool) -> TurnDecision 
         });
     }
     TurnDecision::Continue(decide(detection, session, assistant, words))
+}
+
+/// What Amazon Translate's detection decides once the message is translated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AfterDetection {
+    /// A language users may not use: answered with the offered ones instead.
+    NotOffered,
+    /// The assistant's language after all, or one the offline check does not enable: the text
+    /// goes on as written.
+    Kept,
+    /// The translation goes on, and the session is updated so.
+    Translated(SessionUpdate),
+}
+
+/// `detected`: the language Amazon Translate reported (normalized; empty if none). `session`:
+/// the turn's plan for the session, where `Detected` becomes the detected language.
+pub fn decide_detected(
+    detected: &str,
+    assistant: &str,
+    session: SessionUpdate,
+    allowed: impl Fn(&str) -> bool,
+    enabled: impl Fn(&str) -> bool,
+) -> AfterDetection {
+    if not_offered(detected, assistant, &allowed) {
+        return AfterDetection::NotOffered;
+    }
+    if detected == assistant || !enabled(detected) {
+        return AfterDetection::Kept;
+    }
+    AfterDetection::Translated(match session {
+        SessionUpdate::Detected => SessionUpdate::Set(detected.to_owned()),
+        other => other,
+    })
+}
+
+/// The one rule for "not offered", before and after Amazon Translate's detection: a language
+/// other than the assistant's that users may not use.
+fn not_offered(code: &str, assistant: &str, allowed: impl Fn(&str) -> bool) -> bool {
+    !code.is_empty() && code != assistant && !allowed(code)
 }
 
 #[cfg(test)]
@@ -219,8 +261,8 @@ mod tests {
         assert_eq!(d.session, SessionUpdate::Set("es".into()));
     }
 
-    fn turn<'a>(detection: &'a Detection, session: Option<&'a SessionLanguage>, locked: bool) -> Turn<'a> {
-        Turn { detection, choice: None, session, locked, assistant: "en", words: 5 }
+    fn turn<'a>(detection: &'a Detection, session: Option<&'a SessionLanguage>, locked: bool) -> Facts<'a> {
+        Facts { detection, choice: None, session, locked, assistant: "en", words: 5 }
     }
     fn continues(decision: TurnDecision) -> Decision {
         match decision {
@@ -235,13 +277,13 @@ mod tests {
     #[test]
     fn a_choice_is_answered_and_a_choice_outside_the_allowed_languages_is_not_offered() {
         let english = lang("en", Strength::Weak);
-        let chosen = Turn { choice: Some("es"), ..turn(&english, None, false) };
+        let chosen = Facts { choice: Some("es"), ..turn(&english, None, false) };
         assert_eq!(decide_turn(&chosen, any), TurnDecision::Answer(Answer::Chosen("es".into())));
         let only_french = |code: &str| ["en", "fr"].contains(&code);
         assert_eq!(decide_turn(&chosen, only_french), TurnDecision::Answer(Answer::NotOffered("es".into())));
         // Choosing again while locked is still a choice.
         let es = stored("es");
-        let back = Turn { choice: Some("en"), ..turn(&english, Some(&es), true) };
+        let back = Facts { choice: Some("en"), ..turn(&english, Some(&es), true) };
         assert_eq!(decide_turn(&back, any), TurnDecision::Answer(Answer::Chosen("en".into())));
     }
 
@@ -322,5 +364,22 @@ mod tests {
         assert_eq!(d.plan, code("nl"));
         let d = decide(&Detection::NotLanguage, Some(&stored("es")), "en", 0);
         assert_eq!(d.plan, Plan::PassThrough(PassReason::NotLanguage));
+    }
+
+    #[test]
+    fn detection_after_translation_decides_once() {
+        let only_spanish = |code: &str| ["en", "es"].contains(&code);
+        let enabled = |code: &str| ["en", "es", "de"].contains(&code);
+        let decide = |detected, session| decide_detected(detected, "en", session, only_spanish, enabled);
+        assert_eq!(decide("de", SessionUpdate::Detected), AfterDetection::NotOffered);
+        assert_eq!(decide("en", SessionUpdate::Detected), AfterDetection::Kept);
+        assert_eq!(decide("", SessionUpdate::Detected), AfterDetection::Kept, "nothing detected");
+        assert_eq!(
+            decide_detected("sw", "en", SessionUpdate::Detected, any, enabled),
+            AfterDetection::Kept,
+            "allowed but not enabled"
+        );
+        assert_eq!(decide("es", SessionUpdate::Detected), AfterDetection::Translated(SessionUpdate::Set("es".into())));
+        assert_eq!(decide("es", SessionUpdate::Keep), AfterDetection::Translated(SessionUpdate::Keep));
     }
 }

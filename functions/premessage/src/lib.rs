@@ -11,19 +11,23 @@ pub mod decision;
 
 use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value};
-use shared::config::WebhookConfig;
+use shared::config::{ConfigError, EdgeConfig, LanguageChoiceConfig, Languages, Variables};
 use shared::language::{
     self, LanguageDetector, ORIGINAL_INPUT_KEY, SessionLanguage, choice, store_language, store_locked_language,
     word_count,
 };
 use shared::metrics::MetricsSink;
 use shared::payload::{
-    Envelope, Field, GenericItem, MessageOutput, MessageRequest, MessageResponse, TextItem, WebhookReply, event_names,
+    Envelope, Field, GenericItem, MessageOutput, MessageRequest, MessageResponse, TextItem, event_names,
 };
-use shared::translate::{SourceLanguage, TranslateCounters, Translator};
-use shared::webhook::{self, Translating, TranslatingWebhook, TurnOutcome, Webhook};
+use shared::protect::Protected;
+use shared::translate::{Metered, SourceLanguage, TranslatedOutcome, Translating, TranslationPipeline, Translator};
+use shared::webhook::{self, Webhook};
 
-use decision::{Answer, Decision, PassReason, Plan, SessionUpdate, Turn, TurnDecision, decide_turn};
+use decision::{
+    AfterDetection, Answer, Decision, Facts, PassReason, Plan, SessionUpdate, TurnDecision, decide_detected,
+    decide_turn,
+};
 
 /// What happened to one message, for the turn's log line (never the text itself).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,113 +52,139 @@ pub enum Outcome {
     },
 }
 
+/// How a turn ends: the message goes on to the assistant, or the webhook answers it itself.
+enum TurnEnd {
+    Continue(Outcome),
+    Answer(Answer),
+}
+
+/// What the pre-message webhook reads beside the edge's settings and its translation part's.
+#[derive(Debug, Clone)]
+pub struct PreMessageSettings {
+    /// `ASSISTANT_LANGUAGE`, `SUPPORTED_LANGUAGES`.
+    pub languages: Languages,
+    /// `ALLOWED_LANGUAGES`, `LANGUAGE_NOT_OFFERED_MESSAGE`, `VOICE_MODELS`.
+    pub choice: LanguageChoiceConfig,
+    /// `TRANSLATION_MEMORY_INPUTS=on`: what users write goes into the shared memory too.
+    pub memory_inputs: bool,
+}
+
+impl PreMessageSettings {
+    pub fn read(variables: &Variables) -> Result<Self, ConfigError> {
+        let languages = Languages::read(variables)?;
+        let choice = LanguageChoiceConfig::read(variables, &languages.assistant)?;
+        let memory_inputs = variables.switch("TRANSLATION_MEMORY_INPUTS", "on")?;
+        Ok(PreMessageSettings { languages, choice, memory_inputs })
+    }
+}
+
 pub struct PreMessage<T> {
-    config: WebhookConfig,
+    edge: EdgeConfig,
+    settings: PreMessageSettings,
     detector: LanguageDetector,
     translating: Translating<T>,
 }
 
 impl<T: Translator> PreMessage<T> {
-    pub fn new(config: WebhookConfig, translator: T) -> Self {
-        let detector = LanguageDetector::new(&config.assistant_language, &config.supported_languages);
+    pub fn new(edge: EdgeConfig, settings: PreMessageSettings, translating: Translating<T>) -> Self {
+        let detector = LanguageDetector::new(&settings.languages.assistant, &settings.languages.supported);
         // What users write can be personal: in the shared memory only on the operator's say-so.
-        let translating = Translating::new(&config, translator).memory_only_if(config.memory_inputs);
-        PreMessage { config, detector, translating }
+        let translating = if settings.memory_inputs { translating } else { translating.without_memory() };
+        PreMessage { edge, settings, detector, translating }
+    }
+
+    pub fn translator(&self) -> &TranslationPipeline<T> {
+        self.translating.pipeline()
+    }
+
+    fn assistant(&self) -> &str {
+        &self.settings.languages.assistant
     }
 
     /// Checks the message and, if needed, translates `input.text` in place and records the
     /// session's language; everything else in the payload is left as it came. Also returns the
-    /// message response to send straight back when the webhook answers
-    /// the message itself (an explicit language choice, or a language not offered). Its context
-    /// is the request's, with the session's language recorded, so the next turn carries it.
-    pub async fn process_turn(&self, payload: &mut MessageRequest) -> (Outcome, Option<MessageResponse>) {
+    /// message response to send straight back when the webhook answers the message itself (an
+    /// explicit language choice, or a language not offered). Its context is the request's, with
+    /// the session's language recorded, so the next turn carries it.
+    pub async fn check_message(&self, payload: &mut MessageRequest) -> (Outcome, Option<MessageResponse>) {
         let text = payload.text().unwrap_or_default().to_owned();
+        // The one scan for protected spans: the language check reads its prose, Translate its HTML.
+        let scanned = self.translator().scan(&text);
+        let end = match self.decide(payload, &text, &scanned) {
+            TurnDecision::Answer(answer) => TurnEnd::Answer(answer),
+            TurnDecision::Continue(Decision { plan: Plan::PassThrough(reason), session }) => {
+                self.record(payload, &session, None);
+                TurnEnd::Continue(Outcome::PassedThrough(reason))
+            }
+            TurnDecision::Continue(Decision { plan: Plan::Translate(source), session }) => {
+                self.translate_message(payload, text, scanned, &source, session).await
+            }
+        };
+        match end {
+            TurnEnd::Continue(outcome) => (outcome, None),
+            TurnEnd::Answer(answer) => {
+                let (outcome, response) = self.answer(payload, answer).await;
+                (outcome, Some(response))
+            }
+        }
+    }
+
+    /// The offline decision, from the language of the words (not of an id, a URL or a command
+    /// typed in English) and what the session knows.
+    fn decide(&self, payload: &MessageRequest, text: &str, scanned: &Protected) -> TurnDecision {
         if text.trim().is_empty() {
-            let decision = Decision { plan: Plan::PassThrough(PassReason::EmptyText), session: SessionUpdate::Keep };
-            return self.continue_or_answer(payload, text, decision).await;
+            let plan = Plan::PassThrough(PassReason::EmptyText);
+            return TurnDecision::Continue(Decision { plan, session: SessionUpdate::Keep });
         }
         let context = payload.context.as_ref();
         let session = SessionLanguage::read(context);
-        // The language of the words, not of an id, a URL or a command typed in English.
-        let protected = self.translator().protector().protect(&text);
-        let prose = if protected.needs_translation() { protected.prose() } else { "" };
+        let prose = if scanned.needs_translation() { scanned.prose() } else { "" };
         let detection = self.detector.detect(prose);
-        let turn = Turn {
+        let facts = Facts {
             detection: &detection,
-            choice: choice::explicit_choice(&text),
+            choice: choice::explicit_choice(text),
             session: session.as_ref(),
             locked: language::is_locked(context),
-            assistant: &self.config.assistant_language,
+            assistant: self.assistant(),
             words: word_count(prose),
         };
-        match decide_turn(&turn, |code| self.config.language_choice.is_allowed(code)) {
-            TurnDecision::Continue(decision) => self.continue_or_answer(payload, text, decision).await,
-            TurnDecision::Answer(answer) => {
-                let (outcome, response) = self.answer(payload, answer).await;
-                (outcome, Some(response))
-            }
-        }
+        decide_turn(&facts, |code| self.settings.choice.is_allowed(code))
     }
 
-    async fn continue_or_answer(
+    /// Translates the message into the assistant's language; the language Amazon Translate
+    /// detected decides what goes on ([`decide_detected`]). A failed translation lets the message
+    /// through as written (fail open).
+    async fn translate_message(
         &self,
         payload: &mut MessageRequest,
         text: String,
-        decision: Decision,
-    ) -> (Outcome, Option<MessageResponse>) {
-        match self.continue_turn(payload, text, decision).await {
-            Ok(outcome) => (outcome, None),
-            // Amazon Translate found a language that is not offered.
-            Err(answer) => {
-                let (outcome, response) = self.answer(payload, answer).await;
-                (outcome, Some(response))
+        scanned: Protected,
+        source: &SourceLanguage,
+        session: SessionUpdate,
+    ) -> TurnEnd {
+        let assistant = self.assistant();
+        let translation = match self.translator().translate_scanned(&text, scanned, source, assistant).await {
+            Ok(translation) => translation,
+            Err(error) => {
+                let update = if session == SessionUpdate::Detected { SessionUpdate::Keep } else { session };
+                self.record(payload, &update, None);
+                return TurnEnd::Continue(Outcome::Failed { error: error.kind(), source: source.as_str().to_owned() });
             }
-        }
-    }
-
-    /// The message goes on to the assistant, translated or not; `Err` when Amazon Translate's
-    /// detection shows a language that is not offered, to be answered instead.
-    async fn continue_turn(
-        &self,
-        payload: &mut MessageRequest,
-        text: String,
-        decision: Decision,
-    ) -> Result<Outcome, Answer> {
-        let assistant = self.config.assistant_language.as_str();
-        let source = match decision.plan {
-            Plan::PassThrough(reason) => {
-                self.record(payload, &decision.session, None);
-                return Ok(Outcome::PassedThrough(reason));
-            }
-            Plan::Translate(source) => source,
         };
-        match self.translator().translate(&text, &source, assistant).await {
-            Ok(translation) => {
-                let detected = language::normalize(&translation.source).unwrap_or_default();
-                if !detected.is_empty() && detected != assistant && !self.config.language_choice.is_allowed(&detected) {
-                    return Err(Answer::NotOffered(detected));
-                }
-                if detected == assistant || !self.detector.is_enabled(&detected) {
-                    self.record(payload, &SessionUpdate::Keep, None);
-                    return Ok(Outcome::KeptAfterDetection { detected });
-                }
-                let update = match decision.session {
-                    SessionUpdate::Detected => SessionUpdate::Set(detected.clone()),
-                    other => other,
-                };
+        let detected = language::normalize(&translation.source).unwrap_or_default();
+        let allowed = |code: &str| self.settings.choice.is_allowed(code);
+        match decide_detected(&detected, assistant, session, allowed, |code| self.detector.is_enabled(code)) {
+            AfterDetection::NotOffered => TurnEnd::Answer(Answer::NotOffered(detected)),
+            AfterDetection::Kept => {
+                self.record(payload, &SessionUpdate::Keep, None);
+                TurnEnd::Continue(Outcome::KeptAfterDetection { detected })
+            }
+            AfterDetection::Translated(update) => {
                 if let Some(input) = payload.input.as_mut() {
                     input.text = translation.text.into();
                 }
                 self.record(payload, &update, Some(text));
-                Ok(Outcome::Translated { source: detected })
-            }
-            Err(error) => {
-                let update = match decision.session {
-                    SessionUpdate::Detected => SessionUpdate::Keep,
-                    other => other,
-                };
-                self.record(payload, &update, None);
-                Ok(Outcome::Failed { error: error.kind(), source: source.as_str().to_owned() })
+                TurnEnd::Continue(Outcome::Translated { source: detected })
             }
         }
     }
@@ -163,14 +193,14 @@ impl<T: Translator> PreMessage<T> {
     /// the language changes), or the list of offered languages. The session's language is
     /// recorded in the context that goes back, and a stale `original_input` is dropped.
     async fn answer(&self, payload: &mut MessageRequest, answer: Answer) -> (Outcome, MessageResponse) {
-        let assistant = self.config.assistant_language.as_str();
+        let assistant = self.assistant();
         let mut generic = Vec::new();
         let (text, outcome) = match answer {
             Answer::Chosen(code) => {
                 let context = payload.context_mut();
                 store_locked_language(context, &code);
                 context.remove_user_defined(ORIGINAL_INPUT_KEY);
-                generic.extend(self.config.language_choice.voice_models.switch(context, &code, assistant));
+                generic.extend(self.settings.choice.voice_models.switch(context, &code, assistant));
                 let text = choice::confirmation(&code).or_else(|| choice::confirmation(assistant)).unwrap_or("OK.");
                 (text.to_owned(), Outcome::Answered { answer: "language_chosen", language: code })
             }
@@ -195,8 +225,8 @@ impl<T: Translator> PreMessage<T> {
     /// `LANGUAGE_NOT_OFFERED_MESSAGE` in `code` when Amazon Translate can produce it, else in the
     /// assistant's language, followed by the offered languages by their own names.
     async fn not_offered_message(&self, code: &str) -> String {
-        let settings = &self.config.language_choice;
-        let assistant = self.config.assistant_language.as_str();
+        let settings = &self.settings.choice;
+        let assistant = self.assistant();
         let mut message = settings.not_offered_message.clone();
         if code != assistant {
             match self.translator().translate(&message, &SourceLanguage::Code(assistant.to_owned()), code).await {
@@ -236,52 +266,46 @@ impl<T: Translator> Webhook for PreMessage<T> {
     const NAME: &'static str = "premessage";
     const EVENT: Option<&'static str> = Some(event_names::MESSAGE_RECEIVED);
     type Event = Envelope<MessageRequest>;
-    type Outcome = Outcome;
+    type Outcome = Metered<Outcome>;
 
-    fn config(&self) -> &WebhookConfig {
-        &self.config
+    fn edge(&self) -> &EdgeConfig {
+        &self.edge
     }
 
-    async fn process(&self, mut envelope: Self::Event, _: &Request, _: &str) -> (Response<Body>, Outcome) {
-        let (outcome, skip) = self.process_turn(&mut envelope.payload).await;
+    async fn process(&self, mut envelope: Self::Event, _: &Request, _: &str) -> (Response<Body>, Metered<Outcome>) {
+        let ((outcome, skip), usage) = self.translating.metered(self.check_message(&mut envelope.payload)).await;
         let response = match skip {
-            Some(answer) => webhook::respond(&WebhookReply::<MessageRequest, _>::Skip(answer)),
+            Some(answer) => webhook::skip(&answer),
             None => webhook::reply(&envelope.payload),
         };
-        (response, outcome)
+        (response, Metered { outcome, usage })
     }
 
-    fn metrics(&self) -> Option<(&MetricsSink, TranslateCounters)> {
-        self.translating.metrics()
+    fn metrics(&self) -> Option<&MetricsSink> {
+        Some(self.translating.metrics())
     }
 }
 
-shared::translating_webhook!(PreMessage);
-
-impl TurnOutcome for Outcome {
-    fn failed(&self) -> bool {
+impl TranslatedOutcome for Outcome {
+    fn downstream_fault(&self) -> bool {
         matches!(self, Outcome::Failed { .. })
     }
 
-    fn log(&self, request_id: &str) {
+    fn log(&self, request_id: &str, translate_calls: u64) {
         match self {
             Outcome::PassedThrough(reason) => {
-                tracing::info!(
-                    request_id,
-                    outcome = "passed_through",
-                    reason = reason.as_str(),
-                    translate_calls = 0,
-                    "turn"
-                )
+                let reason = reason.as_str();
+                tracing::info!(request_id, outcome = "passed_through", reason, translate_calls, "turn")
             }
             Outcome::Translated { source } => {
-                tracing::info!(request_id, outcome = "translated", source, translate_calls = 1, "turn")
+                tracing::info!(request_id, outcome = "translated", source, translate_calls, "turn")
             }
             Outcome::Answered { answer, language } => {
-                tracing::info!(request_id, outcome = "answered", answer, language = language.as_str(), "turn")
+                let language = language.as_str();
+                tracing::info!(request_id, outcome = "answered", answer, language, translate_calls, "turn")
             }
             Outcome::KeptAfterDetection { detected } => {
-                tracing::info!(request_id, outcome = "kept_after_detection", detected, translate_calls = 1, "turn")
+                tracing::info!(request_id, outcome = "kept_after_detection", detected, translate_calls, "turn")
             }
             // The one line that says a fault let the message through: a warning, with no user text.
             Outcome::Failed { error, source } => tracing::warn!(
@@ -289,6 +313,7 @@ impl TurnOutcome for Outcome {
                 outcome = "passed_through_after_fault",
                 error,
                 source = source.as_str(),
+                translate_calls,
                 "translation failed; the message goes on untranslated"
             ),
         }

@@ -1,12 +1,14 @@
-//! Wiring only: config, translator, memory, the Lambda runtime.
+//! Wiring only: the edge's settings, the function's own, its translation part, the Lambda runtime.
 
-use premessage::PreMessage;
-use shared::webhook::{self, TranslatingWebhook};
+use premessage::{PreMessage, PreMessageSettings};
+use shared::config;
+use shared::translate::Translating;
+use shared::webhook;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
-    let config = webhook::start("premessage")?;
-    let translator = webhook::translator(&config);
-    webhook::run(PreMessage::new(config, translator).with_configured_memory()).await
+    let edge = webhook::start("premessage")?;
+    let settings = config::settings("premessage", PreMessageSettings::read)?;
+    webhook::run(PreMessage::new(edge, settings, Translating::configured("premessage")?)).await
 }

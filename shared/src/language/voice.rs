@@ -11,9 +11,9 @@
 //! `speech_language` in `user_defined` records the language the call is configured for, so the
 //! commands go out once per change. A call starts in the assistant's language.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use crate::payload::{Context, GenericItem};
+use crate::payload::{Context, GenericItem, KeptItem};
 
 use super::codes;
 
@@ -119,8 +119,7 @@ impl VoiceModels {
 pub fn configuration_responses(model: &VoiceModel) -> Vec<GenericItem> {
     let mut items = Vec::with_capacity(2);
     if let Some(recognition) = &model.recognition {
-        items.push(item(json!({
-            "response_type": "speech_to_text",
+        items.push(GenericItem::SpeechToText(kept(json!({
             "command_info": {
                 "type": "configure",
                 "parameters": {
@@ -129,24 +128,23 @@ pub fn configuration_responses(model: &VoiceModel) -> Vec<GenericItem> {
                     "broadband_recognize": {"model": recognition}
                 }
             }
-        })));
+        }))));
     }
     if let Some(voice) = &model.voice {
-        items.push(item(json!({
-            "response_type": "text_to_speech",
+        items.push(GenericItem::TextToSpeech(kept(json!({
             "command_info": {
                 "type": "configure",
                 "parameters": {"update_strategy": "merge", "synthesize": {"voice": voice}}
             }
-        })));
+        }))));
     }
     items
 }
 
-fn item(value: Value) -> GenericItem {
+fn kept(value: Value) -> KeptItem {
     match value {
-        Value::Object(map) => GenericItem::Other(map),
-        _ => GenericItem::Other(Map::new()),
+        Value::Object(extra) => KeptItem { extra },
+        _ => KeptItem::default(),
     }
 }
 

@@ -8,9 +8,9 @@ mod message;
 pub use envelope::{Envelope, Event, PayloadReply, SKIP_ASSISTANT_HEADER, WebhookReply, event_names};
 pub use field::Field;
 pub use generic::{
-    AgentMessage, ButtonItem, ButtonPanel, CardItem, CarouselItem, ChannelTransferItem, Choice, Citation,
-    ConnectToAgentItem, ConversationalSearchItem, GenericItem, GridCell, GridItem, GridRow, MediaItem, OptionItem,
-    SearchAnswer, SearchItem, SearchResult, SuggestionItem, TableItem, TableRow, TextItem,
+    AgentMessage, AnswerText, ButtonItem, ButtonPanel, CardItem, CarouselItem, ChannelTransferItem, Choice, Citation,
+    ConnectToAgentItem, ConversationalSearchItem, GenericItem, GridCell, GridItem, GridRow, Highlight, KeptItem,
+    MediaItem, OptionItem, SearchAnswer, SearchItem, SearchResult, SuggestionItem, TableItem, TableRow, TextItem, Walk,
 };
 pub use message::{
     BrowserInfo, ChatIntegration, Context, GlobalContext, Integrations, MessageInput, MessageOutput, MessageRequest,

@@ -1,0 +1,282 @@
+//! The one path every translation takes, as phases over a batch of texts (`batch.rs`):
+//!
+//! 1. **from the cache**: the warm instance's LRU ([`super::cache`]);
+//! 2. **from the memory**: one read of the translation memory shared by all instances for all of
+//!    the batch's misses ([`crate::memory`]), with the pending use counts riding along;
+//! 3. **from the translator**: each distinct text still missing goes to the engine once, all at
+//!    once, as protected HTML ([`crate::protect`], the contract on [`Translator`]);
+//! 4. **write back**: one memory write of the new machine translations, then the cache.
+//!
+//! A text with nothing to translate (ids, URLs, numbers, protected terms) costs no call. Only
+//! successes are kept. Each text has its own result: one that fails leaves the others translated.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::batch::{Batch, Stores};
+use super::cache::WarmCache;
+use super::counters::{Counters, TranslateCounters};
+use super::uses::{PendingUses, report_flush};
+use super::{SourceLanguage, TranslateError, Translation, TranslationResult, Translator};
+use crate::aws::AwsError;
+use crate::memory::TranslationMemory;
+use crate::protect::{Protected, Protector};
+
+/// The translation pipeline in front of an engine `T`.
+///
+/// With a memory, it also keeps two promises about what it caches:
+/// - **Reviewed translations arrive.** A machine translation is served from the cache for at most
+///   the refresh interval (`TRANSLATION_MEMORY_REFRESH_SECONDS`) after the memory last confirmed
+///   it; its next use after that looks it up again, in the same one read as the turn's misses, and
+///   a reviewed translation imported meanwhile replaces it. Reviewed entries are never re-checked.
+/// - **Uses are counted.** Every time an entry held in the memory serves a text (a memory hit, or
+///   a cache hit of an entry the memory holds), its count goes up by one in this instance; the
+///   counts are added to the entries' `uses` (UpdateItem `ADD`) alongside the turn's next memory
+///   read, so they cost no round trip of their own, or on their own when they have waited a
+///   refresh interval or reached [`MAX_USE_UPDATES`](crate::memory::MAX_USE_UPDATES) entries. Advisory: a failed flush is dropped
+///   (one WARN line), and an instance recycled before its flush loses its counts.
+///
+/// A memory that fails is a miss, said once (a WARN line with the error code, no text), and then
+/// not written to this time.
+pub struct TranslationPipeline<T> {
+    engine: T,
+    protector: Protector,
+    stores: Stores,
+}
+
+impl<T: Translator> TranslationPipeline<T> {
+    /// `capacity` entries at most in the warm cache (0 turns it off).
+    pub fn new(engine: T, capacity: usize, protector: Protector) -> Self {
+        let stores = Stores {
+            cache: WarmCache::new(capacity),
+            memory: None,
+            refresh: Duration::from_secs(crate::memory::DEFAULT_REFRESH_SECONDS),
+            uses: PendingUses::default(),
+            counters: Counters::default(),
+        };
+        TranslationPipeline { engine, protector, stores }
+    }
+
+    /// How long a machine translation is served from the cache before the memory is asked again
+    /// (`TRANSLATION_MEMORY_REFRESH_SECONDS`).
+    pub fn with_refresh(mut self, refresh: Duration) -> Self {
+        self.stores.refresh = refresh;
+        self
+    }
+
+    /// Looks translations up in, and writes new machine translations to, `memory`.
+    pub fn with_memory(mut self, memory: Arc<dyn TranslationMemory>) -> Self {
+        self.stores.memory = Some(memory);
+        self
+    }
+
+    /// Serves and keeps nothing in a shared memory.
+    pub fn without_memory(mut self) -> Self {
+        self.stores.memory = None;
+        self
+    }
+
+    pub fn has_memory(&self) -> bool {
+        self.stores.memory.is_some()
+    }
+
+    /// Use counts waiting for the next flush (distinct entries).
+    pub fn pending_uses(&self) -> usize {
+        self.stores.uses.len()
+    }
+
+    /// Adds the pending use counts to the memory now (at most [`MAX_USE_UPDATES`](crate::memory::MAX_USE_UPDATES) entries); a
+    /// turn does this by itself, alongside its memory read.
+    pub async fn flush_uses(&self) {
+        if let Some(memory) = &self.stores.memory {
+            let batch = self.stores.uses.take(true, self.stores.refresh);
+            report_flush(memory.add_uses(&batch).await);
+        }
+    }
+
+    pub fn engine(&self) -> &T {
+        &self.engine
+    }
+
+    pub fn counters(&self) -> TranslateCounters {
+        self.stores.counters.snapshot()
+    }
+
+    /// Translations in the warm cache.
+    pub fn len(&self) -> usize {
+        self.stores.cache.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// `text`'s protected spans: what a caller reads before it translates (pre-message's language
+    /// check reads the prose), handed back to [`Self::translate_scanned`] so it is scanned once.
+    pub fn scan(&self, text: &str) -> Protected {
+        self.protector.protect(text)
+    }
+
+    /// Translates every text of `texts` (distinct or not) from `source` into `target`, through the
+    /// phases in order; the results are in the order of `texts`.
+    pub async fn translate_all(&self, texts: &[&str], source: &SourceLanguage, target: &str) -> Vec<TranslationResult> {
+        self.run(texts.iter().map(|text| (*text, None)), source, target).await
+    }
+
+    /// [`Translator::translate`] of a text already [`Self::scan`]ned.
+    pub async fn translate_scanned(
+        &self,
+        text: &str,
+        scanned: Protected,
+        source: &SourceLanguage,
+        target: &str,
+    ) -> TranslationResult {
+        self.run([(text, Some(scanned))], source, target).await.pop().unwrap_or(Err(AwsError::InvalidResponse.into()))
+    }
+
+    async fn run<'a>(
+        &self,
+        texts: impl IntoIterator<Item = (&'a str, Option<Protected>)>,
+        source: &'a SourceLanguage,
+        target: &'a str,
+    ) -> Vec<TranslationResult> {
+        let mut batch = Batch::new(&self.stores, texts, source, target, self.settings_key(target));
+        batch.answer_from_cache(&self.stores);
+        batch.answer_from_memory(&self.stores).await;
+        batch.answer_from_translator(|text, scanned| self.call_engine(text, scanned, source, target)).await;
+        batch.write_back(&self.stores).await;
+        batch.results()
+    }
+
+    /// One engine call for one text, as protected HTML, mapped back; counted when it reached the
+    /// engine.
+    async fn call_engine(
+        &self,
+        text: &str,
+        scanned: Option<Protected>,
+        source: &SourceLanguage,
+        target: &str,
+    ) -> TranslationResult {
+        let protected = scanned.unwrap_or_else(|| self.protector.protect(text));
+        if !protected.needs_translation() {
+            // Nothing a translation could change; with `auto`, nothing to detect either.
+            let source = match source {
+                SourceLanguage::Code(code) => code.clone(),
+                SourceLanguage::Auto => target.to_owned(),
+            };
+            return Ok(Translation { text: text.to_owned(), source });
+        }
+        let result = self.engine.translate(protected.html(), source, target).await;
+        if !matches!(result, Err(TranslateError::Disabled | TranslateError::TextTooLong { .. })) {
+            self.stores.counters.engine_call(protected.html().chars().count());
+        }
+        let translation = result?;
+        let text = protected.restore(&translation.text).map_err(|_| TranslateError::MarkupLost)?;
+        Ok(Translation { text, source: translation.source })
+    }
+}
+
+impl<T: Translator> Translator for TranslationPipeline<T> {
+    async fn translate(&self, text: &str, source: &SourceLanguage, target: &str) -> TranslationResult {
+        self.translate_all(&[text], source, target).await.pop().unwrap_or(Err(AwsError::InvalidResponse.into()))
+    }
+
+    /// The engine's settings and the protected terms.
+    fn settings_key(&self, target: &str) -> String {
+        format!("{};terms={}", self.engine.settings_key(target), self.protector.terms().join("\u{1f}"))
+    }
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::*;
+    use crate::translate::CACHE_MAX_TEXT_BYTES;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Counts the calls that get through and fails on request.
+    struct Counting {
+        calls: AtomicUsize,
+        fail: bool,
+    }
+
+    impl Translator for Counting {
+        async fn translate(&self, text: &str, source: &SourceLanguage, target: &str) -> TranslationResult {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            if self.fail {
+                return Err(AwsError::Throttled.into());
+            }
+            Ok(Translation {
+                text: format!("[{}->{target}] {text}", source.as_str()),
+                source: source.as_str().to_owned(),
+            })
+        }
+    }
+
+    fn counting(fail: bool) -> Counting {
+        Counting { calls: AtomicUsize::new(0), fail }
+    }
+
+    #[tokio::test]
+    async fn a_repeated_text_is_translated_once() {
+        let cache = TranslationPipeline::new(counting(false), 10, Protector::default());
+        let en = SourceLanguage::Code("en".into());
+        let first = cache.translate("Hello!", &en, "es").await.unwrap();
+        let second = cache.translate("Hello!", &en, "es").await.unwrap();
+        assert_eq!(first, second);
+        cache.translate("Hello!", &en, "fr").await.unwrap();
+        assert_eq!(cache.engine().calls.load(Ordering::SeqCst), 2, "a different target is another key");
+        let counters = cache.counters();
+        assert_eq!((counters.cache_hits, counters.cache_misses, counters.calls, counters.characters), (1, 2, 2, 12));
+    }
+
+    #[tokio::test]
+    async fn the_least_recently_used_entry_goes_when_full() {
+        let cache = TranslationPipeline::new(counting(false), 2, Protector::default());
+        let en = SourceLanguage::Code("en".into());
+        cache.translate("a", &en, "es").await.unwrap();
+        cache.translate("b", &en, "es").await.unwrap();
+        cache.translate("a", &en, "es").await.unwrap(); // a is now fresher than b
+        cache.translate("c", &en, "es").await.unwrap(); // b goes
+        assert_eq!(cache.len(), 2);
+        cache.translate("a", &en, "es").await.unwrap();
+        assert_eq!(cache.engine().calls.load(Ordering::SeqCst), 3);
+        cache.translate("b", &en, "es").await.unwrap();
+        assert_eq!(cache.engine().calls.load(Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test]
+    async fn failures_and_long_texts_are_not_kept() {
+        let failing = TranslationPipeline::new(counting(true), 10, Protector::default());
+        let en = SourceLanguage::Code("en".into());
+        assert!(failing.translate("x", &en, "es").await.is_err());
+        assert!(failing.translate("x", &en, "es").await.is_err());
+        assert_eq!(failing.engine().calls.load(Ordering::SeqCst), 2);
+        assert!(failing.is_empty());
+
+        let cache = TranslationPipeline::new(counting(false), 10, Protector::default());
+        let long = "x".repeat(CACHE_MAX_TEXT_BYTES + 1);
+        cache.translate(&long, &en, "es").await.unwrap();
+        cache.translate(&long, &en, "es").await.unwrap();
+        assert_eq!(cache.engine().calls.load(Ordering::SeqCst), 2);
+        let off = TranslationPipeline::new(counting(false), 0, Protector::default());
+        off.translate("x", &en, "es").await.unwrap();
+        off.translate("x", &en, "es").await.unwrap();
+        assert_eq!(off.engine().calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_batch_calls_the_engine_once_per_distinct_text_and_a_scanned_text_is_not_scanned_again() {
+        let pipeline = TranslationPipeline::new(counting(false), 10, Protector::new(["Acme"]));
+        let en = SourceLanguage::Code("en".into());
+        let results = pipeline.translate_all(&["Hi", "Bye", "Hi", "42"], &en, "es").await;
+        let texts: Vec<String> = results.into_iter().map(|result| result.unwrap().text).collect();
+        assert_eq!(texts, ["[en->es] Hi", "[en->es] Bye", "[en->es] Hi", "42"]);
+        assert_eq!(pipeline.engine().calls.load(Ordering::SeqCst), 2, "Hi once, Bye once, 42 never");
+
+        let scanned = pipeline.scan("Acme rocks");
+        assert_eq!(scanned.prose().trim(), "rocks");
+        let translation = pipeline.translate_scanned("Acme rocks", scanned, &en, "es").await.unwrap();
+        assert_eq!(translation.text, "[en->es] Acme rocks");
+        assert_eq!(pipeline.counters().characters, 2 + 3 + pipeline.scan("Acme rocks").html().chars().count() as u64);
+    }
+}
