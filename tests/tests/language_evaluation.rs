@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use premessage::PreMessage;
 use serde_json::{Value, json};
-use shared::webhook::Webhook;
+use webhook_tests::entry_point::Handler;
 use webhook_tests::{FakeTranslate, FunctionUrlEvent, config, fixture, status_and_json};
 
 const SAMPLE: &str = "lingua-testdata-leipzig-13-languages-sample.tsv";
@@ -110,8 +110,8 @@ async fn measure(stored: bool) -> BTreeMap<(String, String), Tally> {
         })
         .collect();
     // No warm cache: a word repeated in the sample must cost its call again.
-    let config = config(&[("SUPPORTED_LANGUAGES", ENABLED), ("TRANSLATE_CACHE_ENTRIES", "0")]);
-    let handler = PreMessage::new(config, translate.translator(DEADLINE));
+    let handler = config(&[("SUPPORTED_LANGUAGES", ENABLED), ("TRANSLATE_CACHE_ENTRIES", "0")])
+        .premessage(translate.translator(DEADLINE));
     let mut results = Vec::new();
     for (lang, class, text) in lines.into_iter().filter(|(lang, ..)| !stored || *lang != "en") {
         let body = if stored && lang != "en" { later_turn(text, lang) } else { first_turn(text) };

@@ -4,9 +4,8 @@
 
 use std::time::Duration;
 
-use premessage::PreMessage;
 use serde_json::{Value, json};
-use shared::webhook::Webhook;
+use webhook_tests::entry_point::Handler;
 use webhook_tests::{FakeTranslate, FunctionUrlEvent, TranslateCall, config, status_and_json};
 
 const DEADLINE: Duration = Duration::from_secs(3);
@@ -28,7 +27,7 @@ fn first_turn(text: &str) -> String {
 /// One first turn: the text the assistant receives, and the Translate calls it cost.
 async fn turn(supported: &str, text: &str) -> (String, Vec<TranslateCall>) {
     let translate = FakeTranslate::start().await;
-    let handler = PreMessage::new(config(&[("SUPPORTED_LANGUAGES", supported)]), translate.translator(DEADLINE));
+    let handler = config(&[("SUPPORTED_LANGUAGES", supported)]).premessage(translate.translator(DEADLINE));
     let (status, reply) =
         status_and_json(handler.handle(FunctionUrlEvent::from_watson(&first_turn(text)).request()).await);
     assert_eq!(status, 200, "{reply}");
