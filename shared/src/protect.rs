@@ -247,7 +247,8 @@ impl Scanner<'_> {
         while i < text.len() {
             let rest = &text[i..];
             let previous = text[..i].chars().next_back();
-            let word_start = previous.is_none_or(|c| !c.is_alphanumeric());
+            // In scripts written without spaces, an id starts right after a letter: "订单12345".
+            let word_start = previous.is_none_or(|c| !c.is_alphanumeric() || is_unspaced_script(c));
             if at_line_start && let Some(length) = line_marker(rest) {
                 push_atom(&mut nodes, &mut prose, &rest[..length]);
                 i += length;
@@ -548,10 +549,15 @@ fn email(rest: &str) -> Option<usize> {
 
 /// A token that holds a digit: an order id (`ABC-12345`), a time (`20:30`), a date, a version,
 /// a number. Machine translation reformats or splits these; entity matching needs them as typed.
+/// A letter of a script written without spaces ends the token: in "我的订单12345在哪里" or
+/// "12月3日" the ids are the digits, and the ideographs around them are words to translate.
 fn id_or_number(rest: &str) -> Option<usize> {
     let joiner = |c: char| matches!(c, '-' | '_' | '/' | '.' | ':' | '#' | '+' | ',');
     let mut length = 0;
     for (offset, c) in rest.char_indices() {
+        if is_unspaced_script(c) {
+            break;
+        }
         if c.is_alphanumeric() || (offset == 0 && c == '#') || (offset > 0 && joiner(c)) {
             length = offset + c.len_utf8();
         } else {
@@ -561,6 +567,26 @@ fn id_or_number(rest: &str) -> Option<usize> {
     // A token ends on a letter or digit: "order 12." keeps its full stop as prose.
     let token = rest[..length].trim_end_matches(|c: char| !c.is_alphanumeric());
     (token.chars().any(|c| c.is_ascii_digit()) && !token.is_empty()).then_some(token.len())
+}
+
+/// Letters of scripts that run words together, or glue particles to numbers ("12345를"): Han,
+/// kana, Hangul, Thai, Lao, Khmer, Myanmar.
+fn is_unspaced_script(c: char) -> bool {
+    matches!(c,
+        '\u{3040}'..='\u{30FF}' // hiragana, katakana
+        | '\u{31F0}'..='\u{31FF}' // katakana extensions
+        | '\u{3400}'..='\u{4DBF}' // CJK extension A
+        | '\u{4E00}'..='\u{9FFF}' // CJK unified ideographs
+        | '\u{F900}'..='\u{FAFF}' // CJK compatibility ideographs
+        | '\u{FF66}'..='\u{FF9F}' // half-width katakana
+        | '\u{20000}'..='\u{3134F}' // CJK extensions B to G
+        | '\u{1100}'..='\u{11FF}' // Hangul jamo
+        | '\u{3130}'..='\u{318F}' // Hangul compatibility jamo
+        | '\u{AC00}'..='\u{D7AF}' // Hangul syllables
+        | '\u{0E00}'..='\u{0EFF}' // Thai, Lao
+        | '\u{1000}'..='\u{109F}' // Myanmar
+        | '\u{1780}'..='\u{17FF}' // Khmer
+    )
 }
 
 fn autolink(rest: &str) -> Option<usize> {
@@ -779,6 +805,34 @@ mod tests {
             assert!(!protector.protect(text).needs_translation(), "{text}");
         }
         assert!(protector.protect("Acme rocks").needs_translation());
+    }
+
+    /// In scripts without spaces the id is its ASCII letters and digits, not the clause around it.
+    #[test]
+    fn an_id_inside_cjk_text_is_only_the_id() {
+        let protector = Protector::default();
+        for (text, ids, prose) in [
+            ("我的订单12345在哪里？", &["12345"][..], "我的订单 在哪里？"),
+            ("请问12月3日能送到吗", &["12", "3"][..], "请问 月 日能送到吗"),
+            ("注文48213をキャンセルしたい", &["48213"][..], "注文 をキャンセルしたい"),
+            ("주문번호 A1234B를 취소해 주세요", &["A1234B"][..], "주문번호  를 취소해 주세요"),
+            ("ORD-778のステータス", &["ORD-778"][..], " のステータス"),
+        ] {
+            let protected = round_trip(&protector, text);
+            assert!(protected.needs_translation(), "{text}");
+            assert_eq!(protected.prose(), prose, "{text}");
+            let atoms: Vec<&str> = protected
+                .pieces
+                .iter()
+                .map(|piece| match piece {
+                    Piece::Atom(atom) => atom.as_str(),
+                    Piece::Pair { .. } => panic!("no pair in {text}"),
+                })
+                .collect();
+            assert_eq!(atoms, ids, "{text}");
+        }
+        // Latin ids are as before: letters and digits run together, accents included.
+        assert_eq!(protector.protect("Pedido ABC-12345 y Größe12").piece_count(), 2);
     }
 }
 

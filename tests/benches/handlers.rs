@@ -53,6 +53,12 @@ fn benches(c: &mut Criterion) {
     });
     let detector = shared::language::LanguageDetector::new("en", &enabled);
     c.bench_function("language check: one short message", |b| b.iter(|| detector.detect("¿Dónde está mi pedido?")));
+    // Short Latin text is decided by the word statistics: listed words, and the letter shape of
+    // words on no list (the slowest case: every trigram looked up).
+    c.bench_function("language check: a two-word English message", |b| b.iter(|| detector.detect("water parks")));
+    c.bench_function("language check: a word on no list (letter trigrams)", |b| {
+        b.iter(|| detector.detect("Kundenkontonummer"))
+    });
 
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let translate = runtime.block_on(FakeTranslate::start());
@@ -67,6 +73,25 @@ fn benches(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
+
+    // Short English, 1 to 4 words, each a first turn: decided offline, no call.
+    let short_english: Vec<String> =
+        ["water parks", "troubleshooting", "information technology", "refund for my order"]
+            .iter()
+            .map(|text| pre_message(text, None))
+            .collect();
+    let mut next = 0usize;
+    c.bench_function("premessage: short English turns, 1 to 4 words (no Translate call)", |b| {
+        b.to_async(&runtime).iter_batched(
+            || {
+                next += 1;
+                FunctionUrlEvent::from_watson(&short_english[next % short_english.len()]).request()
+            },
+            |request| pre.handle(request),
+            BatchSize::SmallInput,
+        )
+    });
+    assert!(translate.calls().is_empty(), "an English turn cost a Translate call");
 
     // Every iteration a new text, so the cache never answers: one real round trip each.
     translate.set_behaviour(Behaviour::Translate { delay: ROUND_TRIP });

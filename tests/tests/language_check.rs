@@ -1,6 +1,8 @@
 //! Measures the offline language check on `chat-utterances-16-languages.tsv` against the targets:
 //! every English utterance left unchanged, at most one in ten costing a Translate call, at least
-//! 95 % of foreign utterances translated.
+//! 95 % of foreign utterances translated. Each utterance goes through the protector first, as in
+//! the handler: the check reads the words, not the ids (`language_first_turn.rs` runs the handler
+//! itself; `language_evaluation.rs` measures public test data).
 //!
 //! Where the plan is `auto`, Amazon Translate decides; this measurement assumes it detects the
 //! corpus label (it cannot reach the real service), so the foreign figure for those is an upper
@@ -11,6 +13,7 @@ use std::collections::BTreeMap;
 use premessage::decision::{Plan, decide};
 use shared::config::Languages;
 use shared::language::{LanguageDetector, Origin, SessionLanguage, word_count};
+use shared::protect::Protector;
 use shared::translate::SourceLanguage;
 use webhook_tests::{config, fixture};
 
@@ -34,6 +37,7 @@ fn corpus() -> Vec<(String, String)> {
 }
 
 fn measure(detector: &LanguageDetector, session: impl Fn(&str) -> Option<SessionLanguage>) -> BTreeMap<String, Tally> {
+    let protector = Protector::default();
     let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
     for (label, text) in corpus() {
         let tally = tallies.entry(label.clone()).or_insert(Tally {
@@ -47,8 +51,10 @@ fn measure(detector: &LanguageDetector, session: impl Fn(&str) -> Option<Session
         tally.total += 1;
         let session = session(&label);
         // The decision table the handler applies to a message with nothing else known about it.
-        let detection = detector.detect(&text);
-        match decide(&detection, session.as_ref(), detector.assistant_language(), word_count(&text)).plan {
+        let protected = protector.protect(&text);
+        let prose = if protected.needs_translation() { protected.prose() } else { "" };
+        let detection = detector.detect(prose);
+        match decide(&detection, session.as_ref(), detector.assistant_language(), word_count(prose)).plan {
             Plan::PassThrough(reason) => {
                 if label != "en" {
                     println!("  {label} passed through ({}): {text:?}", reason.as_str());

@@ -55,8 +55,8 @@ pub struct Decision {
 /// The rules, in short:
 /// - the assistant's language passes; clearly so, it also ends a foreign session;
 /// - a clearly foreign message is translated from its language, which becomes the session's;
-/// - a weakly foreign one ("hola") is translated from its language, and becomes the session's
-///   unless the session already has another foreign language;
+/// - a weakly foreign one ("hola") is translated from its language, which becomes the session's;
+///   in a session stored in another foreign language it follows the session's language instead;
 /// - words of several other languages ("hallo") follow a stored foreign session, else `auto`;
 /// - an unknown message follows a stored foreign session ("sí" stays Spanish); with only a
 ///   browser hint, or nothing and more than one word, Amazon Translate decides (`auto`);
@@ -74,15 +74,17 @@ pub fn decide(detection: &Detection, session: Option<&SessionLanguage>, assistan
                 if ends_foreign_session { SessionUpdate::Set(assistant.to_owned()) } else { SessionUpdate::Keep };
             pass(PassReason::AssistantLanguage, update)
         }
-        Detection::Language { code, strength } => {
-            let other_stored = foreign_session.is_some_and(|s| s.origin == Origin::Stored && &s.code != code);
-            let update = if *strength == Strength::Weak && other_stored {
-                SessionUpdate::Keep
-            } else {
-                SessionUpdate::Set(code.clone())
-            };
-            translate(SourceLanguage::Code(code.clone()), update)
-        }
+        Detection::Language { code, strength } => match foreign_session {
+            // One or two words are too few to leave the session's language: "obrigado" in a
+            // Spanish session is read as Spanish (on public test data, every wrong source of a
+            // short foreign text was such a weak guess).
+            Some(SessionLanguage { code: stored, origin: Origin::Stored })
+                if *strength == Strength::Weak && stored != code =>
+            {
+                translate(SourceLanguage::Code(stored.clone()), SessionUpdate::Keep)
+            }
+            _ => translate(SourceLanguage::Code(code.clone()), SessionUpdate::Set(code.clone())),
+        },
         Detection::Foreign => match foreign_session {
             Some(SessionLanguage { code, origin: Origin::Stored }) => {
                 translate(SourceLanguage::Code(code.clone()), SessionUpdate::Keep)
@@ -252,9 +254,9 @@ mod tests {
         // A clear switch from Spanish to French updates the session.
         let d = decide(&lang("fr", Strength::Clear), Some(&stored("es")), "en", 4);
         assert_eq!(d.session, SessionUpdate::Set("fr".into()));
-        // One Italian word in a Spanish session is translated but does not switch it.
+        // One word that looks Italian in a Spanish session is read as Spanish, and does not switch it.
         let d = decide(&lang("it", Strength::Weak), Some(&stored("es")), "en", 1);
-        assert_eq!(d, Decision { plan: code("it"), session: SessionUpdate::Keep });
+        assert_eq!(d, Decision { plan: code("es"), session: SessionUpdate::Keep });
         let d = decide(&lang("es", Strength::Weak), Some(&hint("en")), "en", 1);
         assert_eq!(d.session, SessionUpdate::Set("es".into()));
     }

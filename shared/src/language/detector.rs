@@ -1,20 +1,24 @@
 //! The offline language check: cheap, local, and honest about what it cannot tell.
 //!
-//! Statistical detectors are unreliable on chat-length text ("hi" comes back as Catalan, "ok" as
-//! Hungarian), so two signals are combined, each restricted to the languages the operator enables:
-//! - a list of the commonest words of short chat messages per language (`chat_words.txt`), which
-//!   recognises "hi", "ok", "faq", "hola", "merci beaucoup";
-//! - whatlang's trigram and script detection, for longer text and for scripts that name their
-//!   language (Hangul, kana, Devanagari, …).
+//! Every signal is restricted to the languages the operator enables, and asked in this order:
+//! 1. the script, when only one enabled language writes it (Cyrillic when Russian is the only
+//!    enabled Cyrillic language; Hangul, kana, Devanagari, Greek, Hebrew, Thai…), at any length;
+//! 2. a list of the commonest words of short chat messages per language (`chat_words.txt`): a
+//!    message made only of the assistant's own chat words ("ok", "faq", "thx") stays with it;
+//! 3. for Latin script, word statistics scored as naive Bayes (`lexicon`): how often each
+//!    language writes each word, and the letter shape of words on no list;
+//! 4. otherwise (Han shared by Chinese and Japanese, Arabic script shared by Arabic and Persian,
+//!    Latin languages without statistics), the chat words and whatlang's trigrams.
 //!
-//! Anything the two cannot settle comes back `Unknown`, and the caller decides with what the
-//! session already knows.
+//! Anything the signals cannot settle comes back `Unknown` or `Foreign`, and the caller decides
+//! with what the session already knows.
 
 use std::collections::{HashMap, HashSet};
 
 use whatlang::Script;
 
 use super::codes;
+use super::lexicon::{self, Lexicon};
 
 /// The word lists, `[xx]` sections of space-separated lower-case words.
 const CHAT_WORDS: &str = include_str!("chat_words.txt");
@@ -50,12 +54,24 @@ pub struct LanguageDetector {
     enabled: Vec<String>,
     whatlang: whatlang::Detector,
     words: HashMap<String, HashSet<&'static str>>,
+    /// Word statistics of the enabled Latin-script languages, if two or more have them.
+    lexicon: Option<Lexicon>,
 }
 
 /// whatlang's confidence (0..1) from which a trigram verdict counts on its own.
 const TRIGRAM_CONFIDENCE_FLOOR: f64 = 0.9;
 /// Words from which a verdict may be `Clear`.
 const CLEAR_MIN_WORDS: usize = 3;
+/// Latin text stays in the assistant's language unless another language explains its words
+/// this much better (log10 likelihood ratio; 0.3 is twice as well): a word English shares with
+/// other languages ("extra", "radar", "formation") needs no translation.
+const KEEP_MARGIN: f64 = 0.3;
+/// The probability (among the languages with word statistics) from which the likeliest foreign
+/// language is named; below it, or when no word is on any list ("Zxqv plorp"), Amazon Translate
+/// detects the language (`Foreign`).
+const NAME_FOREIGN_PROBABILITY: f64 = 0.6;
+/// The likelihood ratio (log10) from which a word-statistics verdict of several words is `Clear`.
+const CLEAR_MARGIN: f64 = 1.0;
 
 impl LanguageDetector {
     /// `enabled` should include the assistant's language; codes the detector does not know are
@@ -71,11 +87,13 @@ impl LanguageDetector {
             .into_iter()
             .filter(|(code, _)| enabled.iter().any(|enabled| codes::base(enabled) == code))
             .collect();
+        let lexicon = Lexicon::new(|code| enabled.iter().any(|enabled| codes::base(enabled) == code));
         LanguageDetector {
             assistant: assistant.to_owned(),
             enabled,
             whatlang: whatlang::Detector::with_allowlist(allow),
             words,
+            lexicon,
         }
     }
 
@@ -98,16 +116,76 @@ impl LanguageDetector {
         if words.is_empty() {
             return (Detection::NotLanguage, 0.0);
         }
-        let (detection, confidence) = match whatlang::detect_script(text) {
-            Some(Script::Latin | Script::Cyrillic) | None => self.detect_by_words(text, &words),
+        let script = whatlang::detect_script(text);
+        if let Some(code) = script.and_then(|script| self.only_writer(script)) {
+            return (Detection::Language { code, strength: Strength::Clear }, 1.0);
+        }
+        let (detection, confidence) = match script {
+            Some(Script::Latin) | None => match &self.lexicon {
+                Some(lexicon) => self.detect_by_statistics(lexicon, text, &words),
+                None => self.detect_by_words(text, &words),
+            },
+            Some(Script::Cyrillic) => self.detect_by_words(text, &words),
             // Other scripts all but name their language; the allowlist settles the rest.
             Some(_) => match self.trigram_language(text) {
                 Some((code, confidence)) => (Detection::Language { code, strength: Strength::Clear }, confidence),
                 None => (Detection::Unknown, 0.0),
             },
         };
+        // A script the assistant's language does not write is foreign, even where it does not
+        // name a language (Cyrillic with Russian and Ukrainian both enabled).
+        let assistant_script = script.is_none_or(|script| self.writes(&self.assistant, script));
+        let detection =
+            if detection == Detection::Unknown && !assistant_script { Detection::Foreign } else { detection };
         let confidence = if matches!(detection, Detection::Language { .. }) { confidence } else { 0.0 };
         (detection, confidence)
+    }
+
+    /// The one enabled language that writes `script`, if only one does (Japanese writes Han
+    /// too, so Han names Chinese only when Japanese is off).
+    fn only_writer(&self, script: Script) -> Option<String> {
+        let mut writers = self.enabled.iter().filter(|code| self.writes(code, script));
+        let only = writers.next()?;
+        writers.next().is_none().then(|| only.clone())
+    }
+
+    fn writes(&self, code: &str, script: Script) -> bool {
+        codes::to_whatlang(codes::base(code)).is_some_and(|lang| {
+            script.langs().contains(&lang) || (script == Script::Mandarin && lang == whatlang::Lang::Jpn)
+        })
+    }
+
+    /// Latin text: the assistant's own chat words first ("ok", "thx"), then word statistics.
+    fn detect_by_statistics(&self, lexicon: &Lexicon, text: &str, words: &[String]) -> (Detection, f64) {
+        let assistant_chat = self.words.get(&self.assistant);
+        if assistant_chat.is_some_and(|list| words.iter().all(|word| list.contains(word.as_str()))) {
+            let strength = if words.len() >= CLEAR_MIN_WORDS { Strength::Clear } else { Strength::Weak };
+            return (Detection::Language { code: self.assistant.clone(), strength }, 1.0);
+        }
+        if !lexicon.covers(&self.assistant) {
+            return self.detect_by_words(text, words);
+        }
+        let scores = lexicon.scores(words);
+        let score = |code: &str| scores.iter().find(|(known, _)| *known == code).map_or(f64::NEG_INFINITY, |s| s.1);
+        let Some(&(foreign, foreign_score)) = scores.iter().find(|(code, _)| *code != self.assistant) else {
+            return self.detect_by_words(text, words);
+        };
+        let margin = score(&self.assistant) - foreign_score;
+        let strength = |lead: f64| {
+            if words.len() >= CLEAR_MIN_WORDS && lead >= CLEAR_MARGIN { Strength::Clear } else { Strength::Weak }
+        };
+        if margin + KEEP_MARGIN >= 0.0 {
+            let detection = Detection::Language { code: self.assistant.clone(), strength: strength(margin) };
+            return (detection, lexicon::share(&scores, &self.assistant));
+        }
+        let probability = lexicon::share(&scores, foreign);
+        if probability < NAME_FOREIGN_PROBABILITY || !lexicon.lists_any(words) {
+            return (Detection::Foreign, 0.0);
+        }
+        // The enabled variant (`pt-PT` when that is what the operator enabled).
+        let named = self.enabled.iter().find(|enabled| codes::base(enabled) == foreign);
+        let code = named.cloned().unwrap_or_else(|| foreign.to_owned());
+        (Detection::Language { code, strength: strength(-margin) }, probability)
     }
 
     fn detect_by_words(&self, text: &str, words: &[String]) -> (Detection, f64) {
@@ -278,8 +356,13 @@ mod tests {
     }
 
     #[test]
-    fn a_word_several_languages_share_is_foreign() {
-        assert_eq!(detector().detect("hallo"), Detection::Foreign);
+    fn a_word_other_languages_share_is_foreign() {
+        // German and Dutch both write "hallo": either, or `Foreign` for Translate to tell.
+        match detector().detect("hallo") {
+            Detection::Foreign => {}
+            Detection::Language { code, .. } => assert!(code == "de" || code == "nl", "{code}"),
+            other => panic!("{other:?}"),
+        }
         assert_eq!(language(detector().detect("注文48213をキャンセルしたい")).as_deref(), Some("ja"));
     }
 
@@ -291,6 +374,46 @@ mod tests {
             Detection::Language { code: "es".into(), strength: Strength::Clear }
         );
         assert_eq!(detector.detect("hola"), Detection::Language { code: "es".into(), strength: Strength::Weak });
+    }
+
+    #[test]
+    fn a_script_only_one_enabled_language_writes_names_it_at_any_length() {
+        let clear = |code: &str| Detection::Language { code: code.into(), strength: Strength::Clear };
+        let enabled: Vec<String> = "en,ru,el,he,th,hy,ka,hi,ko,ja".split(',').map(String::from).collect();
+        let detector = LanguageDetector::new("en", &enabled);
+        for (text, code) in [
+            ("почти", "ru"),
+            ("Ελλάδα", "el"),
+            ("שלום", "he"),
+            ("สวัสดี", "th"),
+            ("Բարեւ", "hy"),
+            ("გამარჯობა", "ka"),
+            ("नमस्ते", "hi"),
+            ("안녕", "ko"),
+            ("み", "ja"),
+            ("注文", "ja"),
+        ] {
+            assert_eq!(detector.detect(text), clear(code), "{text}");
+        }
+        // Two enabled writers: the script alone does not tell, but it is not the assistant's.
+        let enabled: Vec<String> = "en,ru,uk,zh,ja".split(',').map(String::from).collect();
+        let detector = LanguageDetector::new("en", &enabled);
+        assert_ne!(detector.detect("почти"), clear("ru"));
+        assert!(!matches!(detector.detect("почти"), Detection::Unknown | Detection::NotLanguage));
+        assert_eq!(language(detector.detect("我的订单在哪里")).as_deref(), Some("zh"));
+    }
+
+    #[test]
+    fn latin_words_english_shares_stay_english_and_foreign_ones_are_named() {
+        let detector = detector();
+        for text in ["water parks", "information technology", "Identifying birds can be problematic.", "extra"] {
+            assert_eq!(language(detector.detect(text)).as_deref(), Some("en"), "{text}");
+        }
+        for (text, code) in [("Rechnung", "de"), ("llevan", "es"), ("mariage", "fr"), ("obrigada pela ajuda", "pt")] {
+            assert_eq!(language(detector.detect(text)).as_deref(), Some(code), "{text}");
+        }
+        // Words on no list: their shape keeps English-looking ones, never names another language.
+        assert_eq!(detector.detect("Kiitos paljon"), Detection::Foreign);
     }
 
     #[test]

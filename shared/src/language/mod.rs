@@ -3,6 +3,7 @@
 pub mod choice;
 mod codes;
 mod detector;
+mod lexicon;
 mod session;
 pub mod voice;
 
