@@ -63,11 +63,9 @@ impl LogRequest {
 
 /// Everything up to TRACE, except the runtime's targets, held at [`RUNTIME_MAX_LEVEL`].
 pub fn runtime_clamp() -> Targets {
-    RUNTIME_TARGETS
-        .iter()
-        .fold(Targets::new().with_default(LevelFilter::TRACE), |targets, target| {
-            targets.with_target(*target, RUNTIME_MAX_LEVEL)
-        })
+    RUNTIME_TARGETS.iter().fold(Targets::new().with_default(LevelFilter::TRACE), |targets, target| {
+        targets.with_target(*target, RUNTIME_MAX_LEVEL)
+    })
 }
 
 /// The subscriber for `request`, writing to `writer`. An event is written only when both the
@@ -156,7 +154,8 @@ mod tests {
         assert!(text.contains("our info") && !text.contains("our trace") && !text.contains("runtime debug"), "{text}");
         let text = written(request(Some("warn"), None));
         assert!(!text.contains("our info") && !text.contains("runtime debug"), "AWS_LAMBDA_LOG_LEVEL: {text}");
-        let line: serde_json::Value = serde_json::from_str(written(request(None, None)).lines().next().unwrap()).unwrap();
+        let line: serde_json::Value =
+            serde_json::from_str(written(request(None, None)).lines().next().unwrap()).unwrap();
         assert_eq!(line["fields"]["message"], "our info", "JSON lines, as AWS_LAMBDA_LOG_FORMAT=JSON asks");
     }
 }

@@ -433,12 +433,19 @@ async fn redaction_cannot_be_bypassed_by_duplicate_keys_case_or_escapes() {
         ("dup-null-last", message("dup-null-last", r#"{"input":{"text":"SECRET-1","text":null}}"#), None),
         ("dup-null-first", message("dup-null-first", r#"{"input":{"text":null,"text":"SECRET-2"}}"#), None),
         ("case", message("case", r#"{"input":{"Text":"SECRET-3"}}"#), None),
-        ("case-and-plain", message("case-and-plain", r#"{"input":{"text":"x","TEXT":"SECRET-4"}}"#), Some("duplicate_keys")),
+        (
+            "case-and-plain",
+            message("case-and-plain", r#"{"input":{"text":"x","TEXT":"SECRET-4"}}"#),
+            Some("duplicate_keys"),
+        ),
         ("escaped", message("escaped", r#"{"input":{"te\u0078t":"SECRET-5"}}"#), None),
         ("upper-path", message("upper-path", r#"{"INPUT":{"tExT":{"nested":"SECRET-6"}}}"#), None),
         (
             "kelvin",
-            message("kelvin", r#"{"context":{"s\u212Aills":{"main skill":{"User_Defined":{"ORIGINAL_INPUT":"SECRET-7"}}}}}"#),
+            message(
+                "kelvin",
+                r#"{"context":{"s\u212Aills":{"main skill":{"User_Defined":{"ORIGINAL_INPUT":"SECRET-7"}}}}}"#,
+            ),
             None,
         ),
         ("in-array", message("in-array", r#"{"input":[{"text":"SECRET-8"}]}"#), Some("wrong_type")),
@@ -450,7 +457,9 @@ async fn redaction_cannot_be_bypassed_by_duplicate_keys_case_or_escapes() {
         let key = reply["stored"].as_str().unwrap();
         match quarantined {
             None => assert_eq!(key, format!("events/event=message_logged/dt=2025-06-01/{id}.json")),
-            Some(reason) => assert_eq!(key, format!("quarantine/reason={reason}/event=message_logged/dt={}/{id}.json", today())),
+            Some(reason) => {
+                assert_eq!(key, format!("quarantine/reason={reason}/event=message_logged/dt={}/{id}.json", today()))
+            }
         }
     }
 
@@ -489,7 +498,8 @@ async fn a_wrong_typed_event_goes_to_the_quarantine_with_a_metric_and_one_line()
     let mut cdr = fixture_json("ibm-docs-log-cdr-logged.json");
     cdr["payload"]["call"]["milliseconds_elapsed"] = json!("a long call");
     let (status, reply) = invoke_raw(&webhook, &cdr.to_string()).await;
-    let quarantine_key = format!("quarantine/reason=wrong_type/event=cdr_logged/dt={}/{}", today(), CDR_KEY.rsplit('/').next().unwrap());
+    let quarantine_key =
+        format!("quarantine/reason=wrong_type/event=cdr_logged/dt={}/{}", today(), CDR_KEY.rsplit('/').next().unwrap());
     assert_eq!((status, &reply), (201, &json!({"stored": quarantine_key, "quarantined": "wrong_type"})));
 
     // A timestamp that is no date: not a dt the function would make up; dated by receipt instead.
@@ -522,7 +532,10 @@ async fn a_wrong_typed_event_goes_to_the_quarantine_with_a_metric_and_one_line()
     for line in &metric_lines {
         assert_eq!(line["LogQuarantined"], 1);
         assert_eq!(line["Function"], "log");
-        assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Metrics"], json!([{"Name": "LogQuarantined", "Unit": "Count"}]));
+        assert_eq!(
+            line["_aws"]["CloudWatchMetrics"][0]["Metrics"],
+            json!([{"Name": "LogQuarantined", "Unit": "Count"}])
+        );
     }
 }
 
@@ -548,11 +561,16 @@ async fn copies_kept_beside_one_log_id_are_capped() {
     assert_eq!(invoke_raw(&webhook, &variant(2)).await.1["stored"], format!("events/{}", copy_of_message_key(2)));
 
     // One more different record: the table holds enough under this id; it goes to the quarantine.
-    let quarantine_key =
-        format!("quarantine/reason=too_many_copies/event=message_logged/dt={}/58bebfd1-0118-419b-a555-b152a1efbbe8", today());
+    let quarantine_key = format!(
+        "quarantine/reason=too_many_copies/event=message_logged/dt={}/58bebfd1-0118-419b-a555-b152a1efbbe8",
+        today()
+    );
     let first = MAX_KEPT_BESIDE + 1;
     let (status, reply) = invoke_raw(&webhook, &variant(first)).await;
-    assert_eq!((status, &reply), (201, &json!({"stored": format!("{quarantine_key}.json"), "quarantined": "too_many_copies"})));
+    assert_eq!(
+        (status, &reply),
+        (201, &json!({"stored": format!("{quarantine_key}.json"), "quarantined": "too_many_copies"}))
+    );
     // The quarantine caps its copies the same way; past them, a 409 and nothing stored.
     for copy in 1..=MAX_KEPT_BESIDE {
         assert_eq!(invoke_raw(&webhook, &variant(first + copy)).await.0, 201);

@@ -188,7 +188,8 @@ mod tests {
         assert_eq!(settings.backend, Backend::S3 { bucket: "my-logs.example".into() });
         assert_eq!(settings.key_prefix, "watson/prod/");
         assert_eq!(settings.quarantine_prefix, "quarantine/");
-        let beside = super::tests::settings(&[("LOG_KEY_PREFIX", "logs/events"), ("LOG_QUARANTINE_PREFIX", "logs/quarantine")]);
+        let beside =
+            super::tests::settings(&[("LOG_KEY_PREFIX", "logs/events"), ("LOG_QUARANTINE_PREFIX", "logs/quarantine")]);
         assert_eq!(beside.unwrap().quarantine_prefix, "logs/quarantine/");
         let paths = super::tests::settings(&[(
             "LOG_REDACT_PATHS",

@@ -155,7 +155,10 @@ mod tests {
         let wrong_type = |column: &str| Some((Reason::WrongType, Some(column.to_owned())));
         assert_eq!(wrong(&["payload"], json!([1, 2, 3])), wrong_type("payload"));
         assert_eq!(wrong(&["payload", "request"], json!("text")), wrong_type("payload.request"));
-        assert_eq!(wrong(&["payload", "request", "input"], json!([{"text": "x"}])), wrong_type("payload.request.input"));
+        assert_eq!(
+            wrong(&["payload", "request", "input"], json!([{"text": "x"}])),
+            wrong_type("payload.request.input")
+        );
         assert_eq!(wrong(&["payload", "failure_occurred"], json!("no")), wrong_type("payload.failure_occurred"));
         assert_eq!(
             wrong(&["payload", "response", "output", "intents"], json!([{"intent": "x", "confidence": "high"}])),

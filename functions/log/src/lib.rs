@@ -28,9 +28,7 @@ use shared::webhook::Webhook;
 pub use config::{Backend, LogSettings};
 pub use fit::{Misfit, Reason};
 pub use key::EventKey;
-pub use store::{
-    ConfiguredStore, DirLogStore, LogStore, MAX_KEPT_BESIDE, Outcome, S3LogStore, StoreError, Stored,
-};
+pub use store::{ConfiguredStore, DirLogStore, LogStore, MAX_KEPT_BESIDE, Outcome, S3LogStore, StoreError, Stored};
 
 /// The message of the fallback record, for searching the function's log.
 pub const FALLBACK_MESSAGE: &str = "log event not stored; fallback record";
@@ -279,7 +277,7 @@ impl<S: LogStore> Webhook for LogWebhook<S> {
     const NAME: &'static str = "log";
     const EVENT: Option<&'static str> = None;
     type Event = Map<String, Value>;
-    /// Each store logs its own line (stored, kept beside, or the fallback record).
+    /// Each store logs its own line (stored, kept beside, quarantined, refused, or the fallback record).
     type Outcome = ();
 
     fn edge(&self) -> &EdgeConfig {

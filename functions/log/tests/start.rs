@@ -129,7 +129,8 @@ fn runtime_api(event: String) -> (String, std::sync::mpsc::Receiver<String>) {
 fn trace_asked_for_yet_the_runtime_never_logs_the_event() {
     const USER_TEXT: &str = "my-card-is-4111-trace-test";
     const CREDENTIAL: &str = "Bearer credential-trace-test";
-    let mut event: Value = serde_json::from_str(include_str!("../../../tests/data/function-url-post-event.json")).unwrap();
+    let mut event: Value =
+        serde_json::from_str(include_str!("../../../tests/data/function-url-post-event.json")).unwrap();
     event["headers"]["authorization"] = Value::String(CREDENTIAL.to_owned());
     event["body"] = Value::String(
         serde_json::json!({"event": {"name": "message_logged"}, "payload": {"log_id": "trace-test",
