@@ -20,6 +20,7 @@ use std::time::{Instant, SystemTime};
 use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value, json};
+use shared::aws::AwsError;
 use shared::config::EdgeConfig;
 use shared::http::{error_response, json_response};
 use shared::metrics::{Count, MetricLine, MetricsSink};
@@ -117,21 +118,22 @@ impl<S: LogStore> LogWebhook<S> {
     }
 
     /// The record in the table; in the quarantine if it does not fit, or if its id already holds
-    /// [`MAX_KEPT_BESIDE`] other records there.
+    /// [`MAX_KEPT_BESIDE`] other records there. Both writes together within `LOG_STORE_TIMEOUT_MS`.
     async fn place(&self, key: &EventKey, misfit: Option<Misfit>, record: &[u8]) -> Placement {
+        let deadline = tokio::time::Instant::now() + self.settings.store_timeout;
+        let put = |at: String| async move {
+            let result = tokio::time::timeout_at(deadline, self.store.put(&at, record)).await;
+            (at, result.unwrap_or(Err(AwsError::Timeout.into())))
+        };
         let misfit = match misfit {
             Some(misfit) => misfit,
-            None => {
-                let table_key = key.object_key(&self.settings.key_prefix);
-                match self.store.put(&table_key, record).await {
-                    Err(StoreError::TooManyCopies) => Misfit { reason: Reason::TooManyCopies, column: None },
-                    result => return Placement { misfit: None, key: table_key, result },
-                }
-            }
+            None => match put(key.object_key(&self.settings.key_prefix)).await {
+                (_, Err(StoreError::TooManyCopies)) => Misfit { reason: Reason::TooManyCopies, column: None },
+                (table_key, result) => return Placement { misfit: None, key: table_key, result },
+            },
         };
-        let quarantine_key = key.quarantine_key(&self.settings.quarantine_prefix, misfit.reason.as_str());
-        let result = self.store.put(&quarantine_key, record).await;
-        Placement { misfit: Some(misfit), key: quarantine_key, result }
+        let (key, result) = put(key.quarantine_key(&self.settings.quarantine_prefix, misfit.reason.as_str())).await;
+        Placement { misfit: Some(misfit), key, result }
     }
 
     /// `201`, one warning that says why (never the content), and one EMF line.
