@@ -88,7 +88,8 @@ async fn seeded_replies_are_served_to_a_fresh_postmessage_with_no_translate_call
     // A fresh instance, as production builds it, with the table as its memory.
     let calls_before = translate.calls().len();
     let config = config(&[]);
-    let post = config.with_memory(Arc::new(table.memory(MEMORY_DEADLINE))).postmessage(config.engine(&translate));
+    let engine = config.engine(&translate);
+    let post = config.with_memory(Arc::new(table.memory(MEMORY_DEADLINE))).postmessage(engine);
     let mut request: Value = serde_json::from_str(&fixture("capture-post-message-request-dialog.json")).unwrap();
     request["payload"]["output"]["generic"] = Value::Array(runtime_reply());
     let (status, reply) = status_and_json(post.handle(FunctionUrlEvent::from_watson(&request.to_string()).request()).await);
