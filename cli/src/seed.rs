@@ -16,7 +16,7 @@ use shared::aws::Endpoint;
 use shared::config::{self, Variables};
 use shared::memory::{DynamoMemory, MemoryEntry, TranslationMemory, entry_id, item, may_store};
 use shared::translate::{
-    CACHE_MAX_TEXT_BYTES, Engine, SourceLanguage, TranslateError, TranslationConfig, TranslationPipeline, Translating,
+    CACHE_MAX_TEXT_BYTES, Engine, SourceLanguage, TranslateError, Translating, TranslationConfig, TranslationPipeline,
     Translator,
 };
 
@@ -59,7 +59,9 @@ pub async fn run(args: Args) -> Result<(), String> {
     if let Some(language) = texts.language.as_deref().and_then(shared::language::normalize)
         && language != source
     {
-        return Err(format!("the export is in `{language}`, ASSISTANT_LANGUAGE is `{source}`: set it to the skill's language"));
+        return Err(format!(
+            "the export is in `{language}`, ASSISTANT_LANGUAGE is `{source}`: set it to the skill's language"
+        ));
     }
     let targets = targets(&args.languages, &source)?;
     let settings = TranslationConfig::read(&variables).map_err(|error| error.to_string())?;
@@ -75,7 +77,8 @@ pub async fn run(args: Args) -> Result<(), String> {
 fn targets(languages: &[String], source: &str) -> Result<Vec<String>, String> {
     let mut targets = Vec::new();
     for tag in languages.iter().filter(|tag| !tag.trim().is_empty()) {
-        let code = shared::language::normalize(tag).ok_or_else(|| format!("--language: `{tag}` is not a language code"))?;
+        let code =
+            shared::language::normalize(tag).ok_or_else(|| format!("--language: `{tag}` is not a language code"))?;
         if code == source {
             return Err(format!("--language: `{code}` is the assistant's language"));
         }
@@ -142,8 +145,12 @@ pub async fn seed<T: Translator>(
     source: &str,
     targets: &[String],
 ) -> Result<SeedReport, String> {
-    let kept: Vec<&str> =
-        texts.texts.iter().map(String::as_str).filter(|text| runtime_memory_id(pipeline, text, source, source).is_some()).collect();
+    let kept: Vec<&str> = texts
+        .texts
+        .iter()
+        .map(String::as_str)
+        .filter(|text| runtime_memory_id(pipeline, text, source, source).is_some())
+        .collect();
     let mut report = SeedReport { not_kept: texts.texts.len() - kept.len(), ..SeedReport::default() };
     let before = pipeline.counters().calls;
     for target in targets {
@@ -161,17 +168,19 @@ async fn seed_language<T: Translator>(
     target: &str,
 ) -> Result<LanguageReport, String> {
     let mut report = LanguageReport { target: target.to_owned(), ..LanguageReport::default() };
-    let ids: Vec<String> = texts.iter().filter_map(|text| runtime_memory_id(pipeline, text, source, target)).collect();
+    let keyed: Vec<(&str, String)> =
+        texts.iter().filter_map(|text| Some((*text, runtime_memory_id(pipeline, text, source, target)?))).collect();
+    let ids: Vec<String> = keyed.iter().map(|(_, id)| id.clone()).collect();
     let memory = DynamoMemory::new(to.table, Duration::from_secs(30), to.ttl_days, to.endpoint.clone());
     let existing = memory.get_many(&ids).await.map_err(|error| format!("read {}: {error}", to.table))?;
     let mut entries = Vec::new();
     let mut missing = Vec::new();
-    for (text, id) in texts.iter().zip(&ids) {
+    for (text, id) in &keyed {
         match existing.iter().find(|entry| &entry.id == id && entry.text == *text) {
             Some(entry) if entry.reviewed => report.reviewed_kept += 1,
             Some(entry) => {
                 report.already_there += 1;
-                entries.push(MemoryEntry { uses: 0, ..entry.clone() });
+                entries.push(entry.clone());
             }
             None => missing.push((*text, id.clone())),
         }

@@ -100,7 +100,9 @@ impl Collector {
     fn walk_object(&mut self, map: &Map<String, Value>, in_dialog: bool) {
         for (key, member) in map {
             match (key.as_str(), member) {
-                ("generic", Value::Array(items)) => items.iter().for_each(|item| self.push_export_item(item, in_dialog)),
+                ("generic", Value::Array(items)) => {
+                    items.iter().for_each(|item| self.push_export_item(item, in_dialog))
+                }
                 ("output", Value::Object(output)) if in_dialog && is_legacy_output(output) => {
                     self.push_legacy_text(&output["text"])
                 }
@@ -146,11 +148,12 @@ impl Collector {
     /// The clarifying question the assistant asks, as the `suggestion` item it sends.
     fn push_disambiguation(&mut self, settings: &Map<String, Value>) {
         let text = |name: &str| settings.get(name).and_then(Value::as_str).map(str::to_owned);
-        let labels: Vec<Value> = ["none_of_the_above_prompt", "use_connect_to_support_prompt", "single_answer_clarification_prompt"]
-            .into_iter()
-            .filter_map(text)
-            .map(|label| json!({"label": label}))
-            .collect();
+        let labels: Vec<Value> =
+            ["none_of_the_above_prompt", "use_connect_to_support_prompt", "single_answer_clarification_prompt"]
+                .into_iter()
+                .filter_map(text)
+                .map(|label| json!({"label": label}))
+                .collect();
         let mut item = json!({"response_type": "suggestion", "suggestions": labels});
         if let Some(prompt) = text("prompt") {
             item["title"] = Value::String(prompt);
@@ -194,8 +197,8 @@ impl Collector {
 /// A dialog node's `output` in the older form (`text` and no `generic`).
 fn is_legacy_output(map: &Map<String, Value>) -> bool {
     let text = map.get("text");
-    let legacy = matches!(text, Some(Value::String(_) | Value::Array(_)))
-        || text.and_then(|text| text.get("values")).is_some();
+    let legacy =
+        matches!(text, Some(Value::String(_) | Value::Array(_))) || text.and_then(|text| text.get("values")).is_some();
     legacy && !map.contains_key("generic")
 }
 
@@ -303,15 +306,15 @@ mod tests {
     #[test]
     fn each_variation_is_a_text_and_a_text_with_a_variable_is_left_out() {
         let export = json!({"language": "en", "workspace": {"actions": [{"action": "action_1", "title": "Order status",
-            "steps": [{"output": {"generic": [
-                {"response_type": "text", "selection_policy": "random", "values": [
-                    {"text": "Hi!"},
-                    {"text_expression": {"concat": [{"scalar": "Hello"}, {"scalar": " there!"}]}},
-                    {"text_expression": {"concat": [{"scalar": "Hello "}, {"skill_variable": "name"}]}}
-                ]},
-                {"response_type": "option", "title": "Pick one", "options": [{"label": "Track", "value": {"input": {"text": "track"}}}]},
-                {"response_type": "pause", "time": 500}
-            ]}}]}]}});
+        "steps": [{"output": {"generic": [
+            {"response_type": "text", "selection_policy": "random", "values": [
+                {"text": "Hi!"},
+                {"text_expression": {"concat": [{"scalar": "Hello"}, {"scalar": " there!"}]}},
+                {"text_expression": {"concat": [{"scalar": "Hello "}, {"skill_variable": "name"}]}}
+            ]},
+            {"response_type": "option", "title": "Pick one", "options": [{"label": "Track", "value": {"input": {"text": "track"}}}]},
+            {"response_type": "pause", "time": 500}
+        ]}}]}]}});
         let texts = texts_of(export);
         assert_eq!(texts.texts, ["Order status", "Hi!", "Hello there!", "Pick one", "Track"]);
         assert_eq!((texts.per_user, texts.format), (1, "actions"));
@@ -325,7 +328,11 @@ mod tests {
                 {"response_type": "image", "source": "https://example.com/a.png", "title": "A picture"}
             ], "footer": [{"response_type": "button", "label": "Open", "button_type": "url", "url": "https://example.com"}]}
         ]}}]}]}});
-        assert_eq!(texts_of(export).texts, ["A card's text", "A picture", "Open"], "a built-in action's title is not listed");
+        assert_eq!(
+            texts_of(export).texts,
+            ["A card's text", "A picture", "Open"],
+            "a built-in action's title is not listed"
+        );
     }
 
     #[test]
@@ -339,7 +346,17 @@ mod tests {
         ], "system_settings": {"disambiguation": {"prompt": "Did you mean:", "none_of_the_above_prompt": "None of the above"}}});
         let texts = texts_of(export);
         assert_eq!(texts.format, "dialog");
-        assert_eq!(texts.texts, ["Order", "Something else", "Your order is on its way.", "Older text", "Did you mean:", "None of the above"]);
+        assert_eq!(
+            texts.texts,
+            [
+                "Order",
+                "Something else",
+                "Your order is on its way.",
+                "Older text",
+                "Did you mean:",
+                "None of the above"
+            ]
+        );
         assert_eq!(texts.per_user, 3);
     }
 
@@ -357,7 +374,10 @@ mod tests {
     fn the_multilingual_csv_is_read_by_its_column_name_and_training_files_are_refused() {
         let csv = "\u{feff}locator,translatable_string,id\r\nx,\"Hello, world\",1\r\ny,Hi $name,2\r\nz,,3\r\n";
         let texts = read("action-responses.csv", csv).unwrap();
-        assert_eq!((texts.format, texts.texts.as_slice(), texts.per_user), ("multilingual CSV", &["Hello, world".to_owned()][..], 1));
+        assert_eq!(
+            (texts.format, texts.texts.as_slice(), texts.per_user),
+            ("multilingual CSV", &["Hello, world".to_owned()][..], 1)
+        );
         assert!(read("action-training.csv", csv).unwrap_err().contains("training"));
         assert!(read("other.csv", "a,b\r\n1,2\r\n").unwrap_err().contains("translatable_string"));
         assert!(read("broken.json", "{").unwrap_err().contains("not a skill export"));

@@ -251,7 +251,11 @@ mod tests {
         assert_eq!(report, ImportReport { reviewed: 1, unchanged: 1 }, "a byte-order mark is accepted");
 
         assert_eq!(reviewed(&memory, &entries[1].id).await, (true, "Hola, \"amigo\"".into()));
-        assert_eq!(reviewed(&memory, &entries[0].id).await, (false, "[es] Main menu".into()), "unchanged: not reviewed");
+        assert_eq!(
+            reviewed(&memory, &entries[0].id).await,
+            (false, "[es] Main menu".into()),
+            "unchanged: not reviewed"
+        );
         assert!(!reviewed(&memory, &entries[2].id).await.0, "fr untouched");
         let items = table.scan().await;
         let stored = items.iter().find(|item| item["id"].as_s().unwrap() == &entries[1].id).unwrap();
@@ -282,7 +286,10 @@ mod tests {
         assert!(exported.contains("'=1+1 son dos") && exported.contains("''Es la temporada"), "{exported}");
         assert!(!exported.lines().any(|line| line.split(',').any(|cell| cell.starts_with('='))));
         // Imported back untouched: every row is unchanged, so nothing is marked reviewed.
-        assert_eq!(import(&client, &table.name, &exported, false).await.unwrap(), ImportReport { reviewed: 0, unchanged: 2 });
+        assert_eq!(
+            import(&client, &table.name, &exported, false).await.unwrap(),
+            ImportReport { reviewed: 0, unchanged: 2 }
+        );
         assert!(!reviewed(&memory, &risky.id).await.0 && !reviewed(&memory, &quoted.id).await.0);
     }
 
@@ -293,7 +300,10 @@ mod tests {
         let entry = entry("Main menu", "es", 1);
         memory.put_many(std::slice::from_ref(&entry)).await.unwrap();
         let client = client(Some(&table.endpoint)).await;
-        let text = csv_of(&[row(&["Another text", "es", "Otro", "1", &entry.id]), row(&["Main menu", "es", "Menú", "1", "no-such-id"])]);
+        let text = csv_of(&[
+            row(&["Another text", "es", "Otro", "1", &entry.id]),
+            row(&["Main menu", "es", "Menú", "1", "no-such-id"]),
+        ]);
         for all in [false, true] {
             let error = import(&client, &table.name, &text, all).await.unwrap_err();
             assert!(error.contains("line 2") && error.contains("line 3"), "{error}");

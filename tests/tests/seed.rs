@@ -43,7 +43,12 @@ async fn run_seed(table: &LocalTable, translate: &FakeTranslate, targets: &[&str
     let config = config(&[]);
     let translating = config.translating(config.engine(translate));
     let client = translations::client(Some(&table.endpoint)).await;
-    let to = Target { client: &client, table: &table.name, endpoint: Endpoint::Local(table.endpoint.clone()), ttl_days: 365 };
+    let to = Target {
+        client: &client,
+        table: &table.name,
+        endpoint: Endpoint::Local(table.endpoint.clone()),
+        ttl_days: 365,
+    };
     let targets: Vec<String> = targets.iter().map(|t| (*t).to_owned()).collect();
     seed::seed(&to, &sample(), translating.pipeline(), "en", &targets).await.unwrap()
 }
@@ -65,7 +70,12 @@ fn the_sample_export_yields_every_text_a_user_reads_and_leaves_per_user_ones_out
         assert!(texts.texts.iter().any(|text| text == expected), "{expected} missing from {:#?}", texts.texts);
     }
     // The card is one text, its HTML joined from the export's pieces.
-    assert!(texts.texts.iter().any(|text| text.starts_with("<div class=\"ibm-web-chat--card\">") && text.contains("margin-top:4px")));
+    assert!(
+        texts
+            .texts
+            .iter()
+            .any(|text| text.starts_with("<div class=\"ibm-web-chat--card\">") && text.contains("margin-top:4px"))
+    );
     assert!(texts.texts.iter().all(|text| !text.contains("previous topic")), "holds a system variable");
     assert_eq!(texts.per_user, 1);
     assert!(texts.texts.iter().all(|text| text != "No action matches"), "a built-in action's title is never listed");
@@ -92,7 +102,8 @@ async fn seeded_replies_are_served_to_a_fresh_postmessage_with_no_translate_call
     let post = config.with_memory(Arc::new(table.memory(MEMORY_DEADLINE))).postmessage(engine);
     let mut request: Value = serde_json::from_str(&fixture("capture-post-message-request-dialog.json")).unwrap();
     request["payload"]["output"]["generic"] = Value::Array(runtime_reply());
-    let (status, reply) = status_and_json(post.handle(FunctionUrlEvent::from_watson(&request.to_string()).request()).await);
+    let (status, reply) =
+        status_and_json(post.handle(FunctionUrlEvent::from_watson(&request.to_string()).request()).await);
     assert_eq!(status, 200, "{reply}");
     assert_eq!(translate.calls().len(), calls_before, "0 Translate calls on the first turn");
     let generic = &reply["payload"]["output"]["generic"];
