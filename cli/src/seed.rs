@@ -124,17 +124,26 @@ pub struct Target<'a> {
     pub ttl_days: u64,
 }
 
-/// The memory id under which the runtime looks `text` up, or `None` when it never does. The
-/// one place the seed follows the runtime's keying: the shared [`entry_id`] of the text, the
-/// languages and the pipeline's settings key, for texts the pipeline takes to the memory.
-pub fn runtime_memory_id<T: Translator>(
+/// Where the runtime's memory keeps a text: the text it stores and looks up (`key`), and the id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuntimeKey {
+    pub key: String,
+    pub id: String,
+}
+
+/// Where the runtime looks `text` up in the memory, or `None` when it never does. The one place
+/// the seed follows the runtime's keying: the shared [`entry_id`] of the text, the languages and
+/// the pipeline's settings key, for the texts the pipeline takes to the memory.
+pub fn runtime_key<T: Translator>(
     pipeline: &TranslationPipeline<T>,
     text: &str,
     source: &str,
     target: &str,
-) -> Option<String> {
-    (text.len() <= CACHE_MAX_TEXT_BYTES && may_store(text))
-        .then(|| entry_id(text, source, target, &pipeline.settings_key(target)))
+) -> Option<RuntimeKey> {
+    (text.len() <= CACHE_MAX_TEXT_BYTES && may_store(text)).then(|| RuntimeKey {
+        key: text.to_owned(),
+        id: entry_id(text, source, target, &pipeline.settings_key(target)),
+    })
 }
 
 /// Seeds `texts` from `source` into each of `targets`.
@@ -149,7 +158,7 @@ pub async fn seed<T: Translator>(
         .texts
         .iter()
         .map(String::as_str)
-        .filter(|text| runtime_memory_id(pipeline, text, source, source).is_some())
+        .filter(|text| runtime_key(pipeline, text, source, source).is_some())
         .collect();
     let mut report = SeedReport { not_kept: texts.texts.len() - kept.len(), ..SeedReport::default() };
     let before = pipeline.counters().calls;
@@ -168,21 +177,23 @@ async fn seed_language<T: Translator>(
     target: &str,
 ) -> Result<LanguageReport, String> {
     let mut report = LanguageReport { target: target.to_owned(), ..LanguageReport::default() };
-    let keyed: Vec<(&str, String)> =
-        texts.iter().filter_map(|text| Some((*text, runtime_memory_id(pipeline, text, source, target)?))).collect();
-    let ids: Vec<String> = keyed.iter().map(|(_, id)| id.clone()).collect();
+    let mut keyed: Vec<RuntimeKey> =
+        texts.iter().filter_map(|text| runtime_key(pipeline, text, source, target)).collect();
+    let mut seen = std::collections::HashSet::new();
+    keyed.retain(|key| seen.insert(key.id.clone()));
+    let ids: Vec<String> = keyed.iter().map(|key| key.id.clone()).collect();
     let memory = DynamoMemory::new(to.table, Duration::from_secs(30), to.ttl_days, to.endpoint.clone());
     let existing = memory.get_many(&ids).await.map_err(|error| format!("read {}: {error}", to.table))?;
     let mut entries = Vec::new();
     let mut missing = Vec::new();
-    for (text, id) in &keyed {
-        match existing.iter().find(|entry| &entry.id == id && entry.text == *text) {
+    for RuntimeKey { key, id } in &keyed {
+        match existing.iter().find(|entry| &entry.id == id && &entry.text == key) {
             Some(entry) if entry.reviewed => report.reviewed_kept += 1,
             Some(entry) => {
                 report.already_there += 1;
                 entries.push(entry.clone());
             }
-            None => missing.push((*text, id.clone())),
+            None => missing.push((key.as_str(), id.clone())),
         }
     }
     let all: Vec<&str> = missing.iter().map(|(text, _)| *text).collect();

@@ -12,7 +12,7 @@ use shared::memory::{MemoryEntry, item};
 use webhook_tests::entry_point::Handler;
 use webhook_tests::local_dynamodb::LocalTable;
 use webhook_tests::{FakeTranslate, FunctionUrlEvent, config, fixture, status_and_json};
-use webhooks_cli::seed::{self, AUTHORED, SeedReport, Target, runtime_memory_id};
+use webhooks_cli::seed::{self, AUTHORED, SeedReport, Target, runtime_key};
 use webhooks_cli::skill_export::{self, AuthoredTexts};
 use webhooks_cli::translations;
 
@@ -120,7 +120,7 @@ async fn a_reviewed_entry_is_never_overwritten_and_a_second_run_costs_no_call() 
     let translate = FakeTranslate::start().await;
     let config = config(&[]);
     let translating = config.translating(config.engine(&translate));
-    let id = runtime_memory_id(translating.pipeline(), "Yes", "en", "es").unwrap();
+    let id = runtime_key(translating.pipeline(), "Yes", "en", "es").unwrap().id;
     let reviewed = MemoryEntry {
         id: id.clone(),
         text: "Yes".into(),
