@@ -405,15 +405,15 @@ webhook_tests::with_jwt_functions!(jwt_functions!(
 async fn the_other_auth_modes_work_end_to_end() {
     let (_logs, _guard) = LogCapture::start();
     let basic = |credentials: &str| format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(credentials));
-    let basic_mode: &[(&str, &str)] = &[("WEBHOOK_AUTH", "basic"), ("WEBHOOK_SECRET", "watson:pa ss")];
-    let api_key_mode: &[(&str, &str)] = &[("WEBHOOK_AUTH", "api-key"), ("WEBHOOK_SECRET", "k-1")];
+    let basic_mode: &[(&str, &str)] = &[("WEBHOOK_AUTH", "basic"), ("WEBHOOK_SECRET", "watson:pa ss-word-of-thirty-two-bytes!")];
+    let api_key_mode: &[(&str, &str)] = &[("WEBHOOK_AUTH", "api-key"), ("WEBHOOK_SECRET", "k-1-an-api-key-of-thirty-two-bytes")];
     type Row<'a> = (&'a str, &'a [(&'a str, &'a str)], Option<(&'a str, String)>, bool);
     let rows: [Row; 7] = [
-        ("basic", basic_mode, Some(("authorization", basic("watson:pa ss"))), true),
-        ("basic, a wrong password", basic_mode, Some(("authorization", basic("watson:pa"))), false),
-        ("api-key", api_key_mode, Some(("x-api-key", "k-1".into())), true),
-        ("api-key, a wrong key", api_key_mode, Some(("x-api-key", "k-2".into())), false),
-        ("api-key, in authorization", api_key_mode, Some(("authorization", "k-1".into())), false),
+        ("basic", basic_mode, Some(("authorization", basic("watson:pa ss-word-of-thirty-two-bytes!"))), true),
+        ("basic, a wrong password", basic_mode, Some(("authorization", basic("watson:pa ss-word-of-thirty-two-bytes"))), false),
+        ("api-key", api_key_mode, Some(("x-api-key", "k-1-an-api-key-of-thirty-two-bytes".into())), true),
+        ("api-key, a wrong key", api_key_mode, Some(("x-api-key", "k-2-an-api-key-of-thirty-two-bytes".into())), false),
+        ("api-key, in authorization", api_key_mode, Some(("authorization", "k-1-an-api-key-of-thirty-two-bytes".into())), false),
         ("api-key, none sent", api_key_mode, None, false),
         ("none", &[("WEBHOOK_AUTH", "none")], None, true),
     ];
