@@ -6,6 +6,7 @@ pub mod entry_point;
 pub mod fake_translate;
 pub mod hardening;
 pub mod local_dynamodb;
+pub mod local_moto;
 pub mod local_s3;
 pub mod oauth_issuer;
 pub mod temp_dir;
