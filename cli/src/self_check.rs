@@ -7,18 +7,15 @@
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
 
 mod credentials;
+mod http;
 pub use credentials::OAuthClient;
 use credentials::credentials;
+use http::Http;
 
 /// Where the functions answer and how to sign for them.
 #[derive(Debug, Clone, clap::Args)]
@@ -401,97 +398,6 @@ async fn webhook_credential(client: &Http, targets: &Targets) -> Result<Option<S
     credentials::access_token(answer.status, &answer.body).map(Some)
 }
 
-/// The answer to one request, or why there was none.
-#[derive(Debug)]
-struct Answer {
-    status: u16,
-    body: Value,
-    took: Duration,
-}
-
-#[derive(Debug)]
-enum Failure {
-    Timeout,
-    Unreachable(String),
-}
-
-impl Failure {
-    fn explain(&self, url: &str, timeout: Duration) -> String {
-        match self {
-            Failure::Timeout => format!(
-                "no answer within {} s: the function's Timeout (10 s in the template) or TranslateTimeoutMs is too \
-                 long for the assistant, or the function is stuck; read its CloudWatch log",
-                timeout.as_secs()
-            ),
-            Failure::Unreachable(why) => format!(
-                "function missing: nothing answers at {url} ({why}); check the URL (the stack outputs) and that the \
-                 function exists"
-            ),
-        }
-    }
-}
-
-struct Http {
-    client: Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>,
-    timeout: Duration,
-}
-
-impl Http {
-    fn new(timeout: Duration) -> Result<Http, String> {
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()
-            .map_err(|error| format!("could not read this machine's CA certificates: {error}"))?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        Ok(Http { client: Client::builder(TokioExecutor::new()).build(connector), timeout })
-    }
-
-    async fn post(&self, url: &str, headers: &[(String, String)], body: &Value) -> Result<Answer, Failure> {
-        let mut headers = headers.to_vec();
-        headers.push(("content-type".to_owned(), "application/json".to_owned()));
-        self.send(url, &headers, body.to_string()).await
-    }
-
-    /// A POST of `body` with exactly `headers`.
-    async fn send(&self, url: &str, headers: &[(String, String)], body: String) -> Result<Answer, Failure> {
-        let mut request = hyper::Request::post(url);
-        for (name, value) in headers {
-            request = request.header(name.as_str(), value.as_str());
-        }
-        let request = request
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|error| Failure::Unreachable(format!("bad URL: {error}")))?;
-        let started = Instant::now();
-        let call = async {
-            let response =
-                self.client.request(request).await.map_err(|error| Failure::Unreachable(error_chain(&error)))?;
-            let status = response.status().as_u16();
-            let bytes = response
-                .into_body()
-                .collect()
-                .await
-                .map_err(|error| Failure::Unreachable(error.to_string()))?
-                .to_bytes();
-            Ok::<_, Failure>((status, bytes))
-        };
-        let (status, bytes) = tokio::time::timeout(self.timeout, call).await.map_err(|_| Failure::Timeout)??;
-        let took = started.elapsed();
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Ok(Answer { status, body, took })
-    }
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(inner) = source {
-        let _ = write!(text, ": {inner}");
-        source = inner.source();
-    }
-    text
-}
-
 fn percentile(times: &mut [Duration], p: f64) -> Option<Duration> {
     if times.is_empty() {
         return None;
@@ -542,20 +448,16 @@ async fn check_function(
 ) -> Row {
     let mut row =
         Row { function, auth: "-".into(), translation: "-".into(), p50: None, p95: None, problems: Vec::new() };
-    let (mode, secret) = match (function, credential) {
-        (Function::Dialog, _) => (targets.dialog_auth.as_str(), targets.dialog_secret.as_deref()),
-        // The log webhook always signs a JWT with the webhook's secret.
-        (Function::Log, _) => ("jwt", targets.secret.as_deref()),
-        (_, Ok(credential)) => (targets.auth.as_str(), credential.as_deref()),
-        (_, Err(why)) => {
+    let (mode, secret) = match auth_of(function, targets, credential) {
+        Ok(auth) => auth,
+        Err(problem) => {
             row.auth = format!("{}: FAIL", targets.auth);
-            row.problems.push(format!("no OAuth token: {why}"));
+            row.problems.push(problem);
             return row;
         }
     };
     row.auth = mode.to_owned();
     let good = credentials(mode, secret, &targets.api_key_header);
-    let bad = credentials(mode, None, &targets.api_key_header);
     if mode != "none" && secret.is_none() {
         row.problems.push(format!(
             "no secret given: pass --{} or set {}",
@@ -608,37 +510,74 @@ async fn check_function(
     row.p95 = percentile(&mut times, 0.95);
     row.auth = format!("{mode}: ok");
 
-    // A wrong credential must be refused.
-    if mode != "none" {
-        match client.post(url, &bad, &plain).await {
-            Ok(answer) if answer.status == 401 => {}
-            Ok(answer) => row.problems.push(format!(
-                "a wrong credential got {} instead of 401: check the function's WEBHOOK_AUTH",
-                answer.status
-            )),
-            Err(failure) => row.problems.push(failure.explain(url, targets.timeout)),
-        }
-    } else {
+    if mode == "none" {
         row.auth = "none (open!)".into();
+    } else {
+        let bad = credentials(mode, None, &targets.api_key_header);
+        check_refusal(client, targets, url, &bad, &plain, &mut row).await;
     }
-
-    // Translation, where the function translates.
-    if let Some(foreign) = foreign {
-        match client.post(url, &good, &foreign).await {
-            Ok(answer) if answer.status == 200 => match translation_verdict(function, targets, &answer.body) {
-                Ok(summary) => row.translation = summary,
-                Err(problem) => {
-                    row.translation = "FAIL".into();
-                    row.problems.push(problem);
-                }
-            },
-            Ok(answer) => row.problems.push(format!("the translation check answered {}", answer.status)),
-            Err(failure) => row.problems.push(failure.explain(url, targets.timeout)),
-        }
-    } else if function == Function::Log {
-        row.translation = "stored".into();
+    match foreign {
+        Some(foreign) => check_translation(client, targets, url, (&good, &foreign), &mut row).await,
+        None if function == Function::Log => row.translation = "stored".into(),
+        None => {}
     }
     row
+}
+
+/// The function's auth mode and credential: dialog's own, the log webhook's Signed JWT, or the
+/// webhooks' secret or OAuth token.
+fn auth_of<'t>(
+    function: Function,
+    targets: &'t Targets,
+    credential: &'t Result<Option<String>, String>,
+) -> Result<(&'t str, Option<&'t str>), String> {
+    match (function, credential) {
+        (Function::Dialog, _) => Ok((targets.dialog_auth.as_str(), targets.dialog_secret.as_deref())),
+        // The log webhook always signs a JWT with the webhook's secret.
+        (Function::Log, _) => Ok(("jwt", targets.secret.as_deref())),
+        (_, Ok(credential)) => Ok((targets.auth.as_str(), credential.as_deref())),
+        (_, Err(why)) => Err(format!("no OAuth token: {why}")),
+    }
+}
+
+/// A wrong credential must be refused.
+async fn check_refusal(
+    client: &Http,
+    targets: &Targets,
+    url: &str,
+    bad: &[(String, String)],
+    body: &Value,
+    row: &mut Row,
+) {
+    match client.post(url, bad, body).await {
+        Ok(answer) if answer.status == 401 => {}
+        Ok(answer) => row.problems.push(format!(
+            "a wrong credential got {} instead of 401: check the function's WEBHOOK_AUTH",
+            answer.status
+        )),
+        Err(failure) => row.problems.push(failure.explain(url, targets.timeout)),
+    }
+}
+
+/// Translation, where the function translates: `request` is the credentials and the body.
+async fn check_translation(
+    client: &Http,
+    targets: &Targets,
+    url: &str,
+    (good, foreign): (&[(String, String)], &Value),
+    row: &mut Row,
+) {
+    match client.post(url, good, foreign).await {
+        Ok(answer) if answer.status == 200 => match translation_verdict(row.function, targets, &answer.body) {
+            Ok(summary) => row.translation = summary,
+            Err(problem) => {
+                row.translation = "FAIL".into();
+                row.problems.push(problem);
+            }
+        },
+        Ok(answer) => row.problems.push(format!("the translation check answered {}", answer.status)),
+        Err(failure) => row.problems.push(failure.explain(url, targets.timeout)),
+    }
 }
 
 /// The assistant-language body and the translating one, per function.

@@ -34,24 +34,31 @@ impl TestKey {
     /// A fresh RSA 2048 key (RS256).
     pub fn rsa(kid: &str) -> TestKey {
         let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).expect("an RSA key");
-        let der = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&pair).expect("PKCS#8");
-        Self::new(kid, Algorithm::RS256, EncodingKey::from_rsa_der(der.as_ref()))
+        let pkcs8 = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&pair).expect("PKCS#8");
+        let public = aws_lc_rs::signature::KeyPair::public_key(&pair);
+        let jwk = json!({
+            "kty": "RSA", "alg": "RS256",
+            "n": b64(public.modulus().big_endian_without_leading_zero()),
+            "e": b64(public.exponent().big_endian_without_leading_zero()),
+        });
+        // jsonwebtoken signs with an RSAPrivateKey (PKCS#1), the last member of the PKCS#8 structure.
+        Self::new(kid, Algorithm::RS256, EncodingKey::from_rsa_der(last_octet_string(pkcs8.as_ref())), jwk)
     }
 
     /// A fresh EC P-256 key (ES256).
     pub fn ec(kid: &str) -> TestKey {
         let rng = aws_lc_rs::rand::SystemRandom::new();
-        let pkcs8 = aws_lc_rs::signature::EcdsaKeyPair::generate_pkcs8(
-            &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-            &rng,
-        )
-        .expect("an EC key");
-        Self::new(kid, Algorithm::ES256, EncodingKey::from_ec_der(pkcs8.as_ref()))
+        let signing = &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED_SIGNING;
+        let pkcs8 = aws_lc_rs::signature::EcdsaKeyPair::generate_pkcs8(signing, &rng).expect("an EC key");
+        let pair = aws_lc_rs::signature::EcdsaKeyPair::from_pkcs8(signing, pkcs8.as_ref()).expect("a key pair");
+        // The uncompressed point: 0x04, x, y.
+        let point = aws_lc_rs::signature::KeyPair::public_key(&pair).as_ref().to_vec();
+        let jwk =
+            json!({"kty": "EC", "crv": "P-256", "alg": "ES256", "x": b64(&point[1..33]), "y": b64(&point[33..65])});
+        Self::new(kid, Algorithm::ES256, EncodingKey::from_ec_der(pkcs8.as_ref()), jwk)
     }
 
-    fn new(kid: &str, alg: Algorithm, encoding: EncodingKey) -> TestKey {
-        let mut jwk = serde_json::to_value(jsonwebtoken::jwk::Jwk::from_encoding_key(&encoding, alg).expect("a JWK"))
-            .expect("a JWK serializes");
+    fn new(kid: &str, alg: Algorithm, encoding: EncodingKey, mut jwk: Value) -> TestKey {
         jwk["kid"] = json!(kid);
         jwk["use"] = json!("sig");
         TestKey { kid: kid.to_owned(), alg, encoding, jwk }
@@ -66,6 +73,34 @@ impl TestKey {
     pub fn sign_with(&self, header: Header, claims: &Value) -> String {
         jsonwebtoken::encode(&header, claims, &self.encoding).expect("sign")
     }
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The contents of the last OCTET STRING in a DER SEQUENCE (PKCS#8's `privateKey`).
+fn last_octet_string(der: &[u8]) -> &[u8] {
+    // (header length, content length) of the element at the start of `bytes`.
+    let element = |bytes: &[u8]| -> (usize, usize) {
+        match bytes[1] {
+            short if short < 0x80 => (2, short as usize),
+            long => {
+                let count = (long & 0x7f) as usize;
+                (2 + count, bytes[2..2 + count].iter().fold(0, |length, byte| (length << 8) | *byte as usize))
+            }
+        }
+    };
+    let (mut at, _) = element(der);
+    let mut last = &der[0..0];
+    while at < der.len() {
+        let (header, length) = element(&der[at..]);
+        if der[at] == 0x04 {
+            last = &der[at + header..at + header + length];
+        }
+        at += header + length;
+    }
+    last
 }
 
 /// The issuer's HTTP endpoint.

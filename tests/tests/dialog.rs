@@ -167,7 +167,11 @@ async fn basic_auth_is_required_and_jwt_mode_is_refused_at_start() {
 async fn a_hung_translate_still_gets_an_answer_before_the_deadline() {
     let translate = FakeTranslate::start().await;
     translate.set_behaviour(Behaviour::Hang);
-    let config = config(&[("WEBHOOK_AUTH", "api-key"), ("WEBHOOK_SECRET", "k-1-an-api-key-of-thirty-two-bytes"), ("DIALOG_DEADLINE_MS", "700")]);
+    let config = config(&[
+        ("WEBHOOK_AUTH", "api-key"),
+        ("WEBHOOK_SECRET", "k-1-an-api-key-of-thirty-two-bytes"),
+        ("DIALOG_DEADLINE_MS", "700"),
+    ]);
     // The Translate deadline is longer than the dialog's, so the dialog's own deadline answers.
     let dialog = config.dialog(translate.translator(Duration::from_secs(10)));
     let event = FunctionUrlEvent::post(&json!({"model_id": "en-es", "text": "How are you?"}).to_string())

@@ -53,7 +53,8 @@ async fn secrets_come_from_parameter_store_and_secrets_manager() {
     let body = Function::PreMessage.valid_body().to_string();
     let claims = json!({"exp": jsonwebtoken::get_current_timestamp() + 300});
     for (secret, status) in [(STORED, 200), (PREVIOUS, 200), (webhook_tests::SECRET, 401)] {
-        let event = UrlEvent::post(&body).header("authorization", &format!("Bearer {}", sign_jwt(secret, claims.clone())));
+        let event =
+            UrlEvent::post(&body).header("authorization", &format!("Bearer {}", sign_jwt(secret, claims.clone())));
         assert_eq!(invoke(&premessage, &event).await.status, status, "signed with {secret}");
     }
 }
@@ -62,9 +63,18 @@ async fn secrets_come_from_parameter_store_and_secrets_manager() {
 async fn a_missing_short_or_doubly_set_secret_stops_the_start_naming_the_variable() {
     let endpoint = seed();
     let rows: [(&[(&str, &str)], &str); 3] = [
-        (&[("WEBHOOK_SECRET_PARAMETER", "/webhooks/absent")], "WEBHOOK_SECRET_PARAMETER is invalid: the parameter could not be read: the request was refused: ParameterNotFound"),
-        (&[("WEBHOOK_SECRET_PARAMETER", "/webhooks/secret"), ("WEBHOOK_SECRET", STORED)], "WEBHOOK_SECRET_PARAMETER is invalid: set WEBHOOK_SECRET_PARAMETER or WEBHOOK_SECRET, not both"),
-        (&[("WEBHOOK_SECRET_PARAMETER", "/webhooks/short")], "WEBHOOK_SECRET is invalid: the secret must be at least 32 bytes"),
+        (
+            &[("WEBHOOK_SECRET_PARAMETER", "/webhooks/absent")],
+            "WEBHOOK_SECRET_PARAMETER is invalid: the parameter could not be read: the request was refused: ParameterNotFound",
+        ),
+        (
+            &[("WEBHOOK_SECRET_PARAMETER", "/webhooks/secret"), ("WEBHOOK_SECRET", STORED)],
+            "WEBHOOK_SECRET_PARAMETER is invalid: set WEBHOOK_SECRET_PARAMETER or WEBHOOK_SECRET, not both",
+        ),
+        (
+            &[("WEBHOOK_SECRET_PARAMETER", "/webhooks/short")],
+            "WEBHOOK_SECRET is invalid: the secret must be at least 32 bytes",
+        ),
     ];
     for (set, expected) in rows {
         let mut table = vec![("PARAMETER_STORE_ENDPOINT", endpoint)];

@@ -124,10 +124,17 @@ mod tests {
 
     #[test]
     fn the_token_request_is_a_client_credentials_form() {
-        assert_eq!(token_request_body(Some("webhooks/invoke other")), "grant_type=client_credentials&scope=webhooks%2Finvoke+other");
+        assert_eq!(
+            token_request_body(Some("webhooks/invoke other")),
+            "grant_type=client_credentials&scope=webhooks%2Finvoke+other"
+        );
         assert_eq!(token_request_body(None), "grant_type=client_credentials");
-        let client = OAuthClient { client_id: Some("id".into()), client_secret: Some("s:x".into()), ..Default::default() };
-        assert_eq!(client_authorization(&client).unwrap(), format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("id:s%3Ax")));
+        let client =
+            OAuthClient { client_id: Some("id".into()), client_secret: Some("s:x".into()), ..Default::default() };
+        assert_eq!(
+            client_authorization(&client).unwrap(),
+            format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("id:s%3Ax"))
+        );
         assert!(access_token(400, &json!({"error": "invalid_client"})).unwrap_err().contains("invalid_client"));
         assert_eq!(access_token(200, &json!({"access_token": "t"})).unwrap(), "t");
     }
