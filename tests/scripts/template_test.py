@@ -510,6 +510,40 @@ def first_alarm(t, kind):
     return next(n for n in t["Resources"] if n.endswith(f"{kind}Alarm"))
 
 
+def test_webhook_auth(t, facts):
+    params = t["Parameters"]
+    names = re.search(r'pub const NAMES: \[&\'static str; \d+\] = \[([^\]]+)\]', read("shared/src/auth.rs")).group(1)
+    modes = re.findall(r'"([^"]+)"', names)
+    check(sorted(params["WebhookAuth"]["AllowedValues"]) == sorted(modes),
+          f"WebhookAuth's AllowedValues are not the modes the functions take ({modes})")
+    for name in ("WebhookSecret", "WebhookSecretPrevious", "DialogWebhookSecret", "DialogWebhookSecretPrevious"):
+        pattern = re.compile(params[name].get("AllowedPattern", ".*"))
+        check(pattern.fullmatch("") and pattern.fullmatch("s" * 32) and pattern.fullmatch("a b:" * 20),
+              f"{name}'s pattern refuses an empty value or one of 32 characters")
+        check(not any(pattern.fullmatch("s" * n) for n in range(1, 32)), f"{name}'s pattern accepts 1-31 characters")
+    env = lambda prefix: t["Resources"][f"{prefix}Function"]["Properties"]["Environment"]["Variables"]
+    check(env("Dialog").get("WEBHOOK_SECRET_PARAMETER") == "", "the dialog function reads the webhooks' stored secret")
+    policy = t["Resources"].get("WebhookSecretReadPolicy")
+    check(policy is not None and policy.get("Condition") == "ReadsStoredSecret", "no secret-read policy under ReadsStoredSecret")
+    roles = policy["Properties"]["Roles"]
+    check(sorted(r["Ref"] for r in roles) == ["LogFunctionRole", "PostMessageFunctionRole", "PreMessageFunctionRole"],
+          "the secret-read policy is not exactly the pre-message, post-message and log roles")
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    check(statements[0]["Action"] == "ssm:GetParameter" and statements[0]["Resource"] != "*",
+          "the secret-read policy is not ssm:GetParameter on the one parameter")
+    check("secretsmanager:GetSecretValue" in json.dumps(statements[1]) and '"*"' not in json.dumps(statements),
+          "the secret-read policy does not scope secretsmanager:GetSecretValue to the secret")
+    for name in ("OAuthUserPool", "OAuthUserPoolDomain", "OAuthResourceServer", "OAuthAppClient"):
+        check(t["Resources"][name].get("Condition") == "CreatesOAuthIssuer", f"{name} is not under CreatesOAuthIssuer")
+    client = t["Resources"]["OAuthAppClient"]["Properties"]
+    check(client["AllowedOAuthFlows"] == ["client_credentials"] and client["GenerateSecret"] is True,
+          "the app client allows more than the client-credentials grant, or has no secret")
+    for output in ("OAuthTokenUrl", "OAuthClientId", "OAuthScope"):
+        check(t["Outputs"].get(output, {}).get("Condition") == "CreatesOAuthIssuer", f"output {output} is missing")
+    check(t["Outputs"]["OAuthScope"]["Value"] == env("PreMessage")["OAUTH_SCOPES"]["Fn::If"][1],
+          "the scope output is not the scope the functions require")
+
+
 MUTANTS = {
     test_function_roles: [
         ("basic execution role back", lambda t: res(t, "DialogFunctionRole").setdefault("ManagedPolicyArns", []).append(
@@ -525,6 +559,15 @@ MUTANTS = {
         ("quarantine inside the table", lambda t: set_path(t, ["Resources", "LogFunction", "Properties", "Environment",
                                                               "Variables", "LOG_QUARANTINE_PREFIX"], "events/")),
         ("quarantine kept forever", lambda t: res(t, "LogBucket")["LifecycleConfiguration"]["Rules"].pop(2)),
+    ],
+    test_webhook_auth: [
+        ("oauth2 not offered", lambda t: t["Parameters"]["WebhookAuth"]["AllowedValues"].remove("oauth2")),
+        ("short secrets accepted", lambda t: set_path(t, ["Parameters", "WebhookSecret", "AllowedPattern"], ".*")),
+        ("dialog reads the stored secret", lambda t: res(t, "DialogFunction")["Environment"]["Variables"].pop("WEBHOOK_SECRET_PARAMETER")),
+        ("every parameter", lambda t: set_path(t, ["Resources", "WebhookSecretReadPolicy", "Properties", "PolicyDocument", "Statement", 0, "Resource"], "*")),
+        ("dialog role reads the secret", lambda t: res(t, "WebhookSecretReadPolicy")["Roles"].append({"Ref": "DialogFunctionRole"})),
+        ("authorization-code flow allowed", lambda t: res(t, "OAuthAppClient")["AllowedOAuthFlows"].append("code")),
+        ("user pool always created", lambda t: t["Resources"]["OAuthUserPool"].pop("Condition")),
     ],
     test_parameters: [
         ("AlarmEmail removed", lambda t: t["Parameters"].pop("AlarmEmail")),

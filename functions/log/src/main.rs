@@ -7,7 +7,7 @@ use shared::webhook;
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::logging::init();
-    let edge = webhook::start("log")?;
+    let edge = webhook::start("log").await?;
     let settings = config::settings("log", LogSettings::read)?;
     let store = ConfiguredStore::open(&settings).await;
     logwebhook::announce(&settings, &store);

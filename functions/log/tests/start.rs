@@ -48,7 +48,8 @@ fn a_bad_voice_models_does_not_stop_the_log_function_from_starting() {
     let refused = shared::config::voice_models(&[("VOICE_MODELS", voice_models)][..].into()).unwrap_err();
     assert!(refused.to_string().starts_with("VOICE_MODELS is invalid"), "{refused}");
 
-    let lines = cold_start(&[("WEBHOOK_SECRET", "s3cret-for-the-start-test"), ("VOICE_MODELS", voice_models)]);
+    let lines =
+        cold_start(&[("WEBHOOK_SECRET", "s3cret-for-the-start-test-of-32-bytes"), ("VOICE_MODELS", voice_models)]);
     let messages = messages(&lines);
     assert!(messages.contains(&"started".to_owned()), "{messages:?}");
     assert!(messages.contains(&"log store".to_owned()), "{messages:?}");
@@ -57,7 +58,7 @@ fn a_bad_voice_models_does_not_stop_the_log_function_from_starting() {
 
 #[test]
 fn a_bad_edge_setting_stops_it_naming_the_variable() {
-    let lines = cold_start(&[("WEBHOOK_SECRET", "s3cret-for-the-start-test"), ("MAX_BODY_BYTES", "1k")]);
+    let lines = cold_start(&[("WEBHOOK_SECRET", "s3cret-for-the-start-test-of-32-bytes"), ("MAX_BODY_BYTES", "1k")]);
     let messages = messages(&lines);
     assert!(!messages.contains(&"log store".to_owned()), "{messages:?}");
     let error = lines
@@ -65,7 +66,21 @@ fn a_bad_edge_setting_stops_it_naming_the_variable() {
         .find(|line| line["fields"]["message"] == "log: configuration error")
         .unwrap_or_else(|| panic!("{lines:?}"));
     assert!(error["fields"]["error"].as_str().unwrap().starts_with("MAX_BODY_BYTES is invalid"), "{error}");
-    assert!(!format!("{lines:?}").contains("s3cret-for-the-start-test"), "no secret in a log line");
+    assert!(!format!("{lines:?}").contains("s3cret-for-the-start-test-of-32-bytes"), "no secret in a log line");
+}
+
+#[test]
+fn a_short_secret_stops_it_naming_the_variable() {
+    let lines = cold_start(&[("WEBHOOK_SECRET", "thirty-one-bytes-of-secret-0000")]);
+    let messages = messages(&lines);
+    assert!(!messages.contains(&"started".to_owned()), "{messages:?}");
+    let error = lines
+        .iter()
+        .find(|line| line["fields"]["message"] == "log: configuration error")
+        .unwrap_or_else(|| panic!("{lines:?}"));
+    let text = error["fields"]["error"].as_str().unwrap();
+    assert!(text.starts_with("WEBHOOK_SECRET is invalid: the secret must be at least 32 bytes"), "{error}");
+    assert!(!format!("{lines:?}").contains("thirty-one-bytes-of-secret"), "no secret in a log line");
 }
 
 /// A Lambda Runtime API on loopback that hands out one invocation (`event`), takes its response,

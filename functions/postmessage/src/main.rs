@@ -8,7 +8,7 @@ use shared::webhook;
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::logging::init();
-    let edge = webhook::start("postmessage")?;
+    let edge = webhook::start("postmessage").await?;
     let settings = config::settings("postmessage", PostMessageSettings::read)?;
     webhook::run(PostMessage::new(edge, settings, Translating::configured("postmessage")?)).await
 }

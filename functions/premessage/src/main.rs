@@ -8,7 +8,7 @@ use shared::webhook;
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::logging::init();
-    let edge = webhook::start("premessage")?;
+    let edge = webhook::start("premessage").await?;
     let settings = config::settings("premessage", PreMessageSettings::read)?;
     webhook::run(PreMessage::new(edge, settings, Translating::configured("premessage")?)).await
 }
