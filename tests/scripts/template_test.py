@@ -407,6 +407,48 @@ def test_athena_limit(t, facts):
     check(config.get("EnforceWorkGroupConfiguration") is True, "queries can override the workgroup's limit")
 
 
+def test_function_roles(t, facts):
+    """Each function runs as its own role: no AWSLambdaBasicExecutionRole (logs:CreateLogGroup,
+    CreateLogStream and PutLogEvents on every resource), and logs written only to its own group."""
+    for prefix in FUNCTIONS:
+        fn = t["Resources"][f"{prefix}Function"]["Properties"]
+        check(fn.get("Role") == {"Fn::GetAtt": [f"{prefix}FunctionRole", "Arn"]}, f"{prefix}Function does not run as {prefix}FunctionRole")
+    group_of = dict(zip(FUNCTIONS, LOG_GROUPS))
+    for name, role in resources_of_type(t, "AWS::IAM::Role").items():
+        text = json.dumps(role)
+        check("AWSLambdaBasicExecutionRole" not in text and "ManagedPolicyArns" not in text,
+              f"{name} has a managed policy (AWSLambdaBasicExecutionRole grants logs on every resource)")
+        check('"logs:' not in text, f"{name} has logs actions of its own, beyond its log group's policy")
+    for prefix, group in group_of.items():
+        policies = [p["Properties"] for p in resources_of_type(t, "AWS::IAM::Policy").values()
+                    if {"Ref": f"{prefix}FunctionRole"} in p["Properties"]["Roles"] and '"logs:' in json.dumps(p)]
+        check(len(policies) == 1 and len(policies[0]["Roles"]) == 1, f"{prefix}FunctionRole has no logs policy of its own")
+        statements = policies[0]["PolicyDocument"]["Statement"]
+        check(len(statements) == 1 and sorted(statements[0]["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"],
+              f"{prefix}FunctionRole's logs policy allows {[s.get('Action') for s in statements]}")
+        check(statements[0]["Resource"] == {"Fn::GetAtt": [group, "Arn"]}, f"{prefix}FunctionRole's logs are not scoped to {group}")
+
+
+def test_log_quarantine(t, facts):
+    """The quarantine is outside the table, writable by the log function, and expires."""
+    env = t["Resources"]["LogFunction"]["Properties"]["Environment"]["Variables"]
+    quarantine = env.get("LOG_QUARANTINE_PREFIX")
+    check(isinstance(quarantine, str) and quarantine.endswith("/"), "LogFunction has no LOG_QUARANTINE_PREFIX")
+    # The table reads StoredLogKeyPrefix (the function refuses an overlap at cold start, whatever the value).
+    location = t["Resources"]["LogTable"]["Properties"]["TableInput"]["StorageDescriptor"]["Location"]
+    check(location == {"Fn::Sub": "s3://${LogBucket}/${StoredLogKeyPrefix}"}, "the table's location moved")
+    table = t["Parameters"]["StoredLogKeyPrefix"]["Default"]
+    check(not quarantine.startswith(table) and not table.startswith(quarantine), "the quarantine is inside the table's location")
+    statements = t["Resources"]["LogFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    for action in ("s3:PutObject", "s3:GetObject"):
+        check(any(s["Action"] == [action] and s["Resource"] == {"Fn::Sub": "${LogBucket.Arn}/" + quarantine + "*"}
+                  for s in statements), f"the log function may not {action} in {quarantine}")
+    rules = t["Resources"]["LogBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    expiring = [r["Fn::If"][1] for r in rules if "Fn::If" in r]
+    check(any(r.get("Prefix") == quarantine and r.get("ExpirationInDays") == {"Ref": "StoredLogRetentionDays"} for r in expiring),
+          "quarantined events never expire")
+
+
 # ---------------------------------------------------------------------------------------------
 # Mutants: for each test, changes to the transformed template that it must catch.
 
@@ -503,6 +545,21 @@ def test_webhook_auth(t, facts):
 
 
 MUTANTS = {
+    test_function_roles: [
+        ("basic execution role back", lambda t: res(t, "DialogFunctionRole").setdefault("ManagedPolicyArns", []).append(
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")),
+        ("logs on every group", lambda t: set_path(t, ["Resources", "PostMessageLogsPolicy", "Properties", "PolicyDocument",
+                                                      "Statement", 0, "Resource"], "*")),
+        ("logs policy lost", lambda t: t["Resources"].pop("LogFunctionLogsPolicy")),
+        ("SAM's own role", lambda t: set_path(t, ["Resources", "PreMessageFunction", "Properties", "Role"],
+                                             {"Fn::GetAtt": ["SomeOtherRole", "Arn"]})),
+    ],
+    test_log_quarantine: [
+        ("quarantine not writable", lambda t: res(t, "LogFunctionRole")["Policies"][0]["PolicyDocument"]["Statement"].pop(2)),
+        ("quarantine inside the table", lambda t: set_path(t, ["Resources", "LogFunction", "Properties", "Environment",
+                                                              "Variables", "LOG_QUARANTINE_PREFIX"], "events/")),
+        ("quarantine kept forever", lambda t: res(t, "LogBucket")["LifecycleConfiguration"]["Rules"].pop(2)),
+    ],
     test_webhook_auth: [
         ("oauth2 not offered", lambda t: t["Parameters"]["WebhookAuth"]["AllowedValues"].remove("oauth2")),
         ("short secrets accepted", lambda t: set_path(t, ["Parameters", "WebhookSecret", "AllowedPattern"], ".*")),

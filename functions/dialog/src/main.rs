@@ -7,7 +7,7 @@ use shared::webhook;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    lambda_http::tracing::init_default_subscriber();
+    shared::logging::init();
     let edge = webhook::start("dialog").await?;
     dialog::check_auth(edge.auth.mode())?;
     let settings = config::settings("dialog", DialogSettings::read)?;
