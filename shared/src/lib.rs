@@ -6,6 +6,7 @@ pub mod aws;
 pub mod config;
 pub mod http;
 pub mod language;
+pub mod mask;
 pub mod memory;
 pub mod metrics;
 pub mod payload;

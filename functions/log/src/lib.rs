@@ -101,11 +101,14 @@ impl<S: LogStore> LogWebhook<S> {
 
     /// The stored record: one line of JSON and a newline (the JSON Lines form Athena reads).
     /// Without redaction it is the body minus insignificant whitespace, so every member, number
-    /// and key order stays exactly as the assistant sent it. With redaction it is the event
-    /// re-serialised after masking. Returns the record and how many values were masked.
+    /// and key order stays exactly as the assistant sent it. With redaction (`LOG_REDACT_PATHS`, or
+    /// personal data found with `MASK_PERSONAL_DATA` on) it is the event re-serialised after masking. Returns the record and how many values were masked.
     fn record(&self, body: &str, event: Map<String, Value>) -> (String, usize) {
         let mut value = Value::Object(event);
-        let redacted = redact::redact(&mut value, &self.settings.redact_paths);
+        let mut redacted = redact::redact(&mut value, &self.settings.redact_paths);
+        if let Some(detector) = &self.settings.mask {
+            redacted += redact::mask_personal_data(&mut value, detector);
+        }
         let mut record = if redacted == 0 { minify(body) } else { value.to_string() };
         record.push('\n');
         (record, redacted)
