@@ -216,7 +216,8 @@ async fn masked_turn(secret: &str) -> (FakeTranslate, Value) {
     let translate = FakeTranslate::start().await;
     let pre = config(&mask_variables(secret, "FR")).premessage(translate.translator(DEADLINE));
     let reply = send(&pre, &pre_request("Mon adresse est lucie.martin@example.fr merci", "session-x")).await;
-    assert_eq!(reply["payload"]["input"]["text"], "Mon adresse est [email A] merci");
+    let masked = reply["payload"]["input"]["text"].as_str().unwrap();
+    assert!(masked.contains("[email A]") && !reply.to_string().contains("lucie.martin"), "{masked}");
     (translate, reply)
 }
 

@@ -1,9 +1,13 @@
 //! Finding personal values in a text, exact wherever a format can be checked:
-//! - **card**: 13 to 19 digits, optionally grouped by single spaces or dashes, passing Luhn's check;
 //! - **iban**: a country of the IBAN registry with its length, optionally in groups of four,
 //!   passing the ISO 13616 mod-97 check;
-//! - **phone**: a number that Google's libphonenumber metadata (the `phonenumber` crate) calls
-//!   valid: `+CC` numbers always, national ones only with a region (`MASK_PHONE_REGION`);
+//! - **card**: 13 to 19 digits starting with 1 to 6 (airlines, banking and finance in ISO/IEC
+//!   7812's major industry identifier), unbroken or in groups of 4 to 6 digits joined by single
+//!   spaces or dashes (the last group shorter), passing Luhn's check;
+//! - **phone**: by Google's libphonenumber metadata (the `phonenumber` crate): `+CC` numbers whose
+//!   country code exists, always; national ones only with a region (`MASK_PHONE_REGION`), valid
+//!   in its numbering plan, written with its trunk prefix where it has `0` (FR, DE…), and not
+//!   shaped like a date;
 //! - **email**: the syntax of an address (dot-atom local part, a domain with a top-level label);
 //! - **ip**: IPv4 and IPv6 addresses as the standard library parses them.
 //!
@@ -107,11 +111,27 @@ fn group_ends(text: &str, at: usize, in_group: fn(char) -> bool, joins: fn(char)
 }
 
 fn card_at(text: &str, at: usize) -> Option<Range<usize>> {
+    if !matches!(text.as_bytes()[at], b'1'..=b'6') {
+        return None;
+    }
     let joins = |c: char| c == '-' || GROUP_SPACES.contains(&c);
     group_ends(text, at, |c| c.is_ascii_digit(), joins)
         .into_iter()
-        .find(|(end, digits)| (13..=19).contains(&digits.len()) && ends_word(text, *end) && luhn(digits))
+        .find(|(end, digits)| {
+            (13..=19).contains(&digits.len())
+                && ends_word(text, *end)
+                && card_groups(&text[at..*end])
+                && luhn(digits)
+        })
         .map(|(end, _)| at..end)
+}
+
+/// Unbroken, or groups as cards print them: 4 to 6 digits each, the last 1 to 6 (`4-4-4-4`,
+/// `4-6-5`, `4-4-4-1`), so an ISBN (`978-0-924960-24-6`) is not one.
+fn card_groups(number: &str) -> bool {
+    let groups: Vec<&str> = number.split(|c: char| !c.is_ascii_digit()).collect();
+    let (last, rest) = groups.split_last().unwrap_or((&"", &[]));
+    groups.len() == 1 || ((1..=6).contains(&last.len()) && rest.iter().all(|group| (4..=6).contains(&group.len())))
 }
 
 /// Luhn's check (ISO/IEC 7812-1): doubling every second digit from the right, the sum ends in 0.
@@ -188,7 +208,23 @@ fn is_phone_number(number: &str, region: Option<Region>) -> bool {
     if number.starts_with('+') {
         return phonenumber::parse(None, number).is_ok_and(|parsed| parsed.national().value() >= 100_000);
     }
-    region.is_some() && phonenumber::parse(region, number).is_ok_and(|parsed| phonenumber::is_valid(&parsed))
+    let Some(region) = region else { return false };
+    let digits = number.trim_start_matches('(');
+    let trunk_zero = phonenumber::metadata::DATABASE.by_id(region.as_ref()).and_then(|m| m.national_prefix()) == Some("0");
+    (!trunk_zero || digits.starts_with('0'))
+        && !looks_like_date(number)
+        && phonenumber::parse(Some(region), number).is_ok_and(|parsed| phonenumber::is_valid(&parsed))
+}
+
+/// `09.11.1979`, `04/03/2010`, `2014-10-20`: three groups of day, month and year in some order.
+fn looks_like_date(number: &str) -> bool {
+    let groups: Vec<&str> = number.split(['.', '/', '-']).collect();
+    let small = |group: &&str| group.len() <= 2 && group.parse::<u32>().is_ok_and(|n| (1..=31).contains(&n));
+    let year = |group: &&str| group.len() == 4 || group.len() == 2;
+    groups.len() == 3
+        && groups.iter().all(|group| !group.is_empty() && group.bytes().all(|b| b.is_ascii_digit()))
+        && ((small(&groups[0]) && small(&groups[1]) && year(&groups[2]))
+            || (groups[0].len() == 4 && small(&groups[1]) && small(&groups[2])))
 }
 
 /// Past an extension written right after a number (`x123`, ` ext. 123`), else `end`.
@@ -286,6 +322,8 @@ mod tests {
         let text = "Appelez le 06 12 34 56 78 svp";
         assert!(found(&all(None), text).is_empty());
         assert_eq!(found(&all(Some(Region::FR)), text), [(Kind::Phone, "06 12 34 56 78".to_owned())]);
+        let german = "Rufen Sie 030 12345678 an, nicht 3012345678";
+        assert_eq!(found(&all(Some(Region::DE)), german), [(Kind::Phone, "030 12345678".to_owned())]);
         let us = "call (415) 555-2671 today or 415.555.2671x42";
         let expected = [(Kind::Phone, "(415) 555-2671".to_owned()), (Kind::Phone, "415.555.2671x42".to_owned())];
         assert_eq!(found(&all(Some(Region::US)), us), expected);
@@ -304,9 +342,17 @@ mod tests {
             "write to ana@localhost or @handle",
             "build 10.0.19045",
             "order #A-2024-000123",
+            "Die Bestellung 995934977 kam am 09.11.1979, 04/03/2010 oder 2014-10-20",
+            "ISBN 978-0-924960-24-6, EAN 9001192496023",
         ] {
             assert_eq!(found(&all(Some(Region::FR)), text), [], "{text}");
         }
+    }
+
+    #[test]
+    fn an_iban_is_not_read_as_a_card_inside_it() {
+        let text = "IBAN : FR43 6350 0990 5766 9447 2633 353";
+        assert_eq!(found(&all(None), text), [(Kind::Iban, "FR43 6350 0990 5766 9447 2633 353".to_owned())]);
     }
 
     #[test]

@@ -26,8 +26,8 @@ use vault::Vault;
 /// A kind of personal value, by its name in `MASK_PERSONAL_DATA` and in tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
-    Card,
     Iban,
+    Card,
     Email,
     Ip,
     Phone,
@@ -35,7 +35,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in the order detection gives them precedence.
-    pub const ALL: [Kind; 5] = [Kind::Card, Kind::Iban, Kind::Email, Kind::Ip, Kind::Phone];
+    pub const ALL: [Kind; 5] = [Kind::Iban, Kind::Card, Kind::Email, Kind::Ip, Kind::Phone];
 
     pub fn name(self) -> &'static str {
         match self {
