@@ -150,7 +150,10 @@ async fn faker_corpus_masked_before_translate_and_the_assistant_and_put_back_aft
     let mut false_positives: BTreeMap<String, usize> = BTreeMap::new();
     let mut negatives = 0;
     let mut masked_values = Vec::new();
-    for (index, sample) in corpus().iter().enumerate() {
+    let corpus = corpus();
+    let digits = |value: &str| value.bytes().filter(u8::is_ascii_digit).count();
+    let maestro_12 = corpus.iter().filter(|s| s.kind == "card" && digits(&s.value) == 12).count();
+    for (index, sample) in corpus.iter().enumerate() {
         if sample.kind == "none" {
             negatives += 1;
             let pre = config(&mask_variables(MASK_SECRET, &sample.region)).premessage(translate.translator(DEADLINE));
@@ -201,11 +204,11 @@ async fn faker_corpus_masked_before_translate_and_the_assistant_and_put_back_aft
     for kind in ["email", "iban", "ip", "phone intl"] {
         assert_eq!(rate(kind), 1.0, "{kind}: {:?}", tallies.get(kind));
     }
-    assert!(rate("card") >= 0.9, "card: {:?}", tallies.get("card"));
+    // Faker's Maestro numbers have 12 digits, below the 13 a card number is read from.
+    assert_eq!(tallies["card"].total - tallies["card"].detected, maestro_12, "every card of 13-19 digits");
     let national = &tallies["phone national"];
     assert_eq!(national.valid_detected, national.valid, "every national number valid in its plan: {national:?}");
-    let total_false_positives: usize = false_positives.values().sum();
-    assert!(total_false_positives <= negatives / 20, "{false_positives:?} on {negatives}");
+    assert!(false_positives.is_empty(), "{false_positives:?} on {negatives}");
 }
 
 fn session_context(pre_reply: &Value) -> Value {
