@@ -292,7 +292,10 @@ impl Scanner<'_> {
             }
         }
         // A masked value's token (`[email A]`) is kept whole, so postmessage finds it again.
-        url(rest).or_else(|| email(rest)).or_else(|| crate::mask::token::token_length(rest)).or_else(|| id_or_number(rest))
+        url(rest)
+            .or_else(|| email(rest))
+            .or_else(|| crate::mask::token::token_length(rest))
+            .or_else(|| id_or_number(rest))
     }
 
     /// Markdown or HTML markup starting here.

@@ -73,7 +73,11 @@ fn benches(c: &mut Criterion) {
     });
     c.bench_function("mask: a six-item reply with no token", |b| {
         let plain: Vec<String> = six_item_reply().iter().map(|t| t.replace('[', "(")).collect();
-        b.iter_batched(|| plain.clone(), |mut reply| mask.reinsert(reply.iter_mut(), &masked_context), BatchSize::SmallInput)
+        b.iter_batched(
+            || plain.clone(),
+            |mut reply| mask.reinsert(reply.iter_mut(), &masked_context),
+            BatchSize::SmallInput,
+        )
     });
 }
 

@@ -159,7 +159,9 @@ async fn faker_corpus_masked_before_translate_and_the_assistant_and_put_back_aft
             let pre = config(&mask_variables(MASK_SECRET, &sample.region)).premessage(translate.translator(DEADLINE));
             let reply = send(&pre, &pre_request(&sample.text, &format!("negative-{index}"))).await;
             let text = reply["payload"]["input"]["text"].as_str().unwrap_or_default();
-            if let Some(kind) = ["email", "phone", "card", "iban", "ip"].iter().find(|k| text.contains(&format!("[{k} "))) {
+            if let Some(kind) =
+                ["email", "phone", "card", "iban", "ip"].iter().find(|k| text.contains(&format!("[{k} ")))
+            {
                 *false_positives.entry((*kind).to_owned()).or_default() += 1;
                 eprintln!("false positive ({kind}, {}): {} → {text}", sample.format, sample.text);
             }

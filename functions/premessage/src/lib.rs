@@ -152,7 +152,9 @@ impl<T: Translator> PreMessage<T> {
         }
         match masked.lost {
             0 => tracing::info!(masked = masked.count, "personal data masked"),
-            lost => tracing::warn!(masked = masked.count, lost, "personal data masked; some values could not be sealed"),
+            lost => {
+                tracing::warn!(masked = masked.count, lost, "personal data masked; some values could not be sealed")
+            }
         }
     }
 

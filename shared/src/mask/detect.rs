@@ -79,7 +79,8 @@ impl Detector {
 fn starts(text: &str, first: impl Fn(char) -> bool) -> impl Iterator<Item = usize> {
     let mut previous: Option<char> = None;
     text.char_indices().filter_map(move |(at, c)| {
-        let boundary = previous.is_none_or(|p| !(p.is_alphanumeric() || matches!(p, '+' | '.' | ':' | '@' | '-' | '_')));
+        let boundary =
+            previous.is_none_or(|p| !(p.is_alphanumeric() || matches!(p, '+' | '.' | ':' | '@' | '-' | '_')));
         previous = Some(c);
         (boundary && first(c)).then_some(at)
     })
@@ -118,10 +119,7 @@ fn card_at(text: &str, at: usize) -> Option<Range<usize>> {
     group_ends(text, at, |c| c.is_ascii_digit(), joins)
         .into_iter()
         .find(|(end, digits)| {
-            (13..=19).contains(&digits.len())
-                && ends_word(text, *end)
-                && card_groups(&text[at..*end])
-                && luhn(digits)
+            (13..=19).contains(&digits.len()) && ends_word(text, *end) && card_groups(&text[at..*end]) && luhn(digits)
         })
         .map(|(end, _)| at..end)
 }
@@ -210,7 +208,8 @@ fn is_phone_number(number: &str, region: Option<Region>) -> bool {
     }
     let Some(region) = region else { return false };
     let digits = number.trim_start_matches('(');
-    let trunk_zero = phonenumber::metadata::DATABASE.by_id(region.as_ref()).and_then(|m| m.national_prefix()) == Some("0");
+    let trunk_zero =
+        phonenumber::metadata::DATABASE.by_id(region.as_ref()).and_then(|m| m.national_prefix()) == Some("0");
     (!trunk_zero || digits.starts_with('0'))
         && !looks_like_date(number)
         && phonenumber::parse(Some(region), number).is_ok_and(|parsed| phonenumber::is_valid(&parsed))
@@ -265,7 +264,8 @@ fn email_around(text: &str, at: usize) -> Option<Range<usize>> {
     let labels: Vec<&str> = domain.split('.').collect();
     let label_ok = |l: &&str| !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-');
     let tld = labels.last()?;
-    let valid = labels.len() >= 2 && labels.iter().all(label_ok) && tld.len() >= 2 && tld.chars().all(char::is_alphabetic);
+    let valid =
+        labels.len() >= 2 && labels.iter().all(label_ok) && tld.len() >= 2 && tld.chars().all(char::is_alphabetic);
     let end = at + 1 + domain.len();
     (valid && ends_word(text, end)).then_some(start..end)
 }
