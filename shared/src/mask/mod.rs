@@ -199,7 +199,7 @@ mod tests {
         let stored = serde_json::to_string(&ctx).unwrap();
         assert!(!stored.contains("example") && !stored.contains("4111") && !stored.contains("7946"), "{stored}");
 
-        let mut reply = vec!["Mail to [email A] and [email B], call [phone A].".to_owned(), "No token.".to_owned()];
+        let mut reply = ["Mail to [email A] and [email B], call [phone A].".to_owned(), "No token.".to_owned()];
         let result = mask.reinsert(reply.iter_mut(), &ctx);
         assert_eq!(reply[0], "Mail to ana@example.com and bo@example.org, call +44 20 7946 0958.");
         assert_eq!(result, Reinserted { restored: 3, failed: 0 });
@@ -212,7 +212,7 @@ mod tests {
         mask.mask("ana@example.com", &mut ctx);
         let mut moved: Context = serde_json::from_value(serde_json::to_value(&ctx).unwrap()).unwrap();
         moved.global.as_mut().unwrap().extra.insert("session_id".into(), json!("s-2"));
-        let mut reply = vec!["[email A] [email C]".to_owned()];
+        let mut reply = ["[email A] [email C]".to_owned()];
         assert_eq!(mask.reinsert(reply.iter_mut(), &moved), Reinserted { restored: 0, failed: 2 });
         assert_eq!(reply[0], "[email A] [email C]");
     }
