@@ -6,7 +6,7 @@
 //! "Using do-not-translate in Amazon Translate",
 //! https://docs.aws.amazon.com/translate/latest/dg/customizing-translations-tags.html).
 //! So a text is sent as HTML:
-//! - an *atom* (URL, e-mail address, code span, id or number, protected term, line break with its
+//! - an *atom* (URL, e-mail address, masked value's token, code span, id or number, protected term, line break with its
 //!   list marker or heading, HTML entity, a tag that wraps nothing) becomes
 //!   `<span translate="no" data-p="N">…</span>`;
 //! - a *pair* whose inside is still prose (`**bold**`, `*em*`, `_em_`, `~~del~~`, `[label](target)`,
@@ -291,7 +291,11 @@ impl Scanner<'_> {
                 return Some(term.len());
             }
         }
-        url(rest).or_else(|| email(rest)).or_else(|| id_or_number(rest))
+        // A masked value's token (`[email A]`) is kept whole, so postmessage finds it again.
+        url(rest)
+            .or_else(|| email(rest))
+            .or_else(|| crate::mask::token::token_length(rest))
+            .or_else(|| id_or_number(rest))
     }
 
     /// Markdown or HTML markup starting here.

@@ -495,6 +495,29 @@ def test_translation_memory(t, facts):
         check("dynamodb:" not in text, f"{name} has DynamoDB actions of its own")
 
 
+def test_masking(t, facts):
+    params = t["Parameters"]
+    check(params["MaskPersonalData"].get("Default") == "off", "masking is not off by default")
+    check(params["MaskSecret"].get("NoEcho") is True, "MaskSecret is not NoEcho")
+    secret = re.compile(params["MaskSecret"]["AllowedPattern"])
+    check(secret.fullmatch("") and secret.fullmatch("x" * 32) and not secret.fullmatch("x" * 31),
+          "MaskSecret's pattern does not allow exactly empty or at least 32 characters")
+    kinds = re.compile(params["MaskPersonalData"]["AllowedPattern"])
+    check(all(kinds.fullmatch(v) for v in ["off", "all", "email", "email,phone,card,iban,ip"])
+          and not any(kinds.fullmatch(v) for v in ["on", "names", "email,"]), "MaskPersonalData's pattern is wrong")
+    rule = json.dumps(t.get("Rules", {}).get("MaskSecretRequiredWhenMasking", {}))
+    check('"MaskSecret"' in rule and '"MaskPersonalData"' in rule, "no rule requires MaskSecret when masking is on")
+    for prefix in ["PreMessage", "PostMessage", "Log"]:
+        env = t["Resources"][f"{prefix}Function"]["Properties"]["Environment"]["Variables"]
+        check(env.get("MASK_PERSONAL_DATA") == {"Ref": "MaskPersonalData"}, f"{prefix}Function has no MASK_PERSONAL_DATA")
+        check(env.get("MASK_PHONE_REGION") == {"Ref": "MaskPhoneRegion"}, f"{prefix}Function has no MASK_PHONE_REGION")
+        wants_secret = prefix != "Log"
+        check((env.get("MASK_SECRET") == {"Ref": "MaskSecret"}) == wants_secret,
+              f"{prefix}Function {'lacks' if wants_secret else 'gets'} MASK_SECRET")
+    env = t["Resources"]["DialogFunction"]["Properties"]["Environment"]["Variables"]
+    check("MASK_SECRET" not in env, "the dialog function gets MASK_SECRET")
+
+
 def res(t, name):
     return t["Resources"][name]["Properties"]
 
@@ -657,6 +680,14 @@ MUTANTS = {
         ("every table", lambda t: set_path(t, ["Resources", "TranslationMemoryPolicy", "Properties", "PolicyDocument", "Statement", 0, "Resource"], "*")),
         ("pre-message always allowed", lambda t: res(t, "TranslationMemoryPolicy")["Roles"].append({"Ref": "PreMessageFunctionRole"})),
         ("inputs opt-in ignored", lambda t: set_path(t, ["Conditions", "TranslationMemoryForInputs"], {"Condition": "TranslationMemoryOn"})),
+    ],
+    test_masking: [
+        ("secret echoed", lambda t: t["Parameters"]["MaskSecret"].pop("NoEcho")),
+        ("short secrets allowed", lambda t: set_path(t, ["Parameters", "MaskSecret", "AllowedPattern"], ".*")),
+        ("postmessage cannot reinsert", lambda t: res(t, "PostMessageFunction")["Environment"]["Variables"].pop("MASK_SECRET")),
+        ("the log gets the secret", lambda t: res(t, "LogFunction")["Environment"]["Variables"].update({"MASK_SECRET": {"Ref": "MaskSecret"}})),
+        ("no rule", lambda t: t["Rules"].pop("MaskSecretRequiredWhenMasking")),
+        ("on by default", lambda t: set_path(t, ["Parameters", "MaskPersonalData", "Default"], "all")),
     ],
     test_athena_limit: [
         ("no scan limit", lambda t: res(t, "LogWorkGroup")["WorkGroupConfiguration"].pop("BytesScannedCutoffPerQuery")),

@@ -11,6 +11,7 @@ use serde_json::Value;
 use shared::config::{self, ConfigError, EdgeConfig, Variables};
 use shared::language::voice::VoiceModels;
 use shared::language::{ORIGINAL_OUTPUT_KEY, SessionLanguage};
+use shared::mask::MaskSettings;
 use shared::metrics::MetricsSink;
 use shared::payload::{Envelope, GenericItem, MessageOutput, MessageResponse, event_names, reply_texts_mut};
 use shared::translate::{Metered, SourceLanguage, TranslatedOutcome, Translating, TranslationPipeline, Translator};
@@ -44,12 +45,16 @@ pub struct PostMessageSettings {
     pub assistant_language: String,
     /// `VOICE_MODELS`: the speech model and voice per language, for phone calls.
     pub voice_models: VoiceModels,
+    /// `MASK_PERSONAL_DATA`, `MASK_SECRET`: the values premessage masked are put back into the
+    /// reply (`None`: off).
+    pub mask: Option<MaskSettings>,
 }
 
 impl PostMessageSettings {
     pub fn read(variables: &Variables) -> Result<Self, ConfigError> {
         let assistant_language = config::assistant_language(variables)?;
-        Ok(PostMessageSettings { assistant_language, voice_models: config::voice_models(variables)? })
+        let voice_models = config::voice_models(variables)?;
+        Ok(PostMessageSettings { assistant_language, voice_models, mask: MaskSettings::read(variables)? })
     }
 }
 
@@ -82,7 +87,28 @@ impl<T: Translator> PostMessage<T> {
             }
         }
         self.configure_phone(payload);
+        self.reinsert_values(payload);
         outcome
+    }
+
+    /// With `MASK_PERSONAL_DATA` on, every token premessage put in place of a personal value
+    /// (`[email A]`) gets its value back in the texts the user reads, after translation, so the
+    /// value never reaches Translate, the memory or `original_output`. A token that does not open
+    /// (another key, a tampered context, an unknown token) stays: the reply goes out without the
+    /// value, and one line says so.
+    fn reinsert_values(&self, payload: &mut MessageResponse) {
+        let Some(mask) = &self.settings.mask else { return };
+        let (Some(context), Some(output)) = (payload.context.as_ref(), payload.output.as_mut()) else { return };
+        let Some(items) = output.generic.as_mut() else { return };
+        let texts = items.iter_mut().flat_map(GenericItem::user_visible_texts_mut);
+        let result = mask.reinsert(texts, context);
+        if result.failed > 0 {
+            tracing::warn!(
+                restored = result.restored,
+                failed = result.failed,
+                "masked values could not be put back; their tokens stay in the reply"
+            );
+        }
     }
 
     /// On the phone channel, when the session's language is not the one the call is configured
