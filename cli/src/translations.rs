@@ -168,6 +168,7 @@ mod tests {
             detected: "en".into(),
             uses,
             reviewed: false,
+            authored: false,
         }
     }
 

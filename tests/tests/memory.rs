@@ -296,6 +296,7 @@ async fn the_memory_works_through_the_pipeline_for_a_single_text_too() {
         detected: "es".into(),
         uses: 1,
         reviewed: false,
+        authored: false,
     };
     let mut expected = item(&entry, 0);
     expected.remove("expires_at");
