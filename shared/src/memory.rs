@@ -45,6 +45,8 @@ pub const DEFAULT_REFRESH_SECONDS: u64 = 300;
 pub const MAX_USE_UPDATES: usize = 100;
 /// ...and at most this many of those UpdateItems are in flight at once.
 pub const MAX_CONCURRENT_UPDATES: usize = 8;
+/// At most this many conditional PutItems of one write are in flight at once.
+pub const MAX_CONCURRENT_PUTS: usize = 25;
 
 /// One stored translation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -310,7 +312,7 @@ impl TranslationMemory for DynamoMemory {
             }
             let expires_at = now_seconds().saturating_add(self.ttl.as_secs());
             let puts: Vec<_> = entries.iter().map(|entry| self.put_one(entry, expires_at)).collect();
-            let work = futures::stream::iter(puts).buffer_unordered(MAX_CONCURRENT_UPDATES).collect::<Vec<_>>();
+            let work = futures::stream::iter(puts).buffer_unordered(MAX_CONCURRENT_PUTS).collect::<Vec<_>>();
             let results = tokio::time::timeout(self.deadline, work).await.map_err(|_| MemoryError::Timeout)?;
             results.into_iter().collect()
         })

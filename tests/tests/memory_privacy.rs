@@ -187,6 +187,15 @@ async fn a_replay_of_personalised_sessions_stores_no_personal_value_and_fixed_re
         found.len()
     );
     assert!(found.is_empty(), "{found:#?}");
+    eprintln!("per kind: distinct values in the corpus, and how many the table holds");
+    for kind in corpus[0]["values"].as_object().unwrap().keys() {
+        let mut kind_values: Vec<String> =
+            corpus.iter().map(|session| session["values"][kind].as_str().unwrap().to_owned()).collect();
+        kind_values.sort();
+        kind_values.dedup();
+        let (_, _, _, kept) = scan_for_values(&items, &kind_values);
+        eprintln!("  {kind}: {} values, {} stored", kind_values.len(), kept.len());
+    }
     // Templates recur across sessions, so they are admitted too; the quotes of the users never.
     let texts: Vec<&str> = items.iter().filter_map(|item| item.get("text")).map(|t| t.as_s().unwrap().as_str()).collect();
     let templates: Vec<&&str> = texts.iter().filter(|text| text.contains("{1}")).collect();
