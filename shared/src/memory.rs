@@ -244,7 +244,8 @@ impl DynamoMemory {
     /// (`origin` `machine`, or an entry written before `origin` existed, not reviewed): a reviewed
     /// or authored entry is never overwritten, whatever an instance believed it read.
     async fn put_one(&self, entry: &MemoryEntry, expires_at: u64) -> Result<(), MemoryError> {
-        let mut request = self.client().await.put_item().table_name(&self.table).set_item(Some(item(entry, expires_at)));
+        let mut request =
+            self.client().await.put_item().table_name(&self.table).set_item(Some(item(entry, expires_at)));
         if !entry.is_final() {
             request = request
                 .condition_expression(

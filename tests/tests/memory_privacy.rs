@@ -197,7 +197,8 @@ async fn a_replay_of_personalised_sessions_stores_no_personal_value_and_fixed_re
         eprintln!("  {kind}: {} values, {} stored", kind_values.len(), kept.len());
     }
     // Templates recur across sessions, so they are admitted too; the quotes of the users never.
-    let texts: Vec<&str> = items.iter().filter_map(|item| item.get("text")).map(|t| t.as_s().unwrap().as_str()).collect();
+    let texts: Vec<&str> =
+        items.iter().filter_map(|item| item.get("text")).map(|t| t.as_s().unwrap().as_str()).collect();
     let templates: Vec<&&str> = texts.iter().filter(|text| text.contains("{1}")).collect();
     eprintln!("personalised templates stored: {}, e.g. {:?}", templates.len(), templates.first());
     assert!(texts.contains(&"Hi, {1}!"), "{texts:?}");
@@ -206,7 +207,8 @@ async fn a_replay_of_personalised_sessions_stores_no_personal_value_and_fixed_re
     eprintln!("quoting replies stored (as templates): {quotes}");
     // No value ever reached Amazon Translate either.
     let sent: Vec<String> = translate.calls().into_iter().map(|call| call.text).collect();
-    let leaked: Vec<&String> = values.iter().filter(|value| sent.iter().any(|text| text.contains(value.as_str()))).collect();
+    let leaked: Vec<&String> =
+        values.iter().filter(|value| sent.iter().any(|text| text.contains(value.as_str()))).collect();
     eprintln!("Translate calls: {}, personal values in them: {}", sent.len(), leaked.len());
     assert!(leaked.is_empty(), "a value reached Translate: {leaked:?}");
 }

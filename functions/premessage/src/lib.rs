@@ -166,7 +166,8 @@ impl<T: Translator> PreMessage<T> {
     ) -> TurnEnd {
         let assistant = self.assistant();
         let audience = Audience::from_context(payload.context.as_ref());
-        let translation = match self.translator().translate_scanned(&text, scanned, source, assistant, &audience).await {
+        let translation = match self.translator().translate_scanned(&text, scanned, source, assistant, &audience).await
+        {
             Ok(translation) => translation,
             Err(error) => {
                 let update = if session == SessionUpdate::Detected { SessionUpdate::Keep } else { session };

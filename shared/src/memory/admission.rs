@@ -206,7 +206,15 @@ async fn sight_one(memory: &DynamoMemory, sighting: &Sighting) -> Result<u64, Me
                 ("sessions".to_owned(), session),
                 ("expires_at".to_owned(), AttributeValue::N(expires_at.to_string())),
             ]);
-            memory.client().await.put_item().table_name(memory.table()).set_item(Some(item)).send().await.map_err(classify)?;
+            memory
+                .client()
+                .await
+                .put_item()
+                .table_name(memory.table())
+                .set_item(Some(item))
+                .send()
+                .await
+                .map_err(classify)?;
             Ok(1)
         }
         Err(error) => Err(classify(error)),
@@ -214,7 +222,10 @@ async fn sight_one(memory: &DynamoMemory, sighting: &Sighting) -> Result<u64, Me
 }
 
 fn session_count(attributes: Option<&HashMap<String, AttributeValue>>) -> u64 {
-    attributes.and_then(|item| item.get("sessions")).and_then(|value| value.as_ss().ok()).map_or(0, |set| set.len() as u64)
+    attributes
+        .and_then(|item| item.get("sessions"))
+        .and_then(|value| value.as_ss().ok())
+        .map_or(0, |set| set.len() as u64)
 }
 
 #[cfg(test)]

@@ -171,12 +171,8 @@ impl<'a> Batch<'a> {
 
     /// The ids to read: the misses and the re-checks (a cache hit's id is only for admission).
     fn ids_to_read(&self) -> Vec<String> {
-        let mut ids: Vec<String> = self
-            .items
-            .iter()
-            .filter(|item| item.result.is_none())
-            .filter_map(|item| item.memory_id.clone())
-            .collect();
+        let mut ids: Vec<String> =
+            self.items.iter().filter(|item| item.result.is_none()).filter_map(|item| item.memory_id.clone()).collect();
         ids.sort_unstable();
         ids.dedup();
         ids
@@ -294,7 +290,8 @@ impl<'a> Batch<'a> {
         memory: &dyn TranslationMemory,
         session: Option<&str>,
     ) -> HashSet<String> {
-        let entries = if self.memory_failed { Vec::new() } else { self.admitted_entries(stores, memory, session).await };
+        let entries =
+            if self.memory_failed { Vec::new() } else { self.admitted_entries(stores, memory, session).await };
         let write = !entries.is_empty();
         let uses = if self.uses_flushed { Vec::new() } else { stores.uses.take(write, stores.refresh) };
         let put = async { if write { memory.put_many(&entries).await } else { Ok(()) } };
@@ -340,7 +337,11 @@ impl<'a> Batch<'a> {
                 .collect(),
             Err(error) => {
                 stores.admission.forget(&sightings);
-                tracing::warn!(error = error.kind(), operation = "sight", "translation memory unavailable: not counted");
+                tracing::warn!(
+                    error = error.kind(),
+                    operation = "sight",
+                    "translation memory unavailable: not counted"
+                );
                 Vec::new()
             }
         }

@@ -20,8 +20,8 @@ use std::time::Duration;
 use super::batch::{Batch, Stores};
 use super::cache::WarmCache;
 use super::counters::{Counters, TranslateCounters};
-use super::uses::{PendingUses, report_flush};
 use super::template::{self, Templated, TurnValues};
+use super::uses::{PendingUses, report_flush};
 use super::{SourceLanguage, TranslateError, Translation, TranslationResult, Translator};
 use crate::aws::AwsError;
 use crate::memory::admission::{Admission, AdmissionSettings};
@@ -290,7 +290,10 @@ fn fill_values(results: Vec<TranslationResult>, templates: &[Templated]) -> Vec<
             match template::fill(&translation.text, &templated.values) {
                 Some(text) => Ok(Translation { text, source: translation.source }),
                 None => {
-                    tracing::warn!(error = "placeholder_lost", "a translation lost a placeholder: the text stays untranslated");
+                    tracing::warn!(
+                        error = "placeholder_lost",
+                        "a translation lost a placeholder: the text stays untranslated"
+                    );
                     Err(TranslateError::MarkupLost)
                 }
             }
@@ -397,7 +400,8 @@ mod cache_tests {
 
         let scanned = pipeline.scan("Acme rocks");
         assert_eq!(scanned.prose().trim(), "rocks");
-        let translation = pipeline.translate_scanned("Acme rocks", scanned, &en, "es", &Audience::default()).await.unwrap();
+        let translation =
+            pipeline.translate_scanned("Acme rocks", scanned, &en, "es", &Audience::default()).await.unwrap();
         assert_eq!(translation.text, "[en->es] Acme rocks");
         assert_eq!(pipeline.counters().characters, 2 + 3 + pipeline.scan("Acme rocks").html().chars().count() as u64);
     }

@@ -134,7 +134,8 @@ impl TranslationConfig {
             0..=86_400,
         )?;
         let memory = MemorySettings::read(variables)?;
-        let templates = variables.get("TRANSLATION_TEMPLATES").is_none() || variables.switch("TRANSLATION_TEMPLATES", "on")?;
+        let templates =
+            variables.get("TRANSLATION_TEMPLATES").is_none() || variables.switch("TRANSLATION_TEMPLATES", "on")?;
         Ok(TranslationConfig {
             timeout: Duration::from_millis(timeout_ms),
             settings: TranslationSettings::read(variables)?,
@@ -223,7 +224,11 @@ mod tests {
             ("TRANSLATION_MEMORY_TIMEOUT_MS", "1s"),
             ("TRANSLATION_TABLE", "a b"),
         ] {
-            let error = config_error(&[("TRANSLATION_TABLE", "translations"), ("MEMORY_ADMIT_SESSIONS", "1"), (variable, value)]);
+            let error = config_error(&[
+                ("TRANSLATION_TABLE", "translations"),
+                ("MEMORY_ADMIT_SESSIONS", "1"),
+                (variable, value),
+            ]);
             assert!(error.starts_with(&format!("{variable} is invalid")), "{error}");
         }
     }

@@ -35,8 +35,13 @@ pub const MAX_VALUES: usize = 200;
 pub const MAX_PLACEHOLDERS: usize = 999;
 
 /// `user_defined` variables this project writes itself: the session's settings, not the user's.
-const OWN_KEYS: [&str; 5] =
-    [LANGUAGE_KEY, LANGUAGE_LOCKED_KEY, ORIGINAL_INPUT_KEY, ORIGINAL_OUTPUT_KEY, crate::language::voice::SPEECH_LANGUAGE_KEY];
+const OWN_KEYS: [&str; 5] = [
+    LANGUAGE_KEY,
+    LANGUAGE_LOCKED_KEY,
+    ORIGINAL_INPUT_KEY,
+    ORIGINAL_OUTPUT_KEY,
+    crate::language::voice::SPEECH_LANGUAGE_KEY,
+];
 
 /// What varies per user in one turn: the string values of the session's context variables,
 /// longest first.
