@@ -552,3 +552,62 @@ async fn dialog_s_list_form_reads_the_memory_once_for_the_whole_list() {
     assert_eq!(fresh.counts(), HashMap::from([("BatchGetItem".to_owned(), 1)]));
     assert_eq!(translate.calls().len(), 16, "0 Translate calls");
 }
+
+#[tokio::test]
+async fn a_machine_translation_never_overwrites_a_reviewed_or_authored_entry_and_authored_ones_serve_at_once() {
+    use shared::memory::TranslationMemory;
+    let table = LocalTable::create().await;
+    let translate = FakeTranslate::start().await;
+    let (post, _) = post(&[], &translate, table.memory(MEMORY_DEADLINE));
+    // The CLI's seed writes an authored entry under the key the runtime computes.
+    let source = shared::translate::SourceLanguage::Code("en".into());
+    let key = post.translator().memory_key("Your order ORD-42 has shipped.", &source, "es");
+    assert_eq!(
+        (key.template.as_str(), key.values.as_slice()),
+        ("Your order {1} has shipped.", &["ORD-42".to_owned()][..])
+    );
+    let entry = |id: &str, text: &str, translation: &str, reviewed: bool, authored: bool| MemoryEntry {
+        id: id.to_owned(),
+        text: text.to_owned(),
+        source: "en".into(),
+        target: "es".into(),
+        translation: translation.to_owned(),
+        detected: "en".into(),
+        uses: 0,
+        reviewed,
+        authored,
+    };
+    let memory = table.memory(MEMORY_DEADLINE);
+    let menu = post.translator().memory_key(REPLY[1], &source, "es");
+    memory
+        .put_many(&[
+            entry(&key.id, &key.template, "Tu pedido {1} ha salido.", false, true),
+            entry(&menu.id, REPLY[1], "Menú principal", true, false),
+        ])
+        .await
+        .unwrap();
+    assert!(
+        table.scan().await.iter().all(|item| !item.contains_key("expires_at")),
+        "authored and reviewed never expire"
+    );
+    // A fresh instance serves both with 0 Translate calls, the value put back.
+    let out = texts_out(&post, &["Your order ZX-9 has shipped.", REPLY[1]]).await;
+    assert_eq!(out, ["Tu pedido ZX-9 ha salido.", "Menú principal"]);
+    assert!(translate.calls().is_empty());
+    // A machine translation written blindly over them (an instance that missed them) is refused.
+    memory
+        .put_many(&[
+            entry(&key.id, &key.template, "[machine]", false, false),
+            entry(&menu.id, REPLY[1], "[machine]", false, false),
+        ])
+        .await
+        .unwrap();
+    let items = table.scan().await;
+    let origins: Vec<(&str, &str)> = items
+        .iter()
+        .map(|item| (item["origin"].as_s().unwrap().as_str(), item["translation"].as_s().unwrap().as_str()))
+        .collect();
+    assert_eq!(origins.len(), 2);
+    assert!(origins.contains(&("authored", "Tu pedido {1} ha salido.")), "{origins:?}");
+    assert!(origins.contains(&("reviewed", "Menú principal")), "{origins:?}");
+}
