@@ -14,7 +14,9 @@ use shared::language::{ORIGINAL_OUTPUT_KEY, SessionLanguage};
 use shared::mask::MaskSettings;
 use shared::metrics::MetricsSink;
 use shared::payload::{Envelope, GenericItem, MessageOutput, MessageResponse, event_names, reply_texts_mut};
-use shared::translate::{Metered, SourceLanguage, TranslatedOutcome, Translating, TranslationPipeline, Translator};
+use shared::translate::{
+    Audience, Metered, SourceLanguage, TranslatedOutcome, Translating, TranslationPipeline, Translator,
+};
 use shared::webhook::{self, Webhook};
 
 /// `original_output` lives in the session context, which Watson caps at 100 KB: keep it short.
@@ -132,6 +134,8 @@ impl<T: Translator> PostMessage<T> {
         let Some(target) = SessionLanguage::stored(payload.context.as_ref()).filter(|code| code != assistant) else {
             return Outcome::NotNeeded;
         };
+        // Who reads the reply: the session (admission to the memory) and its per-user values (templates).
+        let audience = Audience::from_context(payload.context.as_ref());
         let Some(items) = payload.generic_mut() else { return Outcome::NothingToTranslate };
         let mut texts: Vec<&mut String> = reply_texts_mut(items);
         if texts.is_empty() {
@@ -145,7 +149,7 @@ impl<T: Translator> PostMessage<T> {
         }
         let source = SourceLanguage::Code(assistant.to_owned());
         let all: Vec<&str> = distinct.iter().map(String::as_str).collect();
-        let results = self.translator().translate_all(&all, &source, &target).await;
+        let results = self.translator().translate_for(&all, &source, &target, &audience).await;
         let mut translated: HashMap<&str, String> = HashMap::with_capacity(distinct.len());
         for (original, result) in distinct.iter().zip(results) {
             match result {

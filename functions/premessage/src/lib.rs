@@ -22,7 +22,9 @@ use shared::payload::{
     Envelope, Field, GenericItem, MessageOutput, MessageRequest, MessageResponse, TextItem, event_names,
 };
 use shared::protect::Protected;
-use shared::translate::{Metered, SourceLanguage, TranslatedOutcome, Translating, TranslationPipeline, Translator};
+use shared::translate::{
+    Audience, Metered, SourceLanguage, TranslatedOutcome, Translating, TranslationPipeline, Translator,
+};
 use shared::webhook::{self, Webhook};
 
 use decision::{
@@ -192,7 +194,9 @@ impl<T: Translator> PreMessage<T> {
         session: SessionUpdate,
     ) -> TurnEnd {
         let assistant = self.assistant();
-        let translation = match self.translator().translate_scanned(&text, scanned, source, assistant).await {
+        let audience = Audience::from_context(payload.context.as_ref());
+        let translation = match self.translator().translate_scanned(&text, scanned, source, assistant, &audience).await
+        {
             Ok(translation) => translation,
             Err(error) => {
                 let update = if session == SessionUpdate::Detected { SessionUpdate::Keep } else { session };
