@@ -562,14 +562,33 @@ rows! {
     log_pre_message_event_is_stored: Log => |f: Function| stored_under(valid_with(f, "/event/name", json!("message_received")), "event=message_received/");
     log_event_name_traversal_stays_inside: Log => |f: Function| stored_under(valid_with(f, "/event/name", json!("../../../etc/cron.d/x")), "event=");
     log_id_traversal_stays_inside: Log => |f: Function| stored_under(valid_with(f, "/payload/log_id", json!("../../../../tmp/owned")), "event=message_logged/dt=2025-06-01/");
-    log_payload_a_string_is_stored: Log => |f: Function| stored_under(valid_with(f, "/payload", json!(MARK)), "event=message_logged/");
+    log_payload_a_string_is_quarantined: Log => |f: Function| quarantined(valid_with(f, "/payload", json!(MARK)), "wrong_type");
     log_missing_payload_is_stored: Log => |_| stored_under(json!({"event": {"name": "message_logged"}}), "event=message_logged/");
     log_event_a_string_is_stored_unnamed: Log => |f: Function| stored_under(valid_with(f, "/event", json!("message_logged")), "event=unnamed/");
     log_event_name_a_number_is_stored_unnamed: Log => |f: Function| stored_under(valid_with(f, "/event/name", json!(5)), "event=unnamed/");
     log_id_a_number_uses_the_body_hash: Log => |f: Function| stored_under(valid_with(f, "/payload/log_id", json!(12345)), "event=message_logged/dt=2025-06-01/");
-    log_timestamp_garbage_uses_receipt: Log => |f: Function| stored_under(valid_with(f, "/payload/request_timestamp", json!({"t": MARK})), "event=message_logged/dt=");
+    log_timestamp_garbage_is_quarantined: Log => |f: Function| quarantined(valid_with(f, "/payload/request_timestamp", json!({"t": MARK})), "bad_timestamp");
     log_empty_object_is_stored_unnamed: Log => |_| stored_under(json!({}), "event=unnamed/");
     log_input_text_a_number_is_stored: Log => |f: Function| stored_under(valid_with(f, "/payload/request/input/text", json!(42)), "event=message_logged/");
+}
+
+/// A log row for an event the Athena table could not read: 201, one object in the quarantine
+/// outside the table (`quarantine/reason=<reason>/event=…/dt=…/<id>.json`), the answer naming the
+/// key and the reason, the object equal to the request.
+fn quarantined(body: Value, reason: &'static str) -> Row {
+    let request = body.clone();
+    let check = move |subject: &Subject, reply: &Value| {
+        let files = subject.stored_files();
+        assert_eq!(files.len(), 1, "{files:?}");
+        let key = &files[0];
+        let prefix = format!("quarantine/reason={reason}/event=message_logged/dt=");
+        assert!(key.starts_with(&prefix), "{key} under {prefix}");
+        assert_eq!(key.split('/').count(), 5, "quarantine/reason=/event=/dt=/id.json: {key}");
+        assert_eq!(reply["stored"].as_str(), Some(key.as_str()));
+        assert_eq!(reply["quarantined"].as_str(), Some(reason));
+        assert_eq!(subject.stored_json(key), request);
+    };
+    Row::new(post(&body), Expect::Accepted(Box::new(check)))
 }
 
 /// A log row: 201, one object, under `prefix`, inside the directory, equal to the request, and
