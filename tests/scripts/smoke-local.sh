@@ -7,17 +7,24 @@ export PATH="$PWD/.venv-tools/bin:$PATH"
 port=9000
 log=$(mktemp)
 
+# Build first, outside the wait below: on a clean clone the fake Translate, the functions and the
+# CLI take minutes to compile, and a wait that includes compiling fails on a slow machine.
+cargo build --quiet --workspace --bins
+
 setsid bash tests/scripts/run-local.sh --fake-translate >"$log" 2>&1 &
 group=$!
 cleanup() { kill -INT -- "-$group" 2>/dev/null || true; sleep 1; kill -- "-$group" 2>/dev/null || true; }
 trap cleanup EXIT
 
+ready=false
 for _ in $(seq 1 240); do
-  if grep -q "starting Runtime server" "$log" 2>/dev/null && curl -s -o /dev/null "http://127.0.0.1:$port/"; then break; fi
+  if grep -q "starting Runtime server" "$log" 2>/dev/null && curl -s -o /dev/null "http://127.0.0.1:$port/"; then ready=true; break; fi
+  kill -0 "$group" 2>/dev/null || break
   sleep 0.5
 done
 
 fail() { echo "smoke test FAILED: $1"; echo "--- run-local.sh output"; tail -n 40 "$log"; exit 1; }
+$ready || fail "cargo lambda watch did not start on 127.0.0.1:$port within 120 s"
 invoke() { cargo lambda invoke --invoke-address 127.0.0.1 --invoke-port "$port" "$1" --data-file "tests/invoke/$2"; }
 
 out=$(invoke premessage premessage-spanish.json) || fail "invoke premessage"
