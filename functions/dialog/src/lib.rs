@@ -163,7 +163,8 @@ impl<T: Translator> Dialog<T> {
     /// Language Translator's list form: every text in one batch through the pipeline (the cache,
     /// then one memory read for all of the list's misses, then Translate for the rest at once),
     /// with the same rules as [`Self::translate`] for empty texts and same-language pairs. The
-    /// first text that fails fails the call, as one text alone would.
+    /// texts beyond a cap come back as they were; otherwise the first text that fails fails the
+    /// call, as one text alone would.
     async fn translate_list(
         &self,
         texts: &[String],
@@ -182,6 +183,8 @@ impl<T: Translator> Dialog<T> {
                     return Ok(text.clone());
                 }
                 match translated.next() {
+                    // Beyond MAX_TEXTS_PER_REPLY or MAX_TRANSLATE_CHARS: as it was.
+                    Some(Err(TranslateError::BeyondCap)) => Ok(text.clone()),
                     Some(result) => result.map(|translation| translation.text).map_err(dialog_error),
                     None => Err(dialog_error(AwsError::InvalidResponse.into())),
                 }
@@ -195,6 +198,9 @@ fn dialog_error(error: TranslateError) -> DialogError {
         // Over Translate's limit is the caller's problem (400 naming `text`), not ours (502).
         TranslateError::TextTooLong { .. } => {
             DialogError::InvalidParameter { name: "text", expected: "at most 10000 bytes of UTF-8 to translate" }
+        }
+        TranslateError::BeyondCap => {
+            DialogError::InvalidParameter { name: "text", expected: "at most MAX_TRANSLATE_CHARS characters to translate" }
         }
         // An unsupported language pair, or a text Translate cannot place: the node's input.
         TranslateError::Aws(AwsError::Refused { .. }) => DialogError::TranslationRefused,

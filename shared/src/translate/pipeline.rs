@@ -7,6 +7,11 @@
 //!    once, as protected HTML ([`crate::protect`], the contract on [`Translator`]);
 //! 4. **write back**: one memory write of the new machine translations, then the cache.
 //!
+//! Before the phases, the request's texts become the batch's items ([`super::split`]): a text
+//! too long for one engine call becomes its pieces, and a text beyond a cap
+//! ([`super::limits`]) or past the deadline is left out; after them, each text's result is read
+//! back, a cut text's from its pieces'.
+//!
 //! A text with nothing to translate (ids, URLs, numbers, protected terms) costs no call. Only
 //! successes are kept. Each text has its own result: one that fails leaves the others translated.
 
@@ -16,6 +21,8 @@ use std::time::Duration;
 use super::batch::{Batch, Stores};
 use super::cache::WarmCache;
 use super::counters::{Counters, TranslateCounters};
+use super::limits::{Caps, TranslateLimits};
+use super::split::Plan;
 use super::uses::{PendingUses, report_flush};
 use super::{SourceLanguage, TranslateError, Translation, TranslationResult, Translator};
 use crate::aws::AwsError;
@@ -42,6 +49,7 @@ pub struct TranslationPipeline<T> {
     engine: T,
     protector: Protector,
     stores: Stores,
+    limits: TranslateLimits,
 }
 
 impl<T: Translator> TranslationPipeline<T> {
@@ -54,7 +62,13 @@ impl<T: Translator> TranslationPipeline<T> {
             uses: PendingUses::default(),
             counters: Counters::default(),
         };
-        TranslationPipeline { engine, protector, stores }
+        TranslationPipeline { engine, protector, stores, limits: TranslateLimits::default() }
+    }
+
+    /// The caps, the calls in flight and the deadline of one request's translations.
+    pub fn with_limits(mut self, limits: TranslateLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// How long a machine translation is served from the cache before the memory is asked again
@@ -140,12 +154,29 @@ impl<T: Translator> TranslationPipeline<T> {
         source: &'a SourceLanguage,
         target: &'a str,
     ) -> Vec<TranslationResult> {
-        let mut batch = Batch::new(&self.stores, texts, source, target, self.settings_key(target));
+        let deadline = tokio::time::Instant::now() + self.limits.deadline;
+        let mut caps = Caps::new(self.limits);
+        let mut plan = Plan::new(texts, &self.protector, &mut caps, deadline);
+        let beyond_cap = caps.report();
+        let items = std::mem::take(&mut plan.items);
+        let mut batch = Batch::new(&self.stores, items, source, target, self.settings_key(target));
         batch.answer_from_cache(&self.stores);
         batch.answer_from_memory(&self.stores).await;
-        batch.answer_from_translator(|text, scanned| self.call_engine(text, scanned, source, target)).await;
+        let engine = |text, scanned| self.call_engine(text, scanned, source, target);
+        batch.answer_from_translator(self.limits.concurrency, deadline, engine).await;
         batch.write_back(&self.stores).await;
-        batch.results()
+        let split = plan.split;
+        let results = plan.join(batch.results());
+        let past_deadline = results.iter().filter(|result| matches!(result, Err(TranslateError::DeadlinePassed))).count();
+        if past_deadline > 0 {
+            tracing::warn!(
+                texts_past_deadline = past_deadline,
+                deadline_ms = self.limits.deadline.as_millis() as u64,
+                "the translation deadline passed: the texts not done go out as they were"
+            );
+        }
+        self.stores.counters.limited(split, beyond_cap, past_deadline);
+        results
     }
 
     /// One engine call for one text, as protected HTML, mapped back; counted when it reached the

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use super::limits::TranslateLimits;
 use crate::config::{ConfigError, Variables};
 use crate::language;
 use crate::memory::MemorySettings;
@@ -115,6 +116,9 @@ pub struct TranslationConfig {
     /// from its cache before it asks the memory again, so that a reviewed translation imported
     /// meanwhile reaches it within that time (0: ask on every use).
     pub memory_refresh: Duration,
+    /// `MAX_TEXTS_PER_REPLY`, `MAX_TRANSLATE_CHARS`, `TRANSLATE_CONCURRENCY`,
+    /// `TRANSLATE_REPLY_DEADLINE_MS`: what bounds one request's translations.
+    pub limits: TranslateLimits,
 }
 
 impl TranslationConfig {
@@ -134,6 +138,7 @@ impl TranslationConfig {
             cache_entries: cache_entries as usize,
             memory: MemorySettings::read(variables)?,
             memory_refresh: Duration::from_secs(refresh_seconds),
+            limits: TranslateLimits::read(variables)?,
         })
     }
 }
@@ -157,6 +162,7 @@ mod tests {
         assert_eq!(config.cache_entries, DEFAULT_TRANSLATE_CACHE_ENTRIES);
         assert_eq!((config.memory, config.memory_refresh), (None, Duration::from_secs(300)));
         assert_eq!(config.settings, TranslationSettings::default());
+        assert_eq!(config.limits, TranslateLimits::default());
         let error = config_error(&[("TRANSLATE_TIMEOUT_MS", "3s")]);
         assert!(error.starts_with("TRANSLATE_TIMEOUT_MS is invalid"), "{error}");
     }
