@@ -33,7 +33,10 @@ fn texts(generic: &[&str]) -> Value {
 }
 
 /// The reply's `output.generic` texts, after a 200.
-async fn reply_texts(post: &postmessage::PostMessage<shared::translate::AmazonTranslate>, generic: &Value) -> Vec<String> {
+async fn reply_texts(
+    post: &postmessage::PostMessage<shared::translate::AmazonTranslate>,
+    generic: &Value,
+) -> Vec<String> {
     let response = invoke(post, &post_request(generic)).await;
     assert_eq!(response.status, 200, "{}", response.text());
     let body = response.json();
@@ -126,9 +129,8 @@ async fn an_item_that_fails_stays_as_it_was_and_the_rest_of_the_reply_is_transla
     assert_eq!(translated[1], long, "a text one of whose pieces failed is left whole");
     assert_eq!(translated[2], "Also failing: Nobody can translate this sentence.");
     assert_eq!(translated[3], format!("{MARK}Last answer."));
-    let turn = logs.lines_with_message(
-        "some texts could not be translated and go out as they were; the rest is translated",
-    );
+    let turn =
+        logs.lines_with_message("some texts could not be translated and go out as they were; the rest is translated");
     assert_eq!(turn.len(), 1, "one line");
     assert_eq!(turn[0]["fields"]["untranslated_items"], "1,2", "named by position");
     assert_eq!(turn[0]["fields"]["error"], "service_error");

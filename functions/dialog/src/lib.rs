@@ -199,9 +199,10 @@ fn dialog_error(error: TranslateError) -> DialogError {
         TranslateError::TextTooLong { .. } => {
             DialogError::InvalidParameter { name: "text", expected: "at most 10000 bytes of UTF-8 to translate" }
         }
-        TranslateError::BeyondCap => {
-            DialogError::InvalidParameter { name: "text", expected: "at most MAX_TRANSLATE_CHARS characters to translate" }
-        }
+        TranslateError::BeyondCap => DialogError::InvalidParameter {
+            name: "text",
+            expected: "at most MAX_TRANSLATE_CHARS characters to translate",
+        },
         // An unsupported language pair, or a text Translate cannot place: the node's input.
         TranslateError::Aws(AwsError::Refused { .. }) => DialogError::TranslationRefused,
         error => DialogError::TranslationFailed { kind: error.kind() },

@@ -139,8 +139,9 @@ where
 {
     let calls: Vec<F> = calls.into_iter().collect();
     let mut results: Vec<Option<TranslationResult>> = (0..calls.len()).map(|_| None).collect();
-    let mut running = stream::iter(calls.into_iter().enumerate().map(|(index, call)| async move { (index, call.await) }))
-        .buffer_unordered(concurrency.max(1));
+    let mut running =
+        stream::iter(calls.into_iter().enumerate().map(|(index, call)| async move { (index, call.await) }))
+            .buffer_unordered(concurrency.max(1));
     while let Ok(Some((index, result))) = tokio::time::timeout_at(deadline, running.next()).await {
         results[index] = Some(result);
     }

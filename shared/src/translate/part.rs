@@ -51,8 +51,7 @@ impl<T: Translator> Translating<T> {
     /// refresh interval, limits), with no memory and the metric line on stdout.
     pub fn new(config: &TranslationConfig, engine: T) -> Self {
         let protector = Protector::new(&config.protected_terms);
-        let pipeline =
-            TranslationPipeline::new(engine, config.cache_entries, protector)
+        let pipeline = TranslationPipeline::new(engine, config.cache_entries, protector)
             .with_refresh(config.memory_refresh)
             .with_limits(config.limits);
         Translating { pipeline, metrics: MetricsSink::stdout() }

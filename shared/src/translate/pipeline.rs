@@ -167,7 +167,8 @@ impl<T: Translator> TranslationPipeline<T> {
         batch.write_back(&self.stores).await;
         let split = plan.split;
         let results = plan.join(batch.results());
-        let past_deadline = results.iter().filter(|result| matches!(result, Err(TranslateError::DeadlinePassed))).count();
+        let past_deadline =
+            results.iter().filter(|result| matches!(result, Err(TranslateError::DeadlinePassed))).count();
         if past_deadline > 0 {
             tracing::warn!(
                 texts_past_deadline = past_deadline,

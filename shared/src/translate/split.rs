@@ -232,7 +232,11 @@ mod tests {
             assert_eq!(pieces.concat(), text);
             for piece in &pieces {
                 assert!(protector.protect(piece).html().len() <= max, "{piece:?}");
-                for whole in ["[the long. label here](https://x.io/a b)", "```code. with\n\nbreaks```", "<div>block.\n\ninside</div>"] {
+                for whole in [
+                    "[the long. label here](https://x.io/a b)",
+                    "```code. with\n\nbreaks```",
+                    "<div>block.\n\ninside</div>",
+                ] {
                     assert!(!text.contains(whole) || pieces.iter().any(|p| p.contains(whole)), "{whole} cut at {max}");
                 }
             }
