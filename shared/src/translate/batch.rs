@@ -228,8 +228,7 @@ impl<'a> Batch<'a> {
                 calls.push((item.text, item.scanned.take()));
             }
         }
-        let calls = calls.into_iter().map(|(text, scanned)| engine(text, scanned));
-        let results = limits::drive(calls, concurrency, deadline).await;
+        let results = limits::drive(calls, &engine, concurrency, deadline).await;
         for item in self.items.iter_mut().filter(|item| item.result.is_none()) {
             let result = results[slots[item.text]].clone();
             item.translated = result.is_ok();

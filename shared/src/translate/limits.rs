@@ -12,11 +12,12 @@ use std::future::Future;
 use std::time::Duration;
 
 use futures::StreamExt;
-use futures::stream;
+use futures::stream::FuturesUnordered;
 use tokio::time::Instant;
 
 use super::{TranslateError, TranslationResult};
 use crate::config::{ConfigError, Variables};
+use crate::protect::Protected;
 
 /// `MAX_TEXTS_PER_REPLY`: eight times IBM's largest example, a table of 20 rows of 10 cells with
 /// its headers, and at the default concurrency at most 16 rounds of calls.
@@ -126,24 +127,32 @@ impl<'a> Caps<'a> {
     }
 }
 
-/// Every call of `calls`, at most `concurrency` in flight, in order; a call not done by
-/// `deadline` is dropped (its connection with it) and one not yet started never is: both
-/// [`TranslateError::DeadlinePassed`].
-pub(super) async fn drive<F>(
-    calls: impl IntoIterator<Item = F>,
+/// `engine`'s call for every item of `calls`, at most `concurrency` in flight, results in order; a
+/// call not done by `deadline` is dropped (its connection with it) and one not yet started never
+/// is: both [`TranslateError::DeadlinePassed`]. A call's future is made only when it starts, so a
+/// long batch holds `concurrency` of them, not one per text.
+pub(super) async fn drive<'a, F>(
+    calls: Vec<(&'a str, Option<Protected>)>,
+    engine: &impl Fn(&'a str, Option<Protected>) -> F,
     concurrency: usize,
     deadline: Instant,
 ) -> Vec<TranslationResult>
 where
     F: Future<Output = TranslationResult>,
 {
-    let calls: Vec<F> = calls.into_iter().collect();
     let mut results: Vec<Option<TranslationResult>> = (0..calls.len()).map(|_| None).collect();
-    let mut running =
-        stream::iter(calls.into_iter().enumerate().map(|(index, call)| async move { (index, call.await) }))
-            .buffer_unordered(concurrency.max(1));
-    while let Ok(Some((index, result))) = tokio::time::timeout_at(deadline, running.next()).await {
-        results[index] = Some(result);
+    let mut waiting = calls.into_iter().enumerate();
+    let mut running = FuturesUnordered::new();
+    loop {
+        while running.len() < concurrency.max(1) {
+            let Some((index, (text, scanned))) = waiting.next() else { break };
+            let call = engine(text, scanned);
+            running.push(async move { (index, call.await) });
+        }
+        match tokio::time::timeout_at(deadline, running.next()).await {
+            Ok(Some((index, result))) => results[index] = Some(result),
+            Ok(None) | Err(_) => break,
+        }
     }
     results.into_iter().map(|result| result.unwrap_or(Err(TranslateError::DeadlinePassed))).collect()
 }
@@ -195,19 +204,21 @@ mod tests {
     async fn at_most_the_limit_in_flight_and_nothing_after_the_deadline() {
         let in_flight = AtomicUsize::new(0);
         let most = AtomicUsize::new(0);
-        let call = |index: u64| {
-            let (in_flight, most) = (&in_flight, &most);
+        let call = |text: &str, _: Option<Protected>| {
+            let (in_flight, most, text) = (&in_flight, &most, text.to_owned());
             async move {
                 let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
                 most.fetch_max(now, Ordering::SeqCst);
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 in_flight.fetch_sub(1, Ordering::SeqCst);
-                Ok(Translation { text: index.to_string(), source: "en".into() })
+                Ok(Translation { text, source: "en".into() })
             }
         };
         // 10 calls of 100 ms, 3 at a time: rounds end at 100, 200, 300 and 400 ms.
+        let texts: Vec<String> = (0..10).map(|n| n.to_string()).collect();
+        let calls = texts.iter().map(|text| (text.as_str(), None)).collect();
         let deadline = Instant::now() + Duration::from_millis(250);
-        let results = drive((0..10).map(call), 3, deadline).await;
+        let results = drive(calls, &call, 3, deadline).await;
         assert_eq!(most.load(Ordering::SeqCst), 3);
         let done: Vec<String> = results.iter().filter_map(|r| r.as_ref().ok().map(|t| t.text.clone())).collect();
         assert_eq!(done, ["0", "1", "2", "3", "4", "5"], "in order, the first two rounds");
