@@ -163,8 +163,8 @@ impl<T: Translator> Dialog<T> {
     /// Language Translator's list form: every text in one batch through the pipeline (the cache,
     /// then one memory read for all of the list's misses, then Translate for the rest at once),
     /// with the same rules as [`Self::translate`] for empty texts and same-language pairs. The
-    /// texts beyond a cap come back as they were; otherwise the first text that fails fails the
-    /// call, as one text alone would.
+    /// first text that fails fails the call, as one text alone would: a list beyond
+    /// `MAX_TEXTS_PER_REPLY` or `MAX_TRANSLATE_CHARS` is the caller's problem (400 naming `text`).
     async fn translate_list(
         &self,
         texts: &[String],
@@ -183,8 +183,6 @@ impl<T: Translator> Dialog<T> {
                     return Ok(text.clone());
                 }
                 match translated.next() {
-                    // Beyond MAX_TEXTS_PER_REPLY or MAX_TRANSLATE_CHARS: as it was.
-                    Some(Err(TranslateError::BeyondCap)) => Ok(text.clone()),
                     Some(result) => result.map(|translation| translation.text).map_err(dialog_error),
                     None => Err(dialog_error(AwsError::InvalidResponse.into())),
                 }
