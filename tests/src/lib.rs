@@ -6,7 +6,9 @@ pub mod entry_point;
 pub mod fake_translate;
 pub mod hardening;
 pub mod local_dynamodb;
+pub mod local_moto;
 pub mod local_s3;
+pub mod oauth_issuer;
 pub mod temp_dir;
 
 use std::io::Write;
@@ -28,7 +30,7 @@ pub use local_s3::{LocalS3, S3Behaviour, log_settings};
 pub use temp_dir::TempDir;
 
 /// The webhook secret every test config uses.
-pub const SECRET: &str = "test-webhook-secret-0f8e";
+pub const SECRET: &str = "test-webhook-secret-0f8e-5b7a91c3d2e4";
 
 /// A fixture from `tests/data`, by file name.
 pub fn fixture(name: &str) -> String {
@@ -50,8 +52,12 @@ pub struct Config {
     memory: Option<Arc<dyn TranslationMemory>>,
 }
 
+/// The key of the memory's sighting items every test config uses (`MEMORY_ADMIT_KEY`).
+pub const ADMIT_KEY: &str = "test-admission-key-5c1d2e";
+
 pub fn config(overrides: &[(&str, &str)]) -> Config {
-    let mut variables = vec![("WEBHOOK_SECRET".to_owned(), SECRET.to_owned())];
+    let mut variables =
+        vec![("WEBHOOK_SECRET".to_owned(), SECRET.to_owned()), ("MEMORY_ADMIT_KEY".to_owned(), ADMIT_KEY.to_owned())];
     variables.extend(overrides.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())));
     Config { variables, metrics: None, memory: None }
 }

@@ -11,9 +11,12 @@ use serde_json::Value;
 use shared::config::{self, ConfigError, EdgeConfig, Variables};
 use shared::language::voice::VoiceModels;
 use shared::language::{ORIGINAL_OUTPUT_KEY, SessionLanguage};
+use shared::mask::MaskSettings;
 use shared::metrics::MetricsSink;
 use shared::payload::{Envelope, GenericItem, MessageOutput, MessageResponse, event_names};
-use shared::translate::{Metered, SourceLanguage, TranslatedOutcome, Translating, TranslationPipeline, Translator};
+use shared::translate::{
+    Audience, Metered, SourceLanguage, TranslatedOutcome, Translating, TranslationPipeline, Translator,
+};
 use shared::webhook::{self, Webhook};
 
 /// `original_output` lives in the session context, which Watson caps at 100 KB: keep it short.
@@ -56,12 +59,16 @@ pub struct PostMessageSettings {
     pub assistant_language: String,
     /// `VOICE_MODELS`: the speech model and voice per language, for phone calls.
     pub voice_models: VoiceModels,
+    /// `MASK_PERSONAL_DATA`, `MASK_SECRET`: the values premessage masked are put back into the
+    /// reply (`None`: off).
+    pub mask: Option<MaskSettings>,
 }
 
 impl PostMessageSettings {
     pub fn read(variables: &Variables) -> Result<Self, ConfigError> {
         let assistant_language = config::assistant_language(variables)?;
-        Ok(PostMessageSettings { assistant_language, voice_models: config::voice_models(variables)? })
+        let voice_models = config::voice_models(variables)?;
+        Ok(PostMessageSettings { assistant_language, voice_models, mask: MaskSettings::read(variables)? })
     }
 }
 
@@ -85,7 +92,7 @@ impl<T: Translator> PostMessage<T> {
     /// reconfigures the call's speech for the session's language.
     pub async fn translate_response(&self, payload: &mut MessageResponse) -> Outcome {
         let outcome = self.translate_reply(payload).await;
-        if !matches!(outcome, Outcome::Translated { .. }) {
+        if !matches!(outcome, Outcome::Translated { .. } | Outcome::PartlyTranslated { .. }) {
             // An earlier turn's original would describe this one wrongly.
             if let Some(context) = payload.context.as_mut()
                 && context.user_defined(ORIGINAL_OUTPUT_KEY).is_some()
@@ -94,7 +101,28 @@ impl<T: Translator> PostMessage<T> {
             }
         }
         self.configure_phone(payload);
+        self.reinsert_values(payload);
         outcome
+    }
+
+    /// With `MASK_PERSONAL_DATA` on, every token premessage put in place of a personal value
+    /// (`[email A]`) gets its value back in the texts the user reads, after translation, so the
+    /// value never reaches Translate, the memory or `original_output`. A token that does not open
+    /// (another key, a tampered context, an unknown token) stays: the reply goes out without the
+    /// value, and one line says so.
+    fn reinsert_values(&self, payload: &mut MessageResponse) {
+        let Some(mask) = &self.settings.mask else { return };
+        let (Some(context), Some(output)) = (payload.context.as_ref(), payload.output.as_mut()) else { return };
+        let Some(items) = output.generic.as_mut() else { return };
+        let texts = items.iter_mut().flat_map(GenericItem::user_visible_texts_mut);
+        let result = mask.reinsert(texts, context);
+        if result.failed > 0 {
+            tracing::warn!(
+                restored = result.restored,
+                failed = result.failed,
+                "masked values could not be put back; their tokens stay in the reply"
+            );
+        }
     }
 
     /// On the phone channel, on the turn the pre-message webhook recorded a change of language
@@ -117,6 +145,8 @@ impl<T: Translator> PostMessage<T> {
         let Some(target) = SessionLanguage::stored(payload.context.as_ref()).filter(|code| code != assistant) else {
             return Outcome::NotNeeded;
         };
+        // Who reads the reply: the session (admission to the memory) and its per-user values (templates).
+        let audience = Audience::from_context(payload.context.as_ref());
         let Some(items) = payload.generic_mut() else { return Outcome::NothingToTranslate };
         items.iter_mut().for_each(GenericItem::prepare_for_translation);
         let mut texts: Vec<(usize, &mut String)> = items
@@ -131,7 +161,7 @@ impl<T: Translator> PostMessage<T> {
         let original_output = original_output(&texts);
         let source = SourceLanguage::Code(assistant.to_owned());
         let (distinct, slots) = distinct_texts(&texts);
-        let results = self.translator().translate_all(&distinct, &source, &target).await;
+        let results = self.translator().translate_for(&distinct, &source, &target, &audience).await;
         let mut untranslated: Vec<usize> = Vec::new();
         let mut first_error = None;
         for ((position, text), slot) in texts.iter_mut().zip(slots) {
