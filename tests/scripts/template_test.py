@@ -163,9 +163,10 @@ def test_translation_settings(t, facts):
     import csv
     import io
     wanted = {"PROTECTED_TERMS": "ProtectedTerms", "TRANSLATE_FORMALITY": "TranslateFormality",
-              "TRANSLATE_PROFANITY": "TranslateProfanity"}
-    # The translating functions' settings (shared/src/translate/settings.rs).
-    config = read("shared/src/translate/settings.rs")
+              "TRANSLATE_PROFANITY": "TranslateProfanity", "MAX_TEXTS_PER_REPLY": "MaxTextsPerReply",
+              "MAX_TRANSLATE_CHARS": "MaxTranslateChars", "TRANSLATE_REPLY_DEADLINE_MS": "TranslateReplyDeadlineMs"}
+    # The translating functions' settings (shared/src/translate/settings.rs and limits.rs).
+    config = read("shared/src/translate/settings.rs") + read("shared/src/translate/limits.rs")
     for prefix in ("PreMessage", "PostMessage", "Dialog"):
         env = t["Resources"][f"{prefix}Function"]["Properties"]["Environment"]["Variables"]
         for variable, parameter in wanted.items():

@@ -106,6 +106,31 @@ struct State {
     glossary: Vec<(String, String, String)>,
     throttled_once: bool,
     connections: usize,
+    /// Calls whose text holds one of these fail with a 500 `InternalServerException`.
+    failing: Vec<String>,
+    /// Calls being answered now, and the most there ever were at once.
+    in_flight: usize,
+    most_in_flight: usize,
+}
+
+/// Counts a call as in flight while it lives.
+struct InFlight(Arc<Mutex<State>>);
+
+impl InFlight {
+    fn start(state: &Arc<Mutex<State>>) -> InFlight {
+        let mut locked = state.lock().unwrap();
+        locked.in_flight += 1;
+        locked.most_in_flight = locked.most_in_flight.max(locked.in_flight);
+        InFlight(state.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Ok(mut state) = self.0.lock() {
+            state.in_flight -= 1;
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -133,6 +158,9 @@ impl FakeTranslate {
             glossary: Vec::new(),
             throttled_once: false,
             connections: 0,
+            failing: Vec::new(),
+            in_flight: 0,
+            most_in_flight: 0,
         }));
         let accept_state = state.clone();
         tokio::spawn(async move {
@@ -200,6 +228,18 @@ impl FakeTranslate {
         self
     }
 
+    /// Every call whose text holds `needle` fails with a 500, whatever the behaviour: one item
+    /// (or one piece of it) failing while the others translate.
+    pub fn fail_containing(&self, needle: &str) -> &Self {
+        self.state.lock().unwrap().failing.push(needle.into());
+        self
+    }
+
+    /// The most calls the fake was answering at once.
+    pub fn most_in_flight(&self) -> usize {
+        self.state.lock().unwrap().most_in_flight
+    }
+
     pub fn calls(&self) -> Vec<TranslateCall> {
         self.state.lock().unwrap().calls.clone()
     }
@@ -246,13 +286,16 @@ async fn answer(state: Arc<Mutex<State>>, request: Request<Incoming>) -> Result<
             received_at: Instant::now(),
         });
         let behaviour = state.behaviour.clone();
-        if behaviour == Behaviour::ThrottleOnce && !state.throttled_once {
+        if state.failing.iter().any(|needle| call.text.contains(needle.as_str())) {
+            Behaviour::ServerError
+        } else if behaviour == Behaviour::ThrottleOnce && !state.throttled_once {
             state.throttled_once = true;
             Behaviour::Throttle
         } else {
             behaviour
         }
     };
+    let _in_flight = InFlight::start(&state);
     match behaviour {
         Behaviour::Throttle => Ok(error(StatusCode::BAD_REQUEST, "TooManyRequestsException")),
         Behaviour::ServerError => Ok(error(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerException")),

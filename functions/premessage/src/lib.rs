@@ -129,11 +129,26 @@ impl<T: Translator> PreMessage<T> {
             }
         };
         match end {
-            TurnEnd::Continue(outcome) => (outcome, None),
+            TurnEnd::Continue(outcome) => {
+                self.record_speech(payload);
+                (outcome, None)
+            }
             TurnEnd::Answer(answer) => {
                 let (outcome, response) = self.answer(payload, answer).await;
                 (outcome, Some(response))
             }
+        }
+    }
+
+    /// On the phone, whether this turn moves the call to the session's language, recorded for
+    /// the post-message webhook in the context the assistant keeps (see
+    /// [`shared::language::voice`]).
+    fn record_speech(&self, payload: &mut MessageRequest) {
+        let assistant = self.assistant();
+        let Some(context) = payload.context.as_mut() else { return };
+        let language = SessionLanguage::stored(Some(context)).unwrap_or_else(|| assistant.to_owned());
+        if self.settings.choice.voice_models.record_switch(context, &language, assistant) {
+            tracing::info!(speech_language = language.as_str(), "phone speech switch recorded");
         }
     }
 
