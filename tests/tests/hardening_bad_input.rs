@@ -352,11 +352,12 @@ mod common {
     pub fn emoji_text(f: Function) -> Row {
         Row::new(post(&with_text(f, EMOJI_TEXT)), Expect::Accepted(text_intact(f, EMOJI_TEXT)))
     }
-    /// 100 KB of Spanish: accepted, passed through untranslated, never sent to Translate (whose
-    /// limit is 10,000 bytes). The dialog function detects it offline.
-    pub fn text_of_100_kb(f: Function) -> Row {
-        let text = "¿Dónde está mi pedido? qzx-user-words-7731 ".repeat(100 * 1024 / 40);
-        assert!(text.len() >= 100 * 1024);
+    /// 100 KB of Spanish, more characters than `MAX_TRANSLATE_CHARS` (100,000) lets one request
+    /// translate: accepted, passed through untranslated, never sent to Translate. (A long text
+    /// within the cap is cut into pieces and translated: tests/tests/limits.rs.)
+    pub fn text_beyond_the_character_cap(f: Function) -> Row {
+        let text = format!("qzx-user-words-7731 {}", "¿Dónde está mi pedido? ".repeat(4500));
+        assert!(text.chars().count() > 100_000 && text.len() >= 100 * 1024);
         Row::new(post(&with_text(f, &text)), Expect::Accepted(untranslated_never_sent(f, text)))
     }
 }
@@ -422,7 +423,7 @@ webhook_tests::with_every_function!(every_function!(
     nul_and_control_characters,
     right_to_left_text,
     emoji_text,
-    text_of_100_kb,
+    text_beyond_the_character_cap,
 ));
 
 // ---- rows of one function -------------------------------------------------------------------
@@ -535,9 +536,9 @@ rows! {
     dialog_unknown_action: Dialog => body_refused(json!({"action": "summarise", "text": MARK}), 400, "unknown_action", "action");
     dialog_missing_action: Dialog => body_refused(json!({"text": MARK}), 400, "missing_parameter", "`action`");
     dialog_a_webhook_envelope: Dialog => |_| Row::new(post(&Function::PreMessage.valid_body()), refused(400, "missing_parameter", "`action`"));
-    // A translation of more than Translate's 10,000 bytes is the caller's problem: a 4xx naming
-    // `text`, not a 5xx, and never sent.
-    dialog_translate_100_kb: Dialog => body_refused(json!({"action": "translate", "text": "How are you? qzx-user-words-7731 ".repeat(3200), "target": "es"}), 400, "invalid_parameter", "`text`");
+    // A translation of more characters than `MAX_TRANSLATE_CHARS` is the caller's problem: a 4xx
+    // naming `text`, not a 5xx, and never sent.
+    dialog_translate_beyond_the_character_cap: Dialog => body_refused(json!({"action": "translate", "text": format!("qzx-user-words-7731 {}", "How are you? ".repeat(8000)), "target": "es"}), 400, "invalid_parameter", "`text`");
     // No text to translate, and no source: answered without asking Translate (which refuses an
     // empty text).
     dialog_translate_empty_text_without_source: Dialog => |_| {
@@ -554,7 +555,7 @@ rows! {
         };
         Row::new(post(&json!({"target": "de", "text": ["", "Fine."]})), Expect::Accepted(Box::new(check)))
     };
-    dialog_language_translator_100_kb: Dialog => body_refused(json!({"model_id": "en-es", "text": ["Fine.", "How are you? qzx-user-words-7731 ".repeat(3200)]}), 400, "invalid_parameter", "`text`");
+    dialog_language_translator_beyond_the_character_cap: Dialog => body_refused(json!({"model_id": "en-es", "text": ["Fine.", format!("qzx-user-words-7731 {}", "How are you? ".repeat(8000))]}), 400, "invalid_parameter", "`text`");
 
     // The log function stores any event name and any shape on purpose: nothing is refused for its
     // content, and nothing a request says can place an object outside the prefix.
