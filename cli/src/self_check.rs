@@ -5,6 +5,7 @@
 //! turns, prints one table and exactly what to paste where in the assistant, and exits non-zero
 //! with what to fix when anything fails. It prints no secret.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -16,6 +17,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
+pub use shared::functions::Function;
 
 /// Where the functions answer and how to sign for them.
 #[derive(Debug, Clone, clap::Args)]
@@ -30,14 +32,10 @@ pub struct Args {
     /// A file holding `sam list stack-outputs --output json` (or CloudFormation's Outputs).
     #[arg(long, conflicts_with = "local")]
     pub outputs: Option<String>,
-    #[arg(long)]
-    pub premessage_url: Option<String>,
-    #[arg(long)]
-    pub postmessage_url: Option<String>,
-    #[arg(long)]
-    pub dialog_url: Option<String>,
-    #[arg(long)]
-    pub log_url: Option<String>,
+    /// One function's URL, over what the stack or --local says: `--url premessage=https://…`
+    /// (repeat it; the names are the binaries': `shared/functions.json`).
+    #[arg(long = "url", value_name = "FUNCTION=URL", value_parser = function_url)]
+    pub urls: Vec<(Function, String)>,
     /// The pre-/post-message and log secret (the stack's WebhookSecret).
     #[arg(long, env = "WEBHOOK_SECRET", hide_env_values = true)]
     pub secret: Option<String>,
@@ -69,41 +67,21 @@ pub struct Args {
 const LOCAL_SECRET: &str = "local-dev-secret";
 const LOCAL_DIALOG_SECRET: &str = "watson:local-dev-secret";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Function {
-    PreMessage,
-    PostMessage,
-    Dialog,
-    Log,
+/// `NAME=URL` for `--url`.
+fn function_url(value: &str) -> Result<(Function, String), String> {
+    let names = || Function::ALL.map(Function::name).join(", ");
+    let (name, url) =
+        value.split_once('=').ok_or_else(|| format!("expected FUNCTION=URL, FUNCTION one of {}", names()))?;
+    let function =
+        Function::from_name(name.trim()).ok_or_else(|| format!("no function `{name}`; one of {}", names()))?;
+    Ok((function, url.trim().to_owned()))
 }
 
-impl Function {
-    pub const ALL: [Function; 4] = [Function::PreMessage, Function::PostMessage, Function::Dialog, Function::Log];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Function::PreMessage => "premessage",
-            Function::PostMessage => "postmessage",
-            Function::Dialog => "dialog",
-            Function::Log => "log",
-        }
-    }
-
-    /// The stack output that holds the function's URL.
-    fn output(self) -> &'static str {
-        match self {
-            Function::PreMessage => "PreMessageWebhookUrl",
-            Function::PostMessage => "PostMessageWebhookUrl",
-            Function::Dialog => "DialogWebhookUrl",
-            Function::Log => "LogWebhookUrl",
-        }
-    }
-}
-
-/// Everything needed to reach and sign for the four functions.
+/// Everything needed to reach and sign for the functions.
 #[derive(Debug, Clone)]
 pub struct Targets {
-    pub urls: [Option<String>; 4],
+    /// The functions to check; one of `Function::ALL` without a URL is reported missing.
+    pub urls: BTreeMap<Function, String>,
     pub secret: Option<String>,
     pub auth: String,
     pub api_key_header: String,
@@ -117,10 +95,10 @@ pub struct Targets {
 
 impl Targets {
     pub fn from_args(args: &Args) -> Result<Targets, String> {
-        let mut urls: [Option<String>; 4] = Default::default();
+        let mut urls = BTreeMap::new();
         if args.local {
-            for (slot, function) in urls.iter_mut().zip(Function::ALL) {
-                *slot = Some(format!("http://127.0.0.1:9000/lambda-url/{}/", function.name()));
+            for function in Function::ALL {
+                urls.insert(function, format!("http://127.0.0.1:9000/lambda-url/{function}/"));
             }
         }
         let outputs = match (&args.stack, &args.outputs) {
@@ -132,18 +110,17 @@ impl Targets {
         };
         if let Some(outputs) = outputs {
             let outputs = parse_outputs(&outputs)?;
-            for (slot, function) in urls.iter_mut().zip(Function::ALL) {
-                *slot = outputs.iter().find(|(key, _)| key == function.output()).map(|(_, url)| url.clone());
+            for function in Function::ALL {
+                if let Some((_, url)) = outputs.iter().find(|(key, _)| key == function.stack_output()) {
+                    urls.insert(function, url.clone());
+                }
             }
         }
-        let given = [&args.premessage_url, &args.postmessage_url, &args.dialog_url, &args.log_url];
-        for (slot, url) in urls.iter_mut().zip(given) {
-            if url.is_some() {
-                slot.clone_from(url);
-            }
-        }
-        if urls.iter().all(Option::is_none) {
-            return Err("say where the functions are: --stack NAME, --local, --outputs FILE or --<function>-url".into());
+        urls.extend(args.urls.iter().cloned());
+        if urls.is_empty() {
+            return Err(
+                "say where the functions are: --stack NAME, --local, --outputs FILE or --url FUNCTION=URL".into()
+            );
         }
         let local =
             |value: &Option<String>, fallback: &str| value.clone().or_else(|| args.local.then(|| fallback.to_owned()));
@@ -162,7 +139,32 @@ impl Targets {
     }
 
     fn url(&self, function: Function) -> Option<&str> {
-        self.urls[Function::ALL.iter().position(|f| *f == function).unwrap_or(0)].as_deref()
+        self.urls.get(&function).map(String::as_str)
+    }
+
+    /// How `function` authenticates here, and with which secret: the mode its stack parameter
+    /// chose (`--auth` for WebhookAuth, `--dialog-auth` for DialogWebhookAuth) or its fixed one.
+    fn credentials_of(&self, function: Function) -> Result<(&str, Option<&str>), String> {
+        let auth = function.facts().auth;
+        let mode = match auth.mode_parameter {
+            None => auth.mode,
+            Some("WebhookAuth") => self.auth.as_str(),
+            Some("DialogWebhookAuth") => self.dialog_auth.as_str(),
+            Some(other) => return Err(format!("self-check has no option for {other}")),
+        };
+        match auth.secret_parameter {
+            "WebhookSecret" => Ok((mode, self.secret.as_deref())),
+            "DialogWebhookSecret" => Ok((mode, self.dialog_secret.as_deref())),
+            other => Err(format!("self-check has no option for {other}")),
+        }
+    }
+}
+
+/// The option and variable that give the secret of a stack parameter.
+fn secret_option(parameter: &str) -> (&'static str, &'static str) {
+    match parameter {
+        "DialogWebhookSecret" => ("--dialog-secret", "DIALOG_WEBHOOK_SECRET"),
+        _ => ("--secret", "WEBHOOK_SECRET"),
     }
 }
 
@@ -242,20 +244,19 @@ impl Report {
                 let _ = writeln!(out, "\n{}: {problem}", row.function.name());
             }
         }
-        let url = |f: Function| targets.url(f).unwrap_or("(not given)").to_owned();
-        let _ = writeln!(
-            out,
-            "\nWhat to paste where in watsonx Assistant (the secrets are the ones you deployed with):\n\
-             - Environments > your environment > Settings > Pre-message webhook: URL {}, Secret: WebhookSecret\n\
-             - Environments > your environment > Settings > Post-message webhook: URL {}, Secret: WebhookSecret\n\
-             - Environments > your environment > Settings > Log webhook: URL {}, Secret: WebhookSecret\n\
-             - Dialog skill > Options > Webhooks: URL {}, Add authorization: {} with DialogWebhookSecret",
-            url(Function::PreMessage),
-            url(Function::PostMessage),
-            url(Function::Log),
-            url(Function::Dialog),
-            targets.dialog_auth,
-        );
+        let _ =
+            writeln!(out, "\nWhat to paste where in watsonx Assistant (the secrets are the ones you deployed with):");
+        for function in Function::ALL {
+            let facts = function.facts();
+            let url = targets.url(function).unwrap_or("(not given)");
+            let secret = facts.auth.secret_parameter;
+            let auth = match targets.credentials_of(function) {
+                Ok(("jwt", _)) => format!("Secret: {secret}"),
+                Ok((mode, _)) => format!("Add authorization: {mode} with {secret}"),
+                Err(why) => why,
+            };
+            let _ = writeln!(out, "- {}: URL {url}, {auth}", facts.paste_where);
+        }
         let _ = writeln!(
             out,
             "\nself-check: {} passed, {} failed",
@@ -307,7 +308,10 @@ pub async fn run(targets: &Targets) -> Report {
                 translation: "-".into(),
                 p50: None,
                 p95: None,
-                problems: vec![format!("no URL: the stack has no {} output, or pass its URL", function.output())],
+                problems: vec![format!(
+                    "no URL: the stack has no {} output, or pass --url {function}=URL",
+                    function.stack_output()
+                )],
             },
             Some(url) => check_function(&client, targets, function, url).await,
         };
@@ -465,22 +469,21 @@ fn log_event() -> Value {
 }
 
 async fn check_function(client: &Http, targets: &Targets, function: Function, url: &str) -> Row {
-    let (mode, secret) = match function {
-        Function::Dialog => (targets.dialog_auth.as_str(), targets.dialog_secret.as_deref()),
-        // The log webhook always signs a JWT with the webhook's secret.
-        Function::Log => ("jwt", targets.secret.as_deref()),
-        _ => (targets.auth.as_str(), targets.secret.as_deref()),
+    let mut row =
+        Row { function, auth: "-".into(), translation: "-".into(), p50: None, p95: None, problems: Vec::new() };
+    let (mode, secret) = match targets.credentials_of(function) {
+        Ok(credentials) => credentials,
+        Err(problem) => {
+            row.problems.push(problem);
+            return row;
+        }
     };
     let good = credentials(mode, secret, &targets.api_key_header, true);
     let bad = credentials(mode, secret, &targets.api_key_header, false);
-    let mut row =
-        Row { function, auth: mode.to_owned(), translation: "-".into(), p50: None, p95: None, problems: Vec::new() };
+    row.auth = mode.to_owned();
     if mode != "none" && secret.is_none() {
-        row.problems.push(format!(
-            "no secret given: pass --{} or set {}",
-            if function == Function::Dialog { "dialog-secret" } else { "secret" },
-            if function == Function::Dialog { "DIALOG_WEBHOOK_SECRET" } else { "WEBHOOK_SECRET" }
-        ));
+        let (option, variable) = secret_option(function.facts().auth.secret_parameter);
+        row.problems.push(format!("no secret given: pass {option} or set {variable}"));
         return row;
     }
     let (plain, foreign) = samples(function, targets);
@@ -501,7 +504,7 @@ async fn check_function(client: &Http, targets: &Targets, function: Function, ur
                     "wrong secret: the function refused the credentials ({}); the secret you pass must be the one \
                      deployed ({}), and the assistant's webhook must use the same",
                     answer.status,
-                    if function == Function::Dialog { "DialogWebhookSecret" } else { "WebhookSecret" }
+                    function.facts().auth.secret_parameter
                 ));
                 return row;
             }
@@ -612,5 +615,35 @@ fn translation_verdict(function: Function, targets: &Targets, body: &Value) -> R
             Ok(format!("translate {assistant}->{user} ok"))
         }
         Function::Log => Ok("stored".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_options_name_a_function_of_the_list() {
+        assert_eq!(function_url("dialog=https://d.example/"), Ok((Function::Dialog, "https://d.example/".into())));
+        let error = function_url("audit=https://a.example/").unwrap_err();
+        assert!(error.contains("no function `audit`") && error.contains("premessage, postmessage"), "{error}");
+        assert!(function_url("https://a.example/").unwrap_err().starts_with("expected FUNCTION=URL"));
+    }
+
+    #[test]
+    fn each_function_signs_with_its_stack_parameters() {
+        #[derive(clap::Parser)]
+        struct Command {
+            #[command(flatten)]
+            args: Args,
+        }
+        let line = ["self-check", "--local", "--auth", "bearer", "--secret", "s", "--dialog-secret", "u:p"];
+        let Command { args } = clap::Parser::try_parse_from(line).expect("arguments");
+        let targets = Targets::from_args(&args).expect("targets");
+        assert_eq!(targets.urls.len(), Function::ALL.len());
+        assert_eq!(targets.credentials_of(Function::PreMessage), Ok(("bearer", Some("s"))));
+        assert_eq!(targets.credentials_of(Function::Dialog), Ok(("basic", Some("u:p"))));
+        // The log webhook's mode is fixed: always a Signed JWT.
+        assert_eq!(targets.credentials_of(Function::Log), Ok(("jwt", Some("s"))));
     }
 }

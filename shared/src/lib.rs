@@ -1,9 +1,10 @@
 //! What the Watson webhook functions share: the payload types, webhook auth, the language check
-//! and session state, translation, the HTTP edge, and configuration.
+//! and session state, translation, the HTTP edge, configuration, and the one list of functions.
 
 pub mod auth;
 pub mod aws;
 pub mod config;
+pub mod functions;
 pub mod http;
 pub mod language;
 pub mod memory;

@@ -51,6 +51,10 @@ pub enum Behaviour {
     ThrottleOnce,
     /// Refuse the pair, as Translate does for a language it does not support.
     RefusePair,
+    /// Hold every call until this many are in flight at once, then translate them all (and any
+    /// later call at once): a client that sends them one after another never gets there, and its
+    /// deadline fails the turn. Concurrency shown without reading a clock.
+    Gather(usize),
 }
 
 /// One request the fake received.
@@ -106,6 +110,10 @@ struct State {
     glossary: Vec<(String, String, String)>,
     throttled_once: bool,
     connections: usize,
+    /// Calls being answered now, and whether a `Gather` has been reached.
+    in_flight: usize,
+    gathered: bool,
+    gathering: Arc<tokio::sync::Notify>,
 }
 
 #[derive(Clone)]
@@ -133,6 +141,9 @@ impl FakeTranslate {
             glossary: Vec::new(),
             throttled_once: false,
             connections: 0,
+            in_flight: 0,
+            gathered: false,
+            gathering: Arc::new(tokio::sync::Notify::new()),
         }));
         let accept_state = state.clone();
         tokio::spawn(async move {
@@ -266,8 +277,33 @@ async fn answer(state: Arc<Mutex<State>>, request: Request<Incoming>) -> Result<
             tokio::time::sleep(delay).await;
             Ok(translate(&state, call))
         }
+        Behaviour::Gather(count) => {
+            gather(&state, count).await;
+            Ok(translate(&state, call))
+        }
         Behaviour::ThrottleOnce | Behaviour::CloseConnection => Ok(translate(&state, call)),
     }
+}
+
+/// Waits until `count` calls are in flight at once (or were, once).
+async fn gather(state: &Mutex<State>, count: usize) {
+    let gathering = {
+        let mut state = state.lock().unwrap();
+        state.in_flight += 1;
+        if state.in_flight >= count {
+            state.gathered = true;
+            state.gathering.notify_waiters();
+        }
+        state.gathering.clone()
+    };
+    loop {
+        let notified = gathering.notified();
+        if state.lock().unwrap().gathered {
+            break;
+        }
+        notified.await;
+    }
+    state.lock().unwrap().in_flight -= 1;
 }
 
 fn translate(state: &Mutex<State>, call: TranslateTextRequest) -> Response<Full<Bytes>> {

@@ -7,6 +7,7 @@ pub mod fake_translate;
 pub mod hardening;
 pub mod local_dynamodb;
 pub mod local_s3;
+pub mod table;
 pub mod temp_dir;
 
 use std::io::Write;

@@ -2,13 +2,16 @@
 
 use premessage::{PreMessage, PreMessageSettings};
 use shared::config;
-use shared::translate::Translating;
-use shared::webhook;
+use shared::translate::{Engine, Translating};
+use shared::webhook::{self, Webhook};
+
+/// This binary's name, from its type's place in the one list of functions (`shared::functions`).
+const NAME: &str = <PreMessage<Engine> as Webhook>::NAME;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
-    let edge = webhook::start("premessage")?;
-    let settings = config::settings("premessage", PreMessageSettings::read)?;
-    webhook::run(PreMessage::new(edge, settings, Translating::configured("premessage")?)).await
+    let edge = webhook::start(NAME)?;
+    let settings = config::settings(NAME, PreMessageSettings::read)?;
+    webhook::run(PreMessage::new(edge, settings, Translating::configured(NAME)?)).await
 }
