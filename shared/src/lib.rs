@@ -1,5 +1,6 @@
 //! What the Watson webhook functions share: the payload types, webhook auth, the language check
-//! and session state, translation, the HTTP edge, configuration, and the one list of functions.
+//! and session state, translation, the HTTP edge, configuration, the log subscriber, and the one
+//! list of functions.
 
 pub mod auth;
 pub mod aws;
@@ -7,9 +8,12 @@ pub mod config;
 pub mod functions;
 pub mod http;
 pub mod language;
+pub mod logging;
 pub mod memory;
 pub mod metrics;
+pub mod oauth;
 pub mod payload;
 pub mod protect;
+pub mod secrets;
 pub mod translate;
 pub mod webhook;

@@ -28,6 +28,7 @@ use crate::functions::Function;
 use crate::http::{self, RequestError};
 use crate::metrics::{HANDLER_DURATION, MetricLine, MetricsSink, PASS_THROUGH_AFTER_FAULT};
 use crate::payload::{Envelope, PayloadReply, SKIP_ASSISTANT_HEADER};
+use crate::secrets;
 
 /// What one webhook function declares: its name, the body it accepts, its edge settings and its
 /// `process`. [`serve`] does the rest, once for every function.
@@ -110,7 +111,7 @@ impl TurnOutcome for () {
 /// refused one a single short log line and no metric line.
 pub async fn serve<W: Webhook>(webhook: &W, request: Request) -> Response<Body> {
     let started = Instant::now();
-    let event: W::Event = match accept(webhook.edge(), &request) {
+    let event: W::Event = match accept(webhook.edge(), &request).await {
         Ok(event) => event,
         Err(response) => return response,
     };
@@ -139,13 +140,16 @@ pub async fn serve<W: Webhook>(webhook: &W, request: Request) -> Response<Body> 
 /// flood of junk requests costs one log line each.
 // The error is the finished response, built once per refused request: boxing it buys nothing.
 #[allow(clippy::result_large_err)]
-pub fn accept<T: DeserializeOwned>(edge: &EdgeConfig, request: &Request) -> Result<T, Response<Body>> {
-    check(edge, request).map_err(|(error, reason)| refuse(request, error, reason))
+pub async fn accept<T: DeserializeOwned>(edge: &EdgeConfig, request: &Request) -> Result<T, Response<Body>> {
+    check(edge, request).await.map_err(|(error, reason)| refuse(request, error, reason))
 }
 
-fn check<T: DeserializeOwned>(edge: &EdgeConfig, request: &Request) -> Result<T, (RequestError, Option<&'static str>)> {
+async fn check<T: DeserializeOwned>(
+    edge: &EdgeConfig,
+    request: &Request,
+) -> Result<T, (RequestError, Option<&'static str>)> {
     http::check_method(request).map_err(|error| (error, None))?;
-    if let Err(failure) = edge.auth.verify(request.headers()) {
+    if let Err(failure) = edge.auth.verify(request.headers()).await {
         return Err((RequestError::Unauthorized, Some(failure.reason())));
     }
     http::check_content_type(request.headers()).map_err(|error| (error, None))?;
@@ -186,12 +190,18 @@ pub fn request_id(request: &Request) -> String {
     }
 }
 
-/// Reads the edge's [`EdgeConfig`] for `function` (see [`config::settings`]) and says out loud
-/// when auth is off.
-pub fn start(function: &str) -> Result<EdgeConfig, lambda_http::Error> {
-    let edge = config::settings(function, EdgeConfig::read)?;
+/// Reads the edge's [`EdgeConfig`] for `function` (see [`config::settings`]), with its secrets from
+/// Parameter Store or Secrets Manager when the variables name them ([`secrets`]), fetches an OAuth
+/// issuer's keys, and says out loud when auth is off.
+pub async fn start(function: &str) -> Result<EdgeConfig, lambda_http::Error> {
+    let variables = config::Variables::of_function(function);
+    let stored = secrets::read_stored(&variables).await.map_err(|error| config::refuse(function, error))?;
+    let edge = EdgeConfig::read(&variables.with(stored)).map_err(|error| config::refuse(function, error))?;
     if *edge.auth.mode() == AuthMode::None {
         tracing::warn!("WEBHOOK_AUTH=none: {function} accepts requests from anyone; use it only for local tests");
+    }
+    if let Some(oauth) = edge.auth.oauth() {
+        oauth.prefetch().await;
     }
     tracing::info!(function, auth = edge.auth.mode().name(), max_body_bytes = edge.max_body_bytes, "started");
     Ok(edge)

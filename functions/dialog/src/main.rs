@@ -10,8 +10,8 @@ const NAME: &str = <Dialog<Engine> as Webhook>::NAME;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    lambda_http::tracing::init_default_subscriber();
-    let edge = webhook::start(NAME)?;
+    shared::logging::init();
+    let edge = webhook::start(NAME).await?;
     dialog::check_auth(edge.auth.mode())?;
     let settings = config::settings(NAME, DialogSettings::read)?;
     webhook::run(Dialog::new(edge, settings, Translating::configured(NAME)?)).await

@@ -9,8 +9,8 @@ const NAME: &str = <LogWebhook<ConfiguredStore> as Webhook>::NAME;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    lambda_http::tracing::init_default_subscriber();
-    let edge = webhook::start(NAME)?;
+    shared::logging::init();
+    let edge = webhook::start(NAME).await?;
     let settings = config::settings(NAME, LogSettings::read)?;
     let store = ConfiguredStore::open(&settings).await;
     logwebhook::announce(&settings, &store);

@@ -10,8 +10,8 @@ const NAME: &str = <PreMessage<Engine> as Webhook>::NAME;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    lambda_http::tracing::init_default_subscriber();
-    let edge = webhook::start(NAME)?;
+    shared::logging::init();
+    let edge = webhook::start(NAME).await?;
     let settings = config::settings(NAME, PreMessageSettings::read)?;
     webhook::run(PreMessage::new(edge, settings, Translating::configured(NAME)?)).await
 }
