@@ -9,6 +9,7 @@ pub mod functions;
 pub mod http;
 pub mod language;
 pub mod logging;
+pub mod mask;
 pub mod memory;
 pub mod metrics;
 pub mod oauth;

@@ -876,9 +876,9 @@ fn own_rows() -> Vec<(&'static str, Function, MakeRow)> {
             }),
         ),
         (
-            "log_payload_a_string_is_stored",
+            "log_payload_a_string_is_quarantined",
             Function::Log,
-            Box::new(|f: Function| stored_under(valid_with(f, "/payload", json!(MARK)), "event=message_logged/")),
+            Box::new(|f: Function| quarantined(valid_with(f, "/payload", json!(MARK)), "wrong_type")),
         ),
         (
             "log_missing_payload_is_stored",
@@ -903,13 +903,10 @@ fn own_rows() -> Vec<(&'static str, Function, MakeRow)> {
             }),
         ),
         (
-            "log_timestamp_garbage_uses_receipt",
+            "log_timestamp_garbage_is_quarantined",
             Function::Log,
             Box::new(|f: Function| {
-                stored_under(
-                    valid_with(f, "/payload/request_timestamp", json!({"t": MARK})),
-                    "event=message_logged/dt=",
-                )
+                quarantined(valid_with(f, "/payload/request_timestamp", json!({"t": MARK})), "bad_timestamp")
             }),
         ),
         ("log_empty_object_is_stored_unnamed", Function::Log, Box::new(|_| stored_under(json!({}), "event=unnamed/"))),
@@ -934,6 +931,25 @@ fn main() {
         trials.push(trial(name, move || run(function, make(function))));
     }
     table::run(trials)
+}
+
+/// A log row for an event the Athena table could not read: 201, one object in the quarantine
+/// outside the table (`quarantine/reason=<reason>/event=…/dt=…/<id>.json`), the answer naming the
+/// key and the reason, the object equal to the request.
+fn quarantined(body: Value, reason: &'static str) -> Row {
+    let request = body.clone();
+    let check = move |subject: &Subject, reply: &Value| {
+        let files = subject.stored_files();
+        assert_eq!(files.len(), 1, "{files:?}");
+        let key = &files[0];
+        let prefix = format!("quarantine/reason={reason}/event=message_logged/dt=");
+        assert!(key.starts_with(&prefix), "{key} under {prefix}");
+        assert_eq!(key.split('/').count(), 5, "quarantine/reason=/event=/dt=/id.json: {key}");
+        assert_eq!(reply["stored"].as_str(), Some(key.as_str()));
+        assert_eq!(reply["quarantined"].as_str(), Some(reason));
+        assert_eq!(subject.stored_json(key), request);
+    };
+    Row::new(post(&body), Expect::Accepted(Box::new(check)))
 }
 
 /// A log row: 201, one object, under `prefix`, inside the directory, equal to the request, and

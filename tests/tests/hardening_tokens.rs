@@ -414,12 +414,12 @@ async fn the_other_auth_modes_work_end_to_end() {
     let (_logs, _guard) = LogCapture::start();
     let basic = |credentials: &str| format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(credentials));
     let basic_mode: &[(&str, &str)] =
-        &[("WEBHOOK_AUTH", "basic"), ("WEBHOOK_SECRET", "watson:pa ss-word-of-thirty-two-bytes!")];
+        &[("WEBHOOK_AUTH", "basic"), ("WEBHOOK_SECRET", "watson:pa ss-word-of-thirty-two-bytes!!")];
     let api_key_mode: &[(&str, &str)] =
         &[("WEBHOOK_AUTH", "api-key"), ("WEBHOOK_SECRET", "k-1-an-api-key-of-thirty-two-bytes")];
     type Row<'a> = (&'a str, &'a [(&'a str, &'a str)], Option<(&'a str, String)>, bool);
     let rows: [Row; 7] = [
-        ("basic", basic_mode, Some(("authorization", basic("watson:pa ss-word-of-thirty-two-bytes!"))), true),
+        ("basic", basic_mode, Some(("authorization", basic("watson:pa ss-word-of-thirty-two-bytes!!"))), true),
         (
             "basic, a wrong password",
             basic_mode,
