@@ -51,6 +51,10 @@ pub enum Behaviour {
     ThrottleOnce,
     /// Refuse the pair, as Translate does for a language it does not support.
     RefusePair,
+    /// Hold every call until this many are in flight at once, then translate them all (and any
+    /// later call at once): a client that sends them one after another never gets there, and its
+    /// deadline fails the turn. Concurrency shown without reading a clock.
+    Gather(usize),
 }
 
 /// One request the fake received.
@@ -111,9 +115,12 @@ struct State {
     /// Calls being answered now, and the most there ever were at once.
     in_flight: usize,
     most_in_flight: usize,
+    /// Whether a `Gather` has been reached.
+    gathered: bool,
+    gathering: Arc<tokio::sync::Notify>,
 }
 
-/// Counts a call as in flight while it lives.
+/// Counts a call as in flight while it lives, and wakes a `Gather` that this call completes.
 struct InFlight(Arc<Mutex<State>>);
 
 impl InFlight {
@@ -161,6 +168,8 @@ impl FakeTranslate {
             failing: Vec::new(),
             in_flight: 0,
             most_in_flight: 0,
+            gathered: false,
+            gathering: Arc::new(tokio::sync::Notify::new()),
         }));
         let accept_state = state.clone();
         tokio::spawn(async move {
@@ -309,7 +318,30 @@ async fn answer(state: Arc<Mutex<State>>, request: Request<Incoming>) -> Result<
             tokio::time::sleep(delay).await;
             Ok(translate(&state, call))
         }
+        Behaviour::Gather(count) => {
+            gather(&state, count).await;
+            Ok(translate(&state, call))
+        }
         Behaviour::ThrottleOnce | Behaviour::CloseConnection => Ok(translate(&state, call)),
+    }
+}
+
+/// Waits until `count` calls are in flight at once (or were, once); this call is counted already.
+async fn gather(state: &Mutex<State>, count: usize) {
+    let gathering = {
+        let mut state = state.lock().unwrap();
+        if state.in_flight >= count {
+            state.gathered = true;
+            state.gathering.notify_waiters();
+        }
+        state.gathering.clone()
+    };
+    loop {
+        let notified = gathering.notified();
+        if state.lock().unwrap().gathered {
+            break;
+        }
+        notified.await;
     }
 }
 

@@ -9,6 +9,7 @@ pub mod local_dynamodb;
 pub mod local_moto;
 pub mod local_s3;
 pub mod oauth_issuer;
+pub mod table;
 pub mod temp_dir;
 
 use std::io::Write;

@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 use shared::auth::AuthMode;
 use shared::aws::AwsError;
 use shared::config::{ConfigError, EdgeConfig, Languages, Variables};
+use shared::functions::Function;
 use shared::http::json_response;
 use shared::language::{Detection, LanguageDetector, Strength, choice};
 use shared::metrics::MetricsSink;
@@ -232,8 +233,7 @@ impl TranslatedOutcome for CalloutOutcome {
 }
 
 impl<T: Translator> Webhook for Dialog<T> {
-    const NAME: &'static str = "dialog";
-    const EVENT: Option<&'static str> = None;
+    const FUNCTION: Function = Function::Dialog;
     type Event = Map<String, Value>;
     type Outcome = Metered<CalloutOutcome>;
 

@@ -9,11 +9,12 @@ use std::collections::HashMap;
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use shared::config::{self, ConfigError, EdgeConfig, Variables};
+use shared::functions::Function;
 use shared::language::voice::VoiceModels;
 use shared::language::{ORIGINAL_OUTPUT_KEY, SessionLanguage};
 use shared::mask::MaskSettings;
 use shared::metrics::MetricsSink;
-use shared::payload::{Envelope, GenericItem, MessageOutput, MessageResponse, event_names};
+use shared::payload::{Envelope, GenericItem, MessageOutput, MessageResponse};
 use shared::translate::{
     Audience, Metered, SourceLanguage, TranslatedOutcome, Translating, TranslationPipeline, Translator,
 };
@@ -234,8 +235,7 @@ fn original_output(texts: &[(usize, &mut String)]) -> String {
 }
 
 impl<T: Translator> Webhook for PostMessage<T> {
-    const NAME: &'static str = "postmessage";
-    const EVENT: Option<&'static str> = Some(event_names::MESSAGE_PROCESSED);
+    const FUNCTION: Function = Function::PostMessage;
     type Event = Envelope<MessageResponse>;
     type Outcome = Metered<Outcome>;
 

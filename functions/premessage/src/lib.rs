@@ -12,15 +12,14 @@ pub mod decision;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value};
 use shared::config::{ConfigError, EdgeConfig, LanguageChoiceConfig, Languages, Variables};
+use shared::functions::Function;
 use shared::language::{
     self, LanguageDetector, ORIGINAL_INPUT_KEY, SessionLanguage, choice, store_language, store_locked_language,
     word_count,
 };
 use shared::mask::MaskSettings;
 use shared::metrics::MetricsSink;
-use shared::payload::{
-    Envelope, Field, GenericItem, MessageOutput, MessageRequest, MessageResponse, TextItem, event_names,
-};
+use shared::payload::{Envelope, Field, GenericItem, MessageOutput, MessageRequest, MessageResponse, TextItem};
 use shared::protect::Protected;
 use shared::translate::{
     Audience, Metered, SourceLanguage, TranslatedOutcome, Translating, TranslationPipeline, Translator,
@@ -311,8 +310,7 @@ impl<T: Translator> PreMessage<T> {
 }
 
 impl<T: Translator> Webhook for PreMessage<T> {
-    const NAME: &'static str = "premessage";
-    const EVENT: Option<&'static str> = Some(event_names::MESSAGE_RECEIVED);
+    const FUNCTION: Function = Function::PreMessage;
     type Event = Envelope<MessageRequest>;
     type Outcome = Metered<Outcome>;
 
