@@ -79,6 +79,11 @@ post["payload"]["output"]["generic"] = [
         {"label": "Cancel order", "value": {"input": {"text": "Cancel order"}}}]},
     {"response_type": "text", "text": "Anything else?"}]
 json.dump(post, open(f"{out}/post-six-items.json", "w"))
+# 5,000 distinct texts (words, not numbers, which would become one template): the caps' case.
+word = lambda n: "".join(chr(97 + n // d % 26) for d in (676, 26, 1))
+post["payload"]["output"]["generic"] = [
+    {"response_type": "text", "text": f"Answer {word(n)} is ready for you."} for n in range(5000)]
+json.dump(post, open(f"{out}/post-5000-texts.json", "w"))
 json.dump(data("ibm-docs-post-message-request-actions.json"), open(f"{out}/post-english.json", "w"))
 json.dump({"action": "detect", "text": "¿Dónde está mi pedido?"}, open(f"{out}/dialog-detect.json", "w"))
 json.dump(data("constructed-log-message-logged.json"), open(f"{out}/log-message-logged.json", "w"))
@@ -100,6 +105,8 @@ run premessage-spanish premessage pre-spanish.json "$slow" 0 TRANSLATE_CACHE_ENT
 run postmessage-english postmessage post-english.json "$warm" "$cold_runs"
 run postmessage-six-items postmessage post-six-items.json "$slow" 0 TRANSLATE_CACHE_ENTRIES=0
 run postmessage-six-items-cached postmessage post-six-items.json "$warm" 0
+# Peak memory within the function's 128 MB with 5,000 texts (MAX_TEXTS_PER_REPLY translated, the rest as they were).
+run postmessage-5000-texts postmessage post-5000-texts.json 20 0 TRANSLATE_CACHE_ENTRIES=0
 run dialog-detect dialog dialog-detect.json "$warm" "$cold_runs"
 EXPECT=201 run log-to-directory log log-message-logged.json "$warm" "$cold_runs" "LOG_DIR=$out/logs"
 # A function with no scenario above still gets one: the body of its ready local event, answered
