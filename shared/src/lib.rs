@@ -8,6 +8,7 @@ pub mod http;
 pub mod language;
 pub mod memory;
 pub mod metrics;
+pub mod object_key;
 pub mod payload;
 pub mod protect;
 pub mod translate;

@@ -11,9 +11,10 @@
 use std::time::SystemTime;
 
 use aws_smithy_types::DateTime;
-use aws_smithy_types::date_time::Format;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+pub(crate) use shared::object_key::hex;
+pub use shared::object_key::{parse_timestamp, sanitise, utc_date};
 use shared::payload::event_names::{CDR_LOGGED, MESSAGE_LOGGED};
 
 /// The partition of an event without a name.
@@ -86,23 +87,8 @@ fn event_date(name: &str, payload: Option<&Value>, received: SystemTime) -> (Str
     (utc_date(&received), "received")
 }
 
-/// RFC 3339 with `Z` or an offset, such as `2025-06-01T10:00:05.120Z`.
-pub fn parse_timestamp(text: &str) -> Option<DateTime> {
-    DateTime::from_str(text.trim(), Format::DateTimeWithOffset).ok()
-}
-
 fn plausible(date: &DateTime, received: &DateTime) -> bool {
     (EARLIEST_EVENT_SECS..=received.secs() + LATEST_AHEAD_SECS).contains(&date.secs())
-}
-
-/// `YYYY-MM-DD` of the instant in UTC.
-pub fn utc_date(date: &DateTime) -> String {
-    // RFC 3339 in UTC always starts with the 10-character date; the epoch is a safe fallback
-    // that cannot happen for the dates `plausible` lets through.
-    date.fmt(Format::DateTime)
-        .ok()
-        .and_then(|text| text.get(..10).map(str::to_owned))
-        .unwrap_or_else(|| "1970-01-01".to_owned())
 }
 
 fn event_id<'a>(name: &str, payload: Option<&'a Value>) -> Option<(&'a str, &'static str)> {
@@ -118,30 +104,12 @@ fn event_id<'a>(name: &str, payload: Option<&'a Value>) -> Option<(&'a str, &'st
     })
 }
 
-/// The value itself when it is already safe (`[A-Za-z0-9._-]`, not starting with `.`, at most
-/// `max` characters). Otherwise its safe characters, cut to 64, then `-` and the first 16 hex
-/// digits of its SHA-256: distinct ids stay distinct, and the same id always maps to the same name.
-pub fn sanitise(value: &str, max: usize) -> String {
-    let safe = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
-    if !value.is_empty() && value.len() <= max && value.chars().all(safe) && !value.starts_with('.') {
-        return value.to_owned();
-    }
-    let kept: String = value.chars().take(MAX_KEPT_CHARS).map(|c| if safe(c) { c } else { '_' }).collect();
-    let kept = kept.trim_start_matches('.');
-    let digest = hex(&Sha256::digest(value.as_bytes()));
-    format!("{kept}-{}", &digest[..16])
-}
-
 /// The key for a record that differs from the one already stored at `object_key`:
 /// `<id>.<first 16 hex digits of the record's SHA-256>.json`, in the same partition, so Athena
 /// reads both. `digest` is the record's SHA-256 in hex.
 pub fn beside(object_key: &str, digest: &str) -> String {
     let stem = object_key.strip_suffix(".json").unwrap_or(object_key);
     format!("{stem}.{}.json", &digest[..digest.len().min(16)])
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 #[cfg(test)]
