@@ -44,6 +44,11 @@ macro_rules! with_jwt_functions {
     };
 }
 
+/// The functions whose requests are not JSON, so the JSON tables of these tests do not apply:
+/// each has a test binary of its own with its refusal rows (its binary's name, that test file).
+/// The audio webhook takes `multipart/form-data`.
+pub const NOT_JSON: [(&str, &str); 1] = [("audio", "tests/audio.rs")];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Function {
     PreMessage,

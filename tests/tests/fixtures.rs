@@ -200,7 +200,8 @@ fn rich_response_type_samples_round_trip_and_expose_their_texts() {
 }
 
 /// The tests' list of functions is the workspace's: every binary under `functions/` is in
-/// `Function::ALL`, by name, and nothing else is, so a new function cannot miss the test tables.
+/// `Function::ALL`, by name, or in `NOT_JSON` with a test file of its own, and nothing else is, so
+/// a new function cannot miss the test tables.
 #[test]
 fn the_test_list_of_functions_is_the_workspace_s() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions");
@@ -219,6 +220,10 @@ fn the_test_list_of_functions_is_the_workspace_s() {
     }
     binaries.sort();
     let mut listed: Vec<String> = webhook_tests::hardening::Function::ALL.iter().map(|f| f.name().to_owned()).collect();
+    for (name, tests) in webhook_tests::hardening::NOT_JSON {
+        assert!(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(tests).is_file(), "{name}: no {tests}");
+        listed.push(name.to_owned());
+    }
     listed.sort();
     assert_eq!(listed, binaries);
 }

@@ -101,7 +101,10 @@ mod tests {
         for (vars, variable) in [
             (vec![("AUDIO_BUCKET", "s3://x")], "AUDIO_BUCKET"),
             (vec![("AUDIO_BUCKET", "my-recordings"), ("AUDIO_KMS_KEY_ARN", "alias/aws/s3")], "AUDIO_KMS_KEY_ARN"),
-            (vec![("AUDIO_BUCKET", "my-recordings"), ("AUDIO_KMS_KEY_ARN", "arn:aws:kms:eu-west-1:1:alias/x")], "AUDIO_KMS_KEY_ARN"),
+            (
+                vec![("AUDIO_BUCKET", "my-recordings"), ("AUDIO_KMS_KEY_ARN", "arn:aws:kms:eu-west-1:1:alias/x")],
+                "AUDIO_KMS_KEY_ARN",
+            ),
             (vec![("AUDIO_KEY_PREFIX", "a/../b")], "AUDIO_KEY_PREFIX"),
             (vec![("AUDIO_STORE_TIMEOUT_MS", "30000")], "AUDIO_STORE_TIMEOUT_MS"),
         ] {

@@ -41,7 +41,8 @@ impl RecordingKey {
             Some(start) if plausible(&start, &DateTime::from(received)) => (utc_date(&start), "start_timestamp"),
             _ => (utc_date(&DateTime::from(received)), "received"),
         };
-        let session = recording.field("session_id").map_or_else(|| "no-session".to_owned(), |id| sanitise(id, MAX_ID_CHARS));
+        let session =
+            recording.field("session_id").map_or_else(|| "no-session".to_owned(), |id| sanitise(id, MAX_ID_CHARS));
         let id = recording.field("recording_id").map_or_else(|| sha256.clone(), |id| sanitise(id, MAX_ID_CHARS));
         let stem = format!("{prefix}dt={date}/{session}/{id}.{}", &sha256[..16]);
         RecordingKey {
@@ -113,7 +114,10 @@ mod tests {
         assert_eq!(bare.date_source, "received");
         for hostile in ["../../etc/passwd", "..", "a/b", "a\\b", "\u{0}", "x y", ".hidden", "%2e%2e%2f"] {
             let key = RecordingKey::derive(
-                &recording(json!({"session_id": hostile, "recording_id": hostile, "start_timestamp": "1999-01-01T00:00:00Z"}), "audio/ogg"),
+                &recording(
+                    json!({"session_id": hostile, "recording_id": hostile, "start_timestamp": "1999-01-01T00:00:00Z"}),
+                    "audio/ogg",
+                ),
                 "p/",
                 received(),
             );
@@ -121,7 +125,10 @@ mod tests {
             assert_eq!(parts.len(), 4, "{hostile:?} → {}", key.audio);
             assert_eq!(parts[1], "dt=2025-06-01");
             for part in &parts[2..] {
-                assert!(part.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) && !part.starts_with('.'), "{part}");
+                assert!(
+                    part.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) && !part.starts_with('.'),
+                    "{part}"
+                );
             }
             assert!(key.audio.ends_with(".audio"));
         }

@@ -44,9 +44,18 @@ impl<S: RecordingStore> AudioWebhook<S> {
     /// stored once both objects are kept. Sent again after a failure, what was kept is found
     /// at its key and the rest is written.
     async fn keep(&self, recording: &Recording, key: &RecordingKey) -> Result<[Created; 2], StoreError> {
-        let audio = Object { key: &key.audio, body: &recording.audio, content_type: &recording.audio_type, sha256: &key.sha256 };
-        let metadata =
-            Object { key: &key.metadata, body: &recording.metadata, content_type: "application/json", sha256: &key.sha256 };
+        let audio = Object {
+            key: &key.audio,
+            body: &recording.audio,
+            content_type: &recording.audio_type,
+            sha256: &key.sha256,
+        };
+        let metadata = Object {
+            key: &key.metadata,
+            body: &recording.metadata,
+            content_type: "application/json",
+            sha256: &key.sha256,
+        };
         let both = async { Ok([self.store.create(audio).await?, self.store.create(metadata).await?]) };
         tokio::time::timeout(self.settings.store_timeout, both).await.unwrap_or(Err(AwsError::Timeout.into()))
     }
@@ -60,12 +69,31 @@ impl<S: RecordingStore> AudioWebhook<S> {
         match kept {
             Ok([audio, _]) => {
                 let outcome = if audio == Created::New { "created" } else { "already_stored" };
-                tracing::info!(request_id, key = key.audio, outcome, date_source = key.date_source, bytes, store_ms, "recording stored");
+                tracing::info!(
+                    request_id,
+                    key = key.audio,
+                    outcome,
+                    date_source = key.date_source,
+                    bytes,
+                    store_ms,
+                    "recording stored"
+                );
                 json_response(StatusCode::OK, &json!({"stored": {"audio": key.audio, "metadata": key.metadata}}))
             }
             Err(error) => {
-                tracing::error!(request_id, key = key.audio, error = error.kind(), bytes, store_ms, "{NOT_STORED_MESSAGE}");
-                error_response(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", "the recording could not be stored")
+                tracing::error!(
+                    request_id,
+                    key = key.audio,
+                    error = error.kind(),
+                    bytes,
+                    store_ms,
+                    "{NOT_STORED_MESSAGE}"
+                );
+                error_response(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "store_unavailable",
+                    "the recording could not be stored",
+                )
             }
         }
     }

@@ -8,8 +8,8 @@
 
 use std::convert::Infallible;
 
-use lambda_http::http::header::CONTENT_TYPE;
 use lambda_http::Request;
+use lambda_http::http::header::CONTENT_TYPE;
 use multer::bytes::Bytes;
 use serde_json::{Map, Value};
 use shared::http::RequestError;
@@ -157,16 +157,23 @@ mod tests {
         };
         let audio = (AUDIO_PART, Some("audio/mulaw;rate=8000"), AUDIO);
         let meta = (METADATA_PART, Some("application/json"), META);
-        assert!(matches!(refused(vec![meta]).await, RequestError::InvalidMultipart { problem } if problem.contains("audio_recording")));
-        assert!(matches!(refused(vec![audio]).await, RequestError::InvalidMultipart { problem } if problem.contains("metadata")));
+        assert!(
+            matches!(refused(vec![meta]).await, RequestError::InvalidMultipart { problem } if problem.contains("audio_recording"))
+        );
+        assert!(
+            matches!(refused(vec![audio]).await, RequestError::InvalidMultipart { problem } if problem.contains("metadata"))
+        );
         assert!(matches!(refused(vec![audio, audio, meta]).await, RequestError::InvalidMultipart { .. }));
         let not_json = (METADATA_PART, None, &b"[1]"[..]);
-        assert!(matches!(refused(vec![audio, not_json]).await, RequestError::InvalidMultipart { problem } if problem.contains("JSON object")));
+        assert!(
+            matches!(refused(vec![audio, not_json]).await, RequestError::InvalidMultipart { problem } if problem.contains("JSON object"))
+        );
         for content_type in [None, Some("text/plain"), Some("application/octet-stream"), Some("video/mp4")] {
             let error = refused(vec![meta, (AUDIO_PART, content_type, AUDIO)]).await;
             assert_eq!(error.status().as_u16(), 415, "{content_type:?}");
         }
-        let cut = read_parts(Bytes::from_static(b"--B\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n{"), "B");
+        let cut =
+            read_parts(Bytes::from_static(b"--B\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n{"), "B");
         assert!(matches!(cut.await.unwrap_err(), RequestError::InvalidMultipart { .. }));
     }
 }

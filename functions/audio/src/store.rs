@@ -95,7 +95,12 @@ pub struct S3RecordingStore {
 impl S3RecordingStore {
     /// The bucket at `endpoint` (`Endpoint::Aws` in production; a local S3 is addressed
     /// path-style). `deadline` bounds each call, its one retry included.
-    pub async fn new(bucket: impl Into<String>, kms_key: Option<String>, deadline: Duration, endpoint: &Endpoint) -> Self {
+    pub async fn new(
+        bucket: impl Into<String>,
+        kms_key: Option<String>,
+        deadline: Duration,
+        endpoint: &Endpoint,
+    ) -> Self {
         let config = shared::aws::sdk_config(deadline, endpoint).await;
         let local = matches!(endpoint, Endpoint::Local(_));
         let client =
@@ -157,7 +162,9 @@ impl RecordingStore for DirRecordingStore {
     async fn create(&self, object: Object<'_>) -> Result<Created, StoreError> {
         let path = self.path_of(object.key)?;
         let io = |error: std::io::Error| StoreError::Io { kind: error.kind().to_string() };
-        let (Some(directory), Some(name)) = (path.parent(), path.file_name()) else { return Err(StoreError::UnsafeKey) };
+        let (Some(directory), Some(name)) = (path.parent(), path.file_name()) else {
+            return Err(StoreError::UnsafeKey);
+        };
         tokio::fs::create_dir_all(directory).await.map_err(io)?;
         let serial = self.counter.fetch_add(1, Ordering::Relaxed);
         let temporary = directory.join(format!(".{}.{}-{serial}.tmp", name.to_string_lossy(), std::process::id()));
