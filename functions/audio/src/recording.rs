@@ -74,7 +74,7 @@ async fn read_parts(body: Bytes, boundary: &str) -> Result<Recording, RequestErr
             Some(METADATA_PART) => &mut metadata,
             Some(AUDIO_PART) => {
                 // Checked before the audio is read. No type (multipart's text/plain) is refused too.
-                if !field.content_type().is_some_and(|declared| declared.type_() == "audio") {
+                if field.content_type().is_none_or(|declared| declared.type_() != "audio") {
                     return Err(RequestError::UnsupportedPart { part: AUDIO_PART, expected: AUDIO_EXPECTED });
                 }
                 &mut audio
