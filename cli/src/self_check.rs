@@ -7,15 +7,15 @@
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use base64::Engine as _;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
+
+mod credentials;
+mod http;
+pub use credentials::OAuthClient;
+use credentials::credentials;
+use http::Http;
 
 /// Where the functions answer and how to sign for them.
 #[derive(Debug, Clone, clap::Args)]
@@ -42,8 +42,20 @@ pub struct Args {
     #[arg(long, env = "WEBHOOK_SECRET", hide_env_values = true)]
     pub secret: Option<String>,
     /// How premessage and postmessage authenticate (WebhookAuth); the log webhook always uses jwt.
-    #[arg(long, default_value = "jwt", value_parser = ["jwt", "basic", "bearer", "api-key", "none"])]
+    #[arg(long, default_value = "jwt", value_parser = ["jwt", "basic", "bearer", "api-key", "oauth2", "none"])]
     pub auth: String,
+    /// oauth2: the issuer's token endpoint (the stack output OAuthTokenUrl).
+    #[arg(long, env = "OAUTH_TOKEN_URL")]
+    pub token_url: Option<String>,
+    /// oauth2: the app client's id (OAuthClientId).
+    #[arg(long, env = "OAUTH_CLIENT_ID")]
+    pub client_id: Option<String>,
+    /// oauth2: the app client's secret.
+    #[arg(long, env = "OAUTH_CLIENT_SECRET", hide_env_values = true)]
+    pub client_secret: Option<String>,
+    /// oauth2: the scope to ask for (OAuthScope).
+    #[arg(long, env = "OAUTH_SCOPES")]
+    pub scope: Option<String>,
     /// The header of api-key mode (WebhookApiKeyHeader).
     #[arg(long, default_value = "x-api-key")]
     pub api_key_header: String,
@@ -65,9 +77,13 @@ pub struct Args {
     pub timeout_seconds: u64,
 }
 
+/// What the self-check's log events carry as `customer_id` (and in `log_id`, `assistant_id`,
+/// `session_id`), so that analytics can leave them out (cli/README.md says how).
+pub const SELF_CHECK_MARKER: &str = "webhooks-self-check";
+
 /// The secrets `run-local.sh` uses when none are set: never for a deployment.
-const LOCAL_SECRET: &str = "local-dev-secret";
-const LOCAL_DIALOG_SECRET: &str = "watson:local-dev-secret";
+const LOCAL_SECRET: &str = "local-dev-secret-not-for-any-deployment";
+const LOCAL_DIALOG_SECRET: &str = "watson:local-dev-secret-not-for-any-deployment";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Function {
@@ -113,6 +129,10 @@ pub struct Targets {
     pub user_language: String,
     pub turns: usize,
     pub timeout: Duration,
+    /// oauth2: the client the self-check obtains a token with.
+    pub oauth: OAuthClient,
+    /// `--local`: plain http:// to loopback is expected, not warned about.
+    pub local: bool,
 }
 
 impl Targets {
@@ -130,11 +150,21 @@ impl Targets {
             }
             _ => None,
         };
+        let mut oauth = OAuthClient {
+            token_url: args.token_url.clone(),
+            client_id: args.client_id.clone(),
+            client_secret: args.client_secret.clone(),
+            scope: args.scope.clone(),
+        };
         if let Some(outputs) = outputs {
             let outputs = parse_outputs(&outputs)?;
+            let output = |key: &str| outputs.iter().find(|(name, _)| name == key).map(|(_, value)| value.clone());
             for (slot, function) in urls.iter_mut().zip(Function::ALL) {
-                *slot = outputs.iter().find(|(key, _)| key == function.output()).map(|(_, url)| url.clone());
+                *slot = output(function.output());
             }
+            oauth.token_url = oauth.token_url.or_else(|| output("OAuthTokenUrl"));
+            oauth.client_id = oauth.client_id.or_else(|| output("OAuthClientId"));
+            oauth.scope = oauth.scope.or_else(|| output("OAuthScope"));
         }
         let given = [&args.premessage_url, &args.postmessage_url, &args.dialog_url, &args.log_url];
         for (slot, url) in urls.iter_mut().zip(given) {
@@ -158,7 +188,25 @@ impl Targets {
             user_language: args.user_language.clone(),
             turns: args.turns.max(1),
             timeout: Duration::from_secs(args.timeout_seconds.max(1)),
+            oauth,
+            local: args.local,
         })
+    }
+
+    /// A warning for every plain `http://` URL credentials would go to, unless `--local`.
+    pub fn warnings(&self) -> Vec<String> {
+        if self.local {
+            return Vec::new();
+        }
+        let token_url = self.oauth.token_url.as_deref().filter(|_| self.auth == "oauth2");
+        self.urls
+            .iter()
+            .flatten()
+            .map(String::as_str)
+            .chain(token_url)
+            .filter(|url| url.get(..7).is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://")))
+            .map(|url| format!("warning: {url} is plain http://: the credentials sent there travel unencrypted"))
+            .collect()
     }
 
     fn url(&self, function: Function) -> Option<&str> {
@@ -213,6 +261,8 @@ impl Row {
 #[derive(Debug, Clone)]
 pub struct Report {
     pub rows: Vec<Row>,
+    /// Said before the table (plain http:// outside `--local`).
+    pub warnings: Vec<String>,
 }
 
 impl Report {
@@ -222,6 +272,9 @@ impl Report {
 
     pub fn render(&self, targets: &Targets) -> String {
         let mut out = String::new();
+        for warning in &self.warnings {
+            let _ = writeln!(out, "{warning}");
+        }
         let ms = |d: Option<Duration>| d.map_or("-".to_owned(), |d| format!("{:.1} ms", d.as_secs_f64() * 1000.0));
         let _ =
             writeln!(out, "{:<12} {:<10} {:<34} {:>8} {:>8}  verdict", "function", "auth", "translation", "p50", "p95");
@@ -243,11 +296,22 @@ impl Report {
             }
         }
         let url = |f: Function| targets.url(f).unwrap_or("(not given)").to_owned();
+        let given = |value: &Option<String>| value.clone().unwrap_or_else(|| "(not given)".to_owned());
+        let webhook_auth = if targets.auth == "oauth2" {
+            format!(
+                "Authentication: OAuth 2.0, client credentials, token URL {}, client id {}, scope {}, the app client's secret",
+                given(&targets.oauth.token_url),
+                given(&targets.oauth.client_id),
+                given(&targets.oauth.scope)
+            )
+        } else {
+            "Secret: WebhookSecret".to_owned()
+        };
         let _ = writeln!(
             out,
             "\nWhat to paste where in watsonx Assistant (the secrets are the ones you deployed with):\n\
-             - Environments > your environment > Settings > Pre-message webhook: URL {}, Secret: WebhookSecret\n\
-             - Environments > your environment > Settings > Post-message webhook: URL {}, Secret: WebhookSecret\n\
+             - Environments > your environment > Settings > Pre-message webhook: URL {}, {webhook_auth}\n\
+             - Environments > your environment > Settings > Post-message webhook: URL {}, {webhook_auth}\n\
              - Environments > your environment > Settings > Log webhook: URL {}, Secret: WebhookSecret\n\
              - Dialog skill > Options > Webhooks: URL {}, Add authorization: {} with DialogWebhookSecret",
             url(Function::PreMessage),
@@ -295,9 +359,10 @@ pub async fn run(targets: &Targets) -> Report {
                     problems: problems.clone(),
                 })
                 .to_vec();
-            return Report { rows };
+            return Report { rows, warnings: targets.warnings() };
         }
     };
+    let credential = webhook_credential(&client, targets).await;
     let mut rows = Vec::new();
     for function in Function::ALL {
         let row = match targets.url(function) {
@@ -309,118 +374,28 @@ pub async fn run(targets: &Targets) -> Report {
                 p95: None,
                 problems: vec![format!("no URL: the stack has no {} output, or pass its URL", function.output())],
             },
-            Some(url) => check_function(&client, targets, function, url).await,
+            Some(url) => check_function(&client, targets, function, url, &credential).await,
         };
         rows.push(row);
     }
-    Report { rows }
+    Report { rows, warnings: targets.warnings() }
 }
 
-/// The answer to one request, or why there was none.
-#[derive(Debug)]
-struct Answer {
-    status: u16,
-    body: Value,
-    took: Duration,
-}
-
-#[derive(Debug)]
-enum Failure {
-    Timeout,
-    Unreachable(String),
-}
-
-impl Failure {
-    fn explain(&self, url: &str, timeout: Duration) -> String {
-        match self {
-            Failure::Timeout => format!(
-                "no answer within {} s: the function's Timeout (10 s in the template) or TranslateTimeoutMs is too \
-                 long for the assistant, or the function is stuck; read its CloudWatch log",
-                timeout.as_secs()
-            ),
-            Failure::Unreachable(why) => format!(
-                "function missing: nothing answers at {url} ({why}); check the URL (the stack outputs) and that the \
-                 function exists"
-            ),
-        }
+/// What premessage and postmessage get: the secret, or in `oauth2` mode a token from the issuer
+/// (or why there is none).
+async fn webhook_credential(client: &Http, targets: &Targets) -> Result<Option<String>, String> {
+    if targets.auth != "oauth2" {
+        return Ok(targets.secret.clone());
     }
-}
-
-struct Http {
-    client: Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>,
-    timeout: Duration,
-}
-
-impl Http {
-    fn new(timeout: Duration) -> Result<Http, String> {
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()
-            .map_err(|error| format!("could not read this machine's CA certificates: {error}"))?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        Ok(Http { client: Client::builder(TokioExecutor::new()).build(connector), timeout })
-    }
-
-    async fn post(&self, url: &str, headers: &[(String, String)], body: &Value) -> Result<Answer, Failure> {
-        let mut request = hyper::Request::post(url).header("content-type", "application/json");
-        for (name, value) in headers {
-            request = request.header(name.as_str(), value.as_str());
-        }
-        let request = request
-            .body(Full::new(Bytes::from(body.to_string())))
-            .map_err(|error| Failure::Unreachable(format!("bad URL: {error}")))?;
-        let started = Instant::now();
-        let call = async {
-            let response =
-                self.client.request(request).await.map_err(|error| Failure::Unreachable(error_chain(&error)))?;
-            let status = response.status().as_u16();
-            let bytes = response
-                .into_body()
-                .collect()
-                .await
-                .map_err(|error| Failure::Unreachable(error.to_string()))?
-                .to_bytes();
-            Ok::<_, Failure>((status, bytes))
-        };
-        let (status, bytes) = tokio::time::timeout(self.timeout, call).await.map_err(|_| Failure::Timeout)??;
-        let took = started.elapsed();
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Ok(Answer { status, body, took })
-    }
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(inner) = source {
-        let _ = write!(text, ": {inner}");
-        source = inner.source();
-    }
-    text
-}
-
-/// The credential headers for a mode; `good` false gives a wrong one of the same form.
-fn credentials(mode: &str, secret: Option<&str>, api_key_header: &str, good: bool) -> Vec<(String, String)> {
-    let secret = secret.unwrap_or_default();
-    let secret = if good { secret.to_owned() } else { format!("{secret}-wrong") };
-    let value = match mode {
-        "none" => return Vec::new(),
-        "jwt" => {
-            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-            let claims = json!({"iss": "webhooks-self-check", "iat": now, "exp": now + 300});
-            let key = jsonwebtoken::EncodingKey::from_secret(secret.as_bytes());
-            let token = jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key).unwrap_or_default();
-            format!("Bearer {token}")
-        }
-        "basic" => {
-            let secret = if good { secret } else { "self-check:wrong-password".to_owned() };
-            format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(secret))
-        }
-        "bearer" => format!("Bearer {secret}"),
-        _ => return vec![(api_key_header.to_ascii_lowercase(), secret)],
-    };
-    vec![("authorization".to_owned(), value)]
+    let oauth = &targets.oauth;
+    let url = oauth.token_url.as_deref().ok_or("no OAuth token URL: pass --token-url or set OAUTH_TOKEN_URL")?;
+    let headers = [
+        ("authorization".to_owned(), credentials::client_authorization(oauth)?),
+        ("content-type".to_owned(), "application/x-www-form-urlencoded".to_owned()),
+    ];
+    let body = credentials::token_request_body(oauth.scope.as_deref());
+    let answer = client.send(url, &headers, body).await.map_err(|failure| failure.explain(url, targets.timeout))?;
+    credentials::access_token(answer.status, &answer.body).map(Some)
 }
 
 fn percentile(times: &mut [Duration], p: f64) -> Option<Duration> {
@@ -456,25 +431,33 @@ fn log_event() -> Value {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
     let n = SENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     json!({"event": {"name": "message_logged"}, "options": {}, "payload": {
-        "log_id": format!("self-check-{now}-{n}"),
+        "log_id": format!("{SELF_CHECK_MARKER}-{now}-{n}"),
         "request": {"input": {"text": "self-check"}},
         "response": {"output": {"generic": [{"response_type": "text", "text": "self-check"}]}},
-        "assistant_id": "self-check", "session_id": "self-check", "skill_id": "self-check",
+        "assistant_id": SELF_CHECK_MARKER, "session_id": SELF_CHECK_MARKER, "skill_id": SELF_CHECK_MARKER,
         "request_timestamp": "2025-06-01T10:00:00.000Z", "response_timestamp": "2025-06-01T10:00:00.100Z",
-        "language": "en", "customer_id": "self-check"}})
+        "language": "en", "customer_id": SELF_CHECK_MARKER}})
 }
 
-async fn check_function(client: &Http, targets: &Targets, function: Function, url: &str) -> Row {
-    let (mode, secret) = match function {
-        Function::Dialog => (targets.dialog_auth.as_str(), targets.dialog_secret.as_deref()),
-        // The log webhook always signs a JWT with the webhook's secret.
-        Function::Log => ("jwt", targets.secret.as_deref()),
-        _ => (targets.auth.as_str(), targets.secret.as_deref()),
-    };
-    let good = credentials(mode, secret, &targets.api_key_header, true);
-    let bad = credentials(mode, secret, &targets.api_key_header, false);
+async fn check_function(
+    client: &Http,
+    targets: &Targets,
+    function: Function,
+    url: &str,
+    credential: &Result<Option<String>, String>,
+) -> Row {
     let mut row =
-        Row { function, auth: mode.to_owned(), translation: "-".into(), p50: None, p95: None, problems: Vec::new() };
+        Row { function, auth: "-".into(), translation: "-".into(), p50: None, p95: None, problems: Vec::new() };
+    let (mode, secret) = match auth_of(function, targets, credential) {
+        Ok(auth) => auth,
+        Err(problem) => {
+            row.auth = format!("{}: FAIL", targets.auth);
+            row.problems.push(problem);
+            return row;
+        }
+    };
+    row.auth = mode.to_owned();
+    let good = credentials(mode, secret, &targets.api_key_header);
     if mode != "none" && secret.is_none() {
         row.problems.push(format!(
             "no secret given: pass --{} or set {}",
@@ -527,37 +510,74 @@ async fn check_function(client: &Http, targets: &Targets, function: Function, ur
     row.p95 = percentile(&mut times, 0.95);
     row.auth = format!("{mode}: ok");
 
-    // A wrong credential must be refused.
-    if mode != "none" {
-        match client.post(url, &bad, &plain).await {
-            Ok(answer) if answer.status == 401 => {}
-            Ok(answer) => row.problems.push(format!(
-                "a wrong credential got {} instead of 401: check the function's WEBHOOK_AUTH",
-                answer.status
-            )),
-            Err(failure) => row.problems.push(failure.explain(url, targets.timeout)),
-        }
-    } else {
+    if mode == "none" {
         row.auth = "none (open!)".into();
+    } else {
+        let bad = credentials(mode, None, &targets.api_key_header);
+        check_refusal(client, targets, url, &bad, &plain, &mut row).await;
     }
-
-    // Translation, where the function translates.
-    if let Some(foreign) = foreign {
-        match client.post(url, &good, &foreign).await {
-            Ok(answer) if answer.status == 200 => match translation_verdict(function, targets, &answer.body) {
-                Ok(summary) => row.translation = summary,
-                Err(problem) => {
-                    row.translation = "FAIL".into();
-                    row.problems.push(problem);
-                }
-            },
-            Ok(answer) => row.problems.push(format!("the translation check answered {}", answer.status)),
-            Err(failure) => row.problems.push(failure.explain(url, targets.timeout)),
-        }
-    } else if function == Function::Log {
-        row.translation = "stored".into();
+    match foreign {
+        Some(foreign) => check_translation(client, targets, url, (&good, &foreign), &mut row).await,
+        None if function == Function::Log => row.translation = "stored".into(),
+        None => {}
     }
     row
+}
+
+/// The function's auth mode and credential: dialog's own, the log webhook's Signed JWT, or the
+/// webhooks' secret or OAuth token.
+fn auth_of<'t>(
+    function: Function,
+    targets: &'t Targets,
+    credential: &'t Result<Option<String>, String>,
+) -> Result<(&'t str, Option<&'t str>), String> {
+    match (function, credential) {
+        (Function::Dialog, _) => Ok((targets.dialog_auth.as_str(), targets.dialog_secret.as_deref())),
+        // The log webhook always signs a JWT with the webhook's secret.
+        (Function::Log, _) => Ok(("jwt", targets.secret.as_deref())),
+        (_, Ok(credential)) => Ok((targets.auth.as_str(), credential.as_deref())),
+        (_, Err(why)) => Err(format!("no OAuth token: {why}")),
+    }
+}
+
+/// A wrong credential must be refused.
+async fn check_refusal(
+    client: &Http,
+    targets: &Targets,
+    url: &str,
+    bad: &[(String, String)],
+    body: &Value,
+    row: &mut Row,
+) {
+    match client.post(url, bad, body).await {
+        Ok(answer) if answer.status == 401 => {}
+        Ok(answer) => row.problems.push(format!(
+            "a wrong credential got {} instead of 401: check the function's WEBHOOK_AUTH",
+            answer.status
+        )),
+        Err(failure) => row.problems.push(failure.explain(url, targets.timeout)),
+    }
+}
+
+/// Translation, where the function translates: `request` is the credentials and the body.
+async fn check_translation(
+    client: &Http,
+    targets: &Targets,
+    url: &str,
+    (good, foreign): (&[(String, String)], &Value),
+    row: &mut Row,
+) {
+    match client.post(url, good, foreign).await {
+        Ok(answer) if answer.status == 200 => match translation_verdict(row.function, targets, &answer.body) {
+            Ok(summary) => row.translation = summary,
+            Err(problem) => {
+                row.translation = "FAIL".into();
+                row.problems.push(problem);
+            }
+        },
+        Ok(answer) => row.problems.push(format!("the translation check answered {}", answer.status)),
+        Err(failure) => row.problems.push(failure.explain(url, targets.timeout)),
+    }
 }
 
 /// The assistant-language body and the translating one, per function.

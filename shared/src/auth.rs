@@ -5,17 +5,24 @@
 
 use std::collections::HashSet;
 use std::fmt;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use lambda_http::http::{HeaderMap, HeaderName, header};
 use subtle::ConstantTimeEq;
 
+use crate::oauth::OAuthVerifier;
+
 /// Tokens larger than this are refused before any parsing. Watson's secret is at most 1,024
 /// characters and its JWT a few hundred bytes.
 const MAX_CREDENTIAL_BYTES: usize = 4096;
-/// Clock skew allowed on `exp` and `nbf`, in seconds.
+/// Clock skew allowed on `exp`, `nbf` and `iat`, in seconds.
 pub const JWT_LEEWAY_SECONDS: u64 = 30;
+/// `JWT_MAX_LIFETIME_SECONDS`' default: how far ahead a token's `exp` may be.
+pub const DEFAULT_JWT_MAX_LIFETIME_SECONDS: u64 = 3600;
+/// The shortest secret `WEBHOOK_SECRET` (and `WEBHOOK_SECRET_PREVIOUS`) may be, in bytes.
+pub const MIN_SECRET_BYTES: usize = 32;
 
 /// How the assistant proves it is the caller (`WEBHOOK_AUTH`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,13 +35,16 @@ pub enum AuthMode {
     Bearer,
     /// A static header, e.g. `x-api-key: <key>`.
     ApiKey { header: HeaderName },
+    /// `Authorization: Bearer <access token>`: a JWT from an OAuth 2.0 issuer, checked against
+    /// its published keys ([`crate::oauth`]).
+    OAuth2,
     /// No authentication: an explicit opt-in, warned about at start.
     None,
 }
 
 impl AuthMode {
     /// The names `WEBHOOK_AUTH` takes, in the order the error message lists them.
-    pub const NAMES: [&'static str; 5] = ["jwt", "basic", "bearer", "api-key", "none"];
+    pub const NAMES: [&'static str; 6] = ["jwt", "basic", "bearer", "api-key", "oauth2", "none"];
 
     pub fn name(&self) -> &'static str {
         match self {
@@ -42,8 +52,14 @@ impl AuthMode {
             AuthMode::Basic => "basic",
             AuthMode::Bearer => "bearer",
             AuthMode::ApiKey { .. } => "api-key",
+            AuthMode::OAuth2 => "oauth2",
             AuthMode::None => "none",
         }
+    }
+
+    /// Whether the mode checks a shared secret (every mode but `oauth2` and `none`).
+    pub fn uses_secret(&self) -> bool {
+        !matches!(self, AuthMode::OAuth2 | AuthMode::None)
     }
 
     /// The mode a name stands for (any case); `header` is api-key's header. The one place names
@@ -54,6 +70,7 @@ impl AuthMode {
             "basic" => AuthMode::Basic,
             "bearer" => AuthMode::Bearer,
             "api-key" => AuthMode::ApiKey { header: header() },
+            "oauth2" => AuthMode::OAuth2,
             "none" => AuthMode::None,
             _ => return None,
         })
@@ -111,29 +128,97 @@ impl AuthFailure {
     }
 }
 
-/// The configured mode and its secrets: the current one and, during a rotation, the previous one.
+/// What every JWT must meet beyond its signature, in every mode that takes one (RFC 7519's time
+/// claims, RFC 7515's `crit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JwtPolicy {
+    /// `JWT_MAX_LIFETIME_SECONDS`: `exp` at most this far ahead (plus the leeway).
+    pub max_lifetime_seconds: u64,
+    /// `JWT_REQUIRE_EXP=on`: a token without `exp` is refused. Off by default for the Signed JWT
+    /// mode, since IBM documents no claims of its token; `oauth2` always requires `exp`.
+    pub require_exp: bool,
+}
+
+impl Default for JwtPolicy {
+    fn default() -> Self {
+        JwtPolicy { max_lifetime_seconds: DEFAULT_JWT_MAX_LIFETIME_SECONDS, require_exp: false }
+    }
+}
+
+impl JwtPolicy {
+    /// The header's checks: no `crit` extension is understood, so a token naming any is refused.
+    pub fn check_header(&self, header: &jsonwebtoken::Header) -> Result<(), AuthFailure> {
+        if header.crit.is_some() { Err(AuthFailure::InvalidCredentials) } else { Ok(()) }
+    }
+
+    /// The verified claims' time checks: `exp` (when present, or always with `require_exp`) a
+    /// number at most `max_lifetime_seconds` ahead; `iat`, when present, a number not in the future.
+    /// Expiry itself was checked with the signature. Both allow [`JWT_LEEWAY_SECONDS`].
+    pub fn check_claims(&self, claims: &serde_json::Value, now: u64) -> Result<(), AuthFailure> {
+        let number = |name: &str| claims.get(name).map(serde_json::Value::as_f64);
+        let latest_exp = now.saturating_add(self.max_lifetime_seconds).saturating_add(JWT_LEEWAY_SECONDS);
+        let exp_ok = match number("exp") {
+            None => !self.require_exp,
+            Some(exp) => exp.is_some_and(|exp| exp <= latest_exp as f64),
+        };
+        let iat_ok = number("iat").is_none_or(|iat| iat.is_some_and(|iat| iat <= (now + JWT_LEEWAY_SECONDS) as f64));
+        if exp_ok && iat_ok { Ok(()) } else { Err(AuthFailure::InvalidCredentials) }
+    }
+}
+
+/// The configured mode and its secrets (the current one and, during a rotation, the previous
+/// one), the JWT policy, and in `oauth2` mode the issuer's verifier.
 #[derive(Debug, Clone)]
 pub struct WebhookAuth {
     mode: AuthMode,
     secrets: Vec<Secret>,
+    policy: JwtPolicy,
+    oauth: Option<Arc<OAuthVerifier>>,
 }
 
 impl WebhookAuth {
-    /// `secrets` must hold at least one secret unless the mode is `None` (config checks this).
+    /// `secrets` must hold at least one secret when the mode uses one (config checks this).
     pub fn new(mode: AuthMode, secrets: Vec<Secret>) -> Self {
-        WebhookAuth { mode, secrets }
+        WebhookAuth { mode, secrets, policy: JwtPolicy::default(), oauth: None }
+    }
+
+    pub fn with_policy(mut self, policy: JwtPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The verifier of `oauth2` mode.
+    pub fn with_oauth(mut self, verifier: OAuthVerifier) -> Self {
+        self.oauth = Some(Arc::new(verifier));
+        self
     }
 
     pub fn mode(&self) -> &AuthMode {
         &self.mode
     }
 
-    pub fn verify(&self, headers: &HeaderMap) -> Result<(), AuthFailure> {
+    pub fn policy(&self) -> &JwtPolicy {
+        &self.policy
+    }
+
+    pub fn oauth(&self) -> Option<&OAuthVerifier> {
+        self.oauth.as_deref()
+    }
+
+    /// Whether the request carries this mode's credentials. Only `oauth2` awaits anything: the
+    /// issuer's keys, on the first token or one signed with a key not seen yet.
+    pub async fn verify(&self, headers: &HeaderMap) -> Result<(), AuthFailure> {
         match &self.mode {
             AuthMode::None => Ok(()),
             AuthMode::Jwt => {
                 let token = strip_scheme(credential(headers, &header::AUTHORIZATION)?, "bearer");
                 self.verify_jwt(token)
+            }
+            AuthMode::OAuth2 => {
+                let value = credential(headers, &header::AUTHORIZATION)?;
+                let token = scheme_value(value, "bearer").ok_or(AuthFailure::MalformedCredentials)?;
+                let verifier = self.oauth.as_deref().ok_or(AuthFailure::InvalidCredentials)?;
+                verifier.verify(token, &self.policy).await
             }
             AuthMode::Bearer => {
                 let value = credential(headers, &header::AUTHORIZATION)?;
@@ -168,12 +253,14 @@ impl WebhookAuth {
         if !HMAC_ALGORITHMS.contains(&header.alg) {
             return Err(AuthFailure::InvalidCredentials);
         }
+        self.policy.check_header(&header)?;
         let validation = jwt_validation();
-        let valid = self.secrets.iter().any(|secret| {
+        let claims = self.secrets.iter().find_map(|secret| {
             let key = DecodingKey::from_secret(secret.expose());
-            jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation).is_ok()
+            jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation).ok()
         });
-        if valid { Ok(()) } else { Err(AuthFailure::InvalidCredentials) }
+        let claims = claims.ok_or(AuthFailure::InvalidCredentials)?.claims;
+        self.policy.check_claims(&claims, jsonwebtoken::get_current_timestamp())
     }
 }
 
@@ -220,6 +307,13 @@ mod tests {
     use serde_json::json;
 
     const SECRET: &str = "current-webhook-secret";
+
+    impl WebhookAuth {
+        /// `verify` on a runtime of its own: these modes await nothing.
+        fn verify_now(&self, headers: &HeaderMap) -> Result<(), AuthFailure> {
+            tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(self.verify(headers))
+        }
+    }
     const PREVIOUS: &str = "previous-webhook-secret";
 
     fn now() -> u64 {
@@ -245,14 +339,14 @@ mod tests {
         let auth = jwt_auth();
         for alg in HMAC_ALGORITHMS {
             let token = sign(alg, SECRET, json!({"iss": "watson"}));
-            assert_eq!(auth.verify(&headers("authorization", &token)), Ok(()), "{alg:?}");
-            assert_eq!(auth.verify(&headers("Authorization", &format!("Bearer {token}"))), Ok(()));
-            assert_eq!(auth.verify(&headers("authorization", &format!("bearer {token}"))), Ok(()));
+            assert_eq!(auth.verify_now(&headers("authorization", &token)), Ok(()), "{alg:?}");
+            assert_eq!(auth.verify_now(&headers("Authorization", &format!("Bearer {token}"))), Ok(()));
+            assert_eq!(auth.verify_now(&headers("authorization", &format!("bearer {token}"))), Ok(()));
         }
         let with_exp = sign(Algorithm::HS256, SECRET, json!({"exp": now() + 300}));
-        assert_eq!(auth.verify(&headers("authorization", &with_exp)), Ok(()));
+        assert_eq!(auth.verify_now(&headers("authorization", &with_exp)), Ok(()));
         let rotated = sign(Algorithm::HS256, PREVIOUS, json!({}));
-        assert_eq!(auth.verify(&headers("authorization", &rotated)), Ok(()));
+        assert_eq!(auth.verify_now(&headers("authorization", &rotated)), Ok(()));
     }
 
     #[test]
@@ -269,42 +363,68 @@ mod tests {
         let (_, rest) = valid.split_once('.').unwrap();
         let confused = format!("{}.{}", b64(json!({"alg": "RS256", "typ": "JWT"})), rest);
         for token in [unsigned.as_str(), &wrong_secret, &expired, &not_yet, truncated, &confused, "garbage", "a.b.c"] {
-            assert!(auth.verify(&headers("authorization", token)).is_err(), "accepted {token}");
+            assert!(auth.verify_now(&headers("authorization", token)).is_err(), "accepted {token}");
         }
-        assert_eq!(auth.verify(&HeaderMap::new()), Err(AuthFailure::MissingCredentials));
-        assert_eq!(auth.verify(&headers("authorization", "  ")), Err(AuthFailure::MissingCredentials));
+        assert_eq!(auth.verify_now(&HeaderMap::new()), Err(AuthFailure::MissingCredentials));
+        assert_eq!(auth.verify_now(&headers("authorization", "  ")), Err(AuthFailure::MissingCredentials));
         let huge = format!("Bearer {}", "a".repeat(10 * 1024));
-        assert_eq!(auth.verify(&headers("authorization", &huge)), Err(AuthFailure::MalformedCredentials));
+        assert_eq!(auth.verify_now(&headers("authorization", &huge)), Err(AuthFailure::MalformedCredentials));
         // The right token in another header is not accepted.
-        assert!(auth.verify(&headers("x-authorization", &valid)).is_err());
+        assert!(auth.verify_now(&headers("x-authorization", &valid)).is_err());
     }
 
     #[test]
     fn basic_bearer_and_api_key_compare_the_secret() {
         let basic = WebhookAuth::new(AuthMode::Basic, vec![Secret::new("watson:s3cret")]);
         let encoded = base64::engine::general_purpose::STANDARD.encode("watson:s3cret");
-        assert_eq!(basic.verify(&headers("authorization", &format!("Basic {encoded}"))), Ok(()));
+        assert_eq!(basic.verify_now(&headers("authorization", &format!("Basic {encoded}"))), Ok(()));
         let wrong = base64::engine::general_purpose::STANDARD.encode("watson:s3cre");
-        assert!(basic.verify(&headers("authorization", &format!("Basic {wrong}"))).is_err());
-        assert!(basic.verify(&headers("authorization", "Basic !!!")).is_err());
-        assert!(basic.verify(&headers("authorization", &format!("Bearer {encoded}"))).is_err());
+        assert!(basic.verify_now(&headers("authorization", &format!("Basic {wrong}"))).is_err());
+        assert!(basic.verify_now(&headers("authorization", "Basic !!!")).is_err());
+        assert!(basic.verify_now(&headers("authorization", &format!("Bearer {encoded}"))).is_err());
 
         let bearer = WebhookAuth::new(AuthMode::Bearer, vec![Secret::new("tok-1"), Secret::new("tok-0")]);
-        assert_eq!(bearer.verify(&headers("authorization", "Bearer tok-1")), Ok(()));
-        assert_eq!(bearer.verify(&headers("authorization", "Bearer tok-0")), Ok(()));
-        assert!(bearer.verify(&headers("authorization", "tok-1")).is_err());
-        assert!(bearer.verify(&headers("authorization", "Bearer tok-2")).is_err());
+        assert_eq!(bearer.verify_now(&headers("authorization", "Bearer tok-1")), Ok(()));
+        assert_eq!(bearer.verify_now(&headers("authorization", "Bearer tok-0")), Ok(()));
+        assert!(bearer.verify_now(&headers("authorization", "tok-1")).is_err());
+        assert!(bearer.verify_now(&headers("authorization", "Bearer tok-2")).is_err());
 
         let api_key = WebhookAuth::new(
             AuthMode::ApiKey { header: HeaderName::from_static("x-api-key") },
             vec![Secret::new("key-123")],
         );
-        assert_eq!(api_key.verify(&headers("X-Api-Key", "key-123")), Ok(()));
-        assert!(api_key.verify(&headers("x-api-key", "key-12")).is_err());
-        assert!(api_key.verify(&headers("authorization", "key-123")).is_err());
+        assert_eq!(api_key.verify_now(&headers("X-Api-Key", "key-123")), Ok(()));
+        assert!(api_key.verify_now(&headers("x-api-key", "key-12")).is_err());
+        assert!(api_key.verify_now(&headers("authorization", "key-123")).is_err());
 
         let none = WebhookAuth::new(AuthMode::None, vec![]);
-        assert_eq!(none.verify(&HeaderMap::new()), Ok(()));
+        assert_eq!(none.verify_now(&HeaderMap::new()), Ok(()));
+    }
+
+    #[test]
+    fn jwt_refuses_crit_and_checks_the_time_claims() {
+        let auth = jwt_auth();
+        let crit = jsonwebtoken::encode(
+            &Header { crit: Some(vec!["exp".into()]), ..Header::new(Algorithm::HS256) },
+            &json!({"exp": now() + 60}),
+            &EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .unwrap();
+        let far = sign(Algorithm::HS256, SECRET, json!({"exp": now() + DEFAULT_JWT_MAX_LIFETIME_SECONDS + 600}));
+        let future_iat = sign(Algorithm::HS256, SECRET, json!({"iat": now() + JWT_LEEWAY_SECONDS + 60}));
+        let text_exp = sign(Algorithm::HS256, SECRET, json!({"exp": "tomorrow"}));
+        for token in [&crit, &far, &future_iat, &text_exp] {
+            assert_eq!(auth.verify_now(&headers("authorization", token)), Err(AuthFailure::InvalidCredentials));
+        }
+        let at_the_limit = sign(Algorithm::HS256, SECRET, json!({"exp": now() + 3600, "iat": now() + 5}));
+        assert_eq!(auth.verify_now(&headers("authorization", &at_the_limit)), Ok(()));
+        let no_exp = sign(Algorithm::HS256, SECRET, json!({"iss": "watson"}));
+        assert_eq!(auth.verify_now(&headers("authorization", &no_exp)), Ok(()));
+        let strict = jwt_auth().with_policy(JwtPolicy { require_exp: true, ..JwtPolicy::default() });
+        assert_eq!(strict.verify_now(&headers("authorization", &no_exp)), Err(AuthFailure::InvalidCredentials));
+        assert_eq!(strict.verify_now(&headers("authorization", &at_the_limit)), Ok(()));
+        let day = jwt_auth().with_policy(JwtPolicy { max_lifetime_seconds: 86_400, require_exp: false });
+        assert_eq!(day.verify_now(&headers("authorization", &far)), Ok(()));
     }
 
     #[test]

@@ -8,8 +8,9 @@
 
 use lambda_http::http::HeaderName;
 
-use crate::auth::{AuthMode, Secret, WebhookAuth};
+use crate::auth::{AuthMode, DEFAULT_JWT_MAX_LIFETIME_SECONDS, JwtPolicy, MIN_SECRET_BYTES, Secret, WebhookAuth};
 use crate::language;
+use crate::oauth::{OAuthSettings, OAuthVerifier};
 
 pub const DEFAULT_ASSISTANT_LANGUAGE: &str = "en";
 pub const DEFAULT_SUPPORTED_LANGUAGES: &str = "en,es,fr,de,it,pt,nl,sv,pl,ru,tr,ar,hi,ja,zh,ko";
@@ -39,6 +40,13 @@ type Lookup<'a> = dyn Fn(&str) -> Option<String> + 'a;
 impl<'a> Variables<'a> {
     pub fn new(lookup: impl Fn(&str) -> Option<String> + 'a) -> Self {
         Variables { lookup: Box::new(lookup) }
+    }
+
+    /// These variables with `set` on top (e.g. secrets read from Parameter Store at cold start).
+    pub fn with(self, set: Vec<(&'static str, String)>) -> Variables<'a> {
+        Variables::new(move |name| {
+            set.iter().find(|(key, _)| *key == name).map(|(_, value)| value.clone()).or_else(|| (self.lookup)(name))
+        })
     }
 
     /// The process environment of `function`: `<FUNCTION>_<VARIABLE>` (e.g.
@@ -106,10 +114,13 @@ pub fn settings<T>(
     function: &str,
     read: impl FnOnce(&Variables) -> Result<T, ConfigError>,
 ) -> Result<T, lambda_http::Error> {
-    read(&Variables::of_function(function)).map_err(|error| {
-        tracing::error!(%error, "{function}: configuration error");
-        error.into()
-    })
+    read(&Variables::of_function(function)).map_err(|error| refuse(function, error))
+}
+
+/// A cold start refused: one line naming the variable (never its value), and the error for `main`.
+pub fn refuse(function: &str, error: ConfigError) -> lambda_http::Error {
+    tracing::error!(%error, "{function}: configuration error");
+    error.into()
 }
 
 /// What the edge needs, and every function reads: who may call, and how large a body it takes.
@@ -131,49 +142,83 @@ impl EdgeConfig {
 }
 
 /// The one reading of the auth settings: `WEBHOOK_AUTH`, `WEBHOOK_API_KEY_HEADER`,
-/// `WEBHOOK_SECRET` and `WEBHOOK_SECRET_PREVIOUS`.
+/// `WEBHOOK_SECRET` and `WEBHOOK_SECRET_PREVIOUS` (each at least [`MIN_SECRET_BYTES`]),
+/// `JWT_MAX_LIFETIME_SECONDS`, `JWT_REQUIRE_EXP`, and in `oauth2` mode the `OAUTH_*` settings.
 pub fn read_auth(variables: &Variables) -> Result<WebhookAuth, ConfigError> {
-    let get = |name: &str| variables.get(name);
-    let mode = match get("WEBHOOK_AUTH") {
-        None => AuthMode::Jwt,
-        Some(name) => {
-            let mut header_error = None;
-            let mode = AuthMode::from_name(&name, || {
-                let name = get("WEBHOOK_API_KEY_HEADER").unwrap_or_else(|| DEFAULT_API_KEY_HEADER.to_owned());
-                HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes()).unwrap_or_else(|_| {
-                    header_error = Some(ConfigError::Invalid {
-                        variable: "WEBHOOK_API_KEY_HEADER",
-                        why: "not a valid header name".into(),
-                    });
-                    HeaderName::from_static(DEFAULT_API_KEY_HEADER)
-                })
-            });
-            if let Some(error) = header_error {
-                return Err(error);
-            }
-            mode.ok_or_else(|| ConfigError::Invalid {
-                variable: "WEBHOOK_AUTH",
-                why: format!("expected one of {}", AuthMode::NAMES.join(", ")),
-            })?
-        }
+    let mode = auth_mode(variables)?;
+    let policy = JwtPolicy {
+        max_lifetime_seconds: variables.number(
+            "JWT_MAX_LIFETIME_SECONDS",
+            DEFAULT_JWT_MAX_LIFETIME_SECONDS,
+            60..=7 * 24 * 3600,
+        )?,
+        require_exp: variables.switch("JWT_REQUIRE_EXP", "on")?,
     };
-    let secret = |name: &str| variables.secret(name);
-    let mut secrets = Vec::new();
-    if mode != AuthMode::None {
-        let current = secret("WEBHOOK_SECRET").ok_or_else(|| ConfigError::Missing {
-            variable: "WEBHOOK_SECRET",
-            why: format!("WEBHOOK_AUTH={} needs a secret (set WEBHOOK_AUTH=none to accept any caller)", mode.name()),
-        })?;
-        secrets.push(current);
-        secrets.extend(secret("WEBHOOK_SECRET_PREVIOUS"));
-        if mode == AuthMode::Basic
-            && let Some(position) = secrets.iter().position(|s| !s.contains(':'))
-        {
-            let variable = if position == 0 { "WEBHOOK_SECRET" } else { "WEBHOOK_SECRET_PREVIOUS" };
-            return Err(ConfigError::Invalid { variable, why: "basic auth expects user:password".into() });
-        }
+    let secrets = if mode.uses_secret() { read_secrets(variables, &mode)? } else { Vec::new() };
+    let auth = WebhookAuth::new(mode.clone(), secrets).with_policy(policy);
+    if mode == AuthMode::OAuth2 {
+        return Ok(auth.with_oauth(OAuthVerifier::new(OAuthSettings::read(variables)?)?));
     }
-    Ok(WebhookAuth::new(mode, secrets.into_iter().map(Secret::new).collect()))
+    Ok(auth)
+}
+
+/// `WEBHOOK_AUTH` (default `jwt`), and `WEBHOOK_API_KEY_HEADER` for `api-key`.
+fn auth_mode(variables: &Variables) -> Result<AuthMode, ConfigError> {
+    let get = |name: &str| variables.get(name);
+    let Some(name) = get("WEBHOOK_AUTH") else { return Ok(AuthMode::Jwt) };
+    let mut header_error = None;
+    let mode = AuthMode::from_name(&name, || {
+        let name = get("WEBHOOK_API_KEY_HEADER").unwrap_or_else(|| DEFAULT_API_KEY_HEADER.to_owned());
+        HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes()).unwrap_or_else(|_| {
+            header_error = Some(ConfigError::Invalid {
+                variable: "WEBHOOK_API_KEY_HEADER",
+                why: "not a valid header name".into(),
+            });
+            HeaderName::from_static(DEFAULT_API_KEY_HEADER)
+        })
+    });
+    if let Some(error) = header_error {
+        return Err(error);
+    }
+    mode.ok_or_else(|| ConfigError::Invalid {
+        variable: "WEBHOOK_AUTH",
+        why: format!("expected one of {}", AuthMode::NAMES.join(", ")),
+    })
+}
+
+/// `WEBHOOK_SECRET` and, during a rotation, `WEBHOOK_SECRET_PREVIOUS`: each at least
+/// [`MIN_SECRET_BYTES`] bytes and not only whitespace (for `basic`, `user:password` with a password
+/// that long).
+fn read_secrets(variables: &Variables, mode: &AuthMode) -> Result<Vec<Secret>, ConfigError> {
+    let current = variables.secret("WEBHOOK_SECRET").ok_or_else(|| ConfigError::Missing {
+        variable: "WEBHOOK_SECRET",
+        why: format!(
+            "WEBHOOK_AUTH={} needs a secret (or WEBHOOK_SECRET_PARAMETER; WEBHOOK_AUTH=none accepts any caller)",
+            mode.name()
+        ),
+    })?;
+    let mut secrets = vec![("WEBHOOK_SECRET", current)];
+    secrets.extend(variables.secret("WEBHOOK_SECRET_PREVIOUS").map(|previous| ("WEBHOOK_SECRET_PREVIOUS", previous)));
+    for (variable, secret) in &secrets {
+        check_secret(variable, secret, mode)?;
+    }
+    Ok(secrets.into_iter().map(|(_, secret)| Secret::new(secret)).collect())
+}
+
+fn check_secret(variable: &'static str, secret: &str, mode: &AuthMode) -> Result<(), ConfigError> {
+    let invalid = |why: String| ConfigError::Invalid { variable, why };
+    let key = if *mode == AuthMode::Basic {
+        secret.split_once(':').ok_or_else(|| invalid("basic auth expects user:password".into()))?.1
+    } else {
+        secret
+    };
+    let what = if *mode == AuthMode::Basic { "the password" } else { "the secret" };
+    if key.len() < MIN_SECRET_BYTES || key.trim().is_empty() {
+        return Err(invalid(format!(
+            "{what} must be at least {MIN_SECRET_BYTES} bytes (e.g. `openssl rand -base64 32`)"
+        )));
+    }
+    Ok(())
 }
 
 /// The languages a translating function works between.
@@ -325,6 +370,9 @@ fn language_code(variable: &'static str, tag: &str) -> Result<String, ConfigErro
 mod tests {
     use super::*;
 
+    /// A secret of the least length allowed.
+    const S: &str = "a-test-secret-of-32-bytes-000000";
+
     fn edge(vars: &[(&str, &str)]) -> Result<EdgeConfig, ConfigError> {
         EdgeConfig::read(&vars.into())
     }
@@ -347,10 +395,11 @@ mod tests {
 
     #[test]
     fn the_edge_needs_only_the_secret() {
-        let config = edge(&[("WEBHOOK_SECRET", "s")]).unwrap();
+        let config = edge(&[("WEBHOOK_SECRET", S)]).unwrap();
         assert_eq!(config.auth.mode(), &AuthMode::Jwt);
+        assert_eq!(config.auth.policy(), &JwtPolicy::default());
         assert_eq!(config.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
-        let error = edge(&[("WEBHOOK_SECRET", "s"), ("MAX_BODY_BYTES", "1k")]).unwrap_err();
+        let error = edge(&[("WEBHOOK_SECRET", S), ("MAX_BODY_BYTES", "1k")]).unwrap_err();
         assert!(error.to_string().starts_with("MAX_BODY_BYTES is invalid"), "{error}");
     }
 
@@ -358,7 +407,7 @@ mod tests {
     fn the_edge_reads_nothing_of_what_a_function_does() {
         // Every other function's variables, each set to a value its reader refuses.
         let bad = [
-            ("WEBHOOK_SECRET", "s"),
+            ("WEBHOOK_SECRET", S),
             ("VOICE_MODELS", "es=es ES"),
             ("ASSISTANT_LANGUAGE", "klingon"),
             ("TRANSLATE_TIMEOUT_MS", "3s"),
@@ -374,10 +423,53 @@ mod tests {
     fn errors_name_the_variable_and_not_the_secret() {
         let error = edge(&[]).unwrap_err();
         assert!(error.to_string().starts_with("WEBHOOK_SECRET is required"), "{error}");
-        let error = edge(&[("WEBHOOK_AUTH", "oauth"), ("WEBHOOK_SECRET", "s")]).unwrap_err();
+        let error = edge(&[("WEBHOOK_AUTH", "oauth"), ("WEBHOOK_SECRET", S)]).unwrap_err();
         assert!(error.to_string().starts_with("WEBHOOK_AUTH is invalid"), "{error}");
         let error = edge(&[("WEBHOOK_AUTH", "basic"), ("WEBHOOK_SECRET", "no-colon-secret")]).unwrap_err();
         assert!(error.to_string().contains("WEBHOOK_SECRET") && !error.to_string().contains("no-colon-secret"));
+        for (key, value) in [("JWT_MAX_LIFETIME_SECONDS", "0"), ("JWT_REQUIRE_EXP", "yes")] {
+            let error = edge(&[("WEBHOOK_SECRET", S), (key, value)]).unwrap_err();
+            assert!(error.to_string().starts_with(&format!("{key} is invalid")), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_short_or_blank_secret_is_refused_naming_its_variable() {
+        let short = "s".repeat(MIN_SECRET_BYTES - 1);
+        let blank = " ".repeat(40);
+        for (variable, rows) in [
+            ("WEBHOOK_SECRET", vec![("WEBHOOK_SECRET", short.as_str())]),
+            ("WEBHOOK_SECRET", vec![("WEBHOOK_SECRET", blank.as_str())]),
+            ("WEBHOOK_SECRET_PREVIOUS", vec![("WEBHOOK_SECRET", S), ("WEBHOOK_SECRET_PREVIOUS", "old")]),
+        ] {
+            let error = edge(&rows).unwrap_err().to_string();
+            assert!(
+                error.starts_with(&format!("{variable} is invalid: the secret must be at least 32 bytes")),
+                "{error}"
+            );
+            assert!(!error.contains(&short) && !error.contains("old"), "{error}");
+        }
+        let short_password = format!("watson:{short}");
+        let error = edge(&[("WEBHOOK_AUTH", "basic"), ("WEBHOOK_SECRET", &short_password)]).unwrap_err();
+        assert!(error.to_string().starts_with("WEBHOOK_SECRET is invalid: the password"), "{error}");
+        let password = format!("watson:{S}");
+        assert!(edge(&[("WEBHOOK_AUTH", "basic"), ("WEBHOOK_SECRET", &password)]).is_ok());
+    }
+
+    #[test]
+    fn oauth2_needs_an_issuer_and_no_secret() {
+        let config = edge(&[("WEBHOOK_AUTH", "OAuth2"), ("OAUTH_ISSUER", "https://i.example"), ("OAUTH_SCOPES", "s")]);
+        assert_eq!(config.unwrap().auth.mode(), &AuthMode::OAuth2);
+        let error = edge(&[("WEBHOOK_AUTH", "oauth2")]).unwrap_err();
+        assert!(error.to_string().starts_with("OAUTH_ISSUER is required"), "{error}");
+    }
+
+    #[test]
+    fn variables_set_on_top_win() {
+        let table = [("WEBHOOK_SECRET", "from the environment"), ("OTHER", "o")];
+        let variables = Variables::from(&table[..]).with(vec![("WEBHOOK_SECRET", "from the store".into())]);
+        assert_eq!(variables.secret("WEBHOOK_SECRET").as_deref(), Some("from the store"));
+        assert_eq!(variables.get("OTHER").as_deref(), Some("o"));
     }
 
     #[test]
@@ -396,7 +488,7 @@ mod tests {
     fn none_needs_no_secret_and_api_key_takes_a_header() {
         assert_eq!(edge(&[("WEBHOOK_AUTH", "none")]).unwrap().auth.mode(), &AuthMode::None);
         let config =
-            edge(&[("WEBHOOK_AUTH", "api-key"), ("WEBHOOK_SECRET", "k"), ("WEBHOOK_API_KEY_HEADER", "X-Watson-Key")])
+            edge(&[("WEBHOOK_AUTH", "api-key"), ("WEBHOOK_SECRET", S), ("WEBHOOK_API_KEY_HEADER", "X-Watson-Key")])
                 .unwrap();
         assert_eq!(config.auth.mode(), &AuthMode::ApiKey { header: HeaderName::from_static("x-watson-key") });
     }

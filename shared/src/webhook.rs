@@ -27,6 +27,7 @@ use crate::config::{self, EdgeConfig};
 use crate::http::{self, RequestError};
 use crate::metrics::{HANDLER_DURATION, MetricLine, MetricsSink, PASS_THROUGH_AFTER_FAULT};
 use crate::payload::{Envelope, PayloadReply, SKIP_ASSISTANT_HEADER};
+use crate::secrets;
 
 /// What one webhook function declares: its name, the body it accepts, its edge settings and its
 /// `process`. [`serve`] does the rest, once for every function.
@@ -161,7 +162,7 @@ pub async fn accept<T: Accepted>(edge: &EdgeConfig, request: &Request) -> Result
     if let Err(error) = http::check_method(request) {
         return Err(refuse(request, error, None));
     }
-    if let Err(failure) = edge.auth.verify(request.headers()) {
+    if let Err(failure) = edge.auth.verify(request.headers()).await {
         return Err(refuse(request, RequestError::Unauthorized, Some(failure.reason())));
     }
     T::read(request, edge.max_body_bytes).await.map_err(|error| refuse(request, error, None))
@@ -201,12 +202,18 @@ pub fn request_id(request: &Request) -> String {
     }
 }
 
-/// Reads the edge's [`EdgeConfig`] for `function` (see [`config::settings`]) and says out loud
-/// when auth is off.
-pub fn start(function: &str) -> Result<EdgeConfig, lambda_http::Error> {
-    let edge = config::settings(function, EdgeConfig::read)?;
+/// Reads the edge's [`EdgeConfig`] for `function` (see [`config::settings`]), with its secrets from
+/// Parameter Store or Secrets Manager when the variables name them ([`secrets`]), fetches an OAuth
+/// issuer's keys, and says out loud when auth is off.
+pub async fn start(function: &str) -> Result<EdgeConfig, lambda_http::Error> {
+    let variables = config::Variables::of_function(function);
+    let stored = secrets::read_stored(&variables).await.map_err(|error| config::refuse(function, error))?;
+    let edge = EdgeConfig::read(&variables.with(stored)).map_err(|error| config::refuse(function, error))?;
     if *edge.auth.mode() == AuthMode::None {
         tracing::warn!("WEBHOOK_AUTH=none: {function} accepts requests from anyone; use it only for local tests");
+    }
+    if let Some(oauth) = edge.auth.oauth() {
+        oauth.prefetch().await;
     }
     tracing::info!(function, auth = edge.auth.mode().name(), max_body_bytes = edge.max_body_bytes, "started");
     Ok(edge)

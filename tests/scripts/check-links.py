@@ -6,11 +6,15 @@ import re
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-SKIP = {"node_modules", "target", ".git", ".aws-sam", ".venv-tools"}
+# Every .venv* folder (check-template.sh makes .venv-sam and .venv-checkov, run-local.sh .venv-tools).
+SKIP = {"node_modules", "target", ".git", ".aws-sam"}
 
 
 def markdown_files():
-    return [p for p in ROOT.rglob("*.md") if not SKIP.intersection(p.relative_to(ROOT).parts)]
+    def skipped(parts):
+        return SKIP.intersection(parts) or any(part.startswith(".venv") for part in parts)
+
+    return [p for p in ROOT.rglob("*.md") if not skipped(p.relative_to(ROOT).parts)]
 
 
 def slug(heading):

@@ -10,8 +10,8 @@
 #                                                # in memory: gone when the script stops)
 #
 # Functions answer at http://127.0.0.1:9000/lambda-url/<function>/ . Unless you set them,
-# WEBHOOK_AUTH=jwt and WEBHOOK_SECRET=local-dev-secret (the dialog function: Basic auth with
-# watson:local-dev-secret): the payloads in tests/invoke carry matching credentials. Never use
+# WEBHOOK_AUTH=jwt and WEBHOOK_SECRET=local-dev-secret-not-for-any-deployment (the dialog function: Basic auth with
+# watson:local-dev-secret-not-for-any-deployment): the payloads in tests/invoke carry matching credentials. Never use
 # these secrets in a deployment. <FUNCTION>_<VARIABLE> sets a variable for one function only.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -34,11 +34,11 @@ fi
 export PATH="$PWD/.venv-tools/bin:$PATH"
 
 export WEBHOOK_AUTH="${WEBHOOK_AUTH:-jwt}"
-export WEBHOOK_SECRET="${WEBHOOK_SECRET:-local-dev-secret}"
+export WEBHOOK_SECRET="${WEBHOOK_SECRET:-local-dev-secret-not-for-any-deployment}"
 export ASSISTANT_LANGUAGE="${ASSISTANT_LANGUAGE:-en}"
 # Dialog callouts carry no Signed JWT: the dialog function gets Basic auth (see tests/invoke/dialog-*.json).
 export DIALOG_WEBHOOK_AUTH="${DIALOG_WEBHOOK_AUTH:-basic}"
-export DIALOG_WEBHOOK_SECRET="${DIALOG_WEBHOOK_SECRET:-watson:local-dev-secret}"
+export DIALOG_WEBHOOK_SECRET="${DIALOG_WEBHOOK_SECRET:-watson:local-dev-secret-not-for-any-deployment}"
 # The functions' log level goes to the functions only (an --env-file, since RUST_LOG may hold
 # commas and --env-var splits at them): cargo-lambda reads RUST_LOG for its own log too, and at
 # `info` it prints its whole configuration when stopped.

@@ -409,6 +409,48 @@ def test_athena_limit(t, facts):
     check(config.get("EnforceWorkGroupConfiguration") is True, "queries can override the workgroup's limit")
 
 
+def test_function_roles(t, facts):
+    """Each function runs as its own role: no AWSLambdaBasicExecutionRole (logs:CreateLogGroup,
+    CreateLogStream and PutLogEvents on every resource), and logs written only to its own group."""
+    for prefix in FUNCTIONS:
+        fn = t["Resources"][f"{prefix}Function"]["Properties"]
+        check(fn.get("Role") == {"Fn::GetAtt": [f"{prefix}FunctionRole", "Arn"]}, f"{prefix}Function does not run as {prefix}FunctionRole")
+    group_of = dict(zip(FUNCTIONS, LOG_GROUPS))
+    for name, role in resources_of_type(t, "AWS::IAM::Role").items():
+        text = json.dumps(role)
+        check("AWSLambdaBasicExecutionRole" not in text and "ManagedPolicyArns" not in text,
+              f"{name} has a managed policy (AWSLambdaBasicExecutionRole grants logs on every resource)")
+        check('"logs:' not in text, f"{name} has logs actions of its own, beyond its log group's policy")
+    for prefix, group in group_of.items():
+        policies = [p["Properties"] for p in resources_of_type(t, "AWS::IAM::Policy").values()
+                    if {"Ref": f"{prefix}FunctionRole"} in p["Properties"]["Roles"] and '"logs:' in json.dumps(p)]
+        check(len(policies) == 1 and len(policies[0]["Roles"]) == 1, f"{prefix}FunctionRole has no logs policy of its own")
+        statements = policies[0]["PolicyDocument"]["Statement"]
+        check(len(statements) == 1 and sorted(statements[0]["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"],
+              f"{prefix}FunctionRole's logs policy allows {[s.get('Action') for s in statements]}")
+        check(statements[0]["Resource"] == {"Fn::GetAtt": [group, "Arn"]}, f"{prefix}FunctionRole's logs are not scoped to {group}")
+
+
+def test_log_quarantine(t, facts):
+    """The quarantine is outside the table, writable by the log function, and expires."""
+    env = t["Resources"]["LogFunction"]["Properties"]["Environment"]["Variables"]
+    quarantine = env.get("LOG_QUARANTINE_PREFIX")
+    check(isinstance(quarantine, str) and quarantine.endswith("/"), "LogFunction has no LOG_QUARANTINE_PREFIX")
+    # The table reads StoredLogKeyPrefix (the function refuses an overlap at cold start, whatever the value).
+    location = t["Resources"]["LogTable"]["Properties"]["TableInput"]["StorageDescriptor"]["Location"]
+    check(location == {"Fn::Sub": "s3://${LogBucket}/${StoredLogKeyPrefix}"}, "the table's location moved")
+    table = t["Parameters"]["StoredLogKeyPrefix"]["Default"]
+    check(not quarantine.startswith(table) and not table.startswith(quarantine), "the quarantine is inside the table's location")
+    statements = t["Resources"]["LogFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    for action in ("s3:PutObject", "s3:GetObject"):
+        check(any(s["Action"] == [action] and s["Resource"] == {"Fn::Sub": "${LogBucket.Arn}/" + quarantine + "*"}
+                  for s in statements), f"the log function may not {action} in {quarantine}")
+    rules = t["Resources"]["LogBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    expiring = [r["Fn::If"][1] for r in rules if "Fn::If" in r]
+    check(any(r.get("Prefix") == quarantine and r.get("ExpirationInDays") == {"Ref": "StoredLogRetentionDays"} for r in expiring),
+          "quarantined events never expire")
+
+
 def test_recordings(t, facts):
     """The audio webhook's recordings: KMS on every object (the bucket's default and the function's
     own requests, the same key), private, retained, expiring, written by the function alone, which
@@ -529,7 +571,65 @@ def first_alarm(t, kind):
     return next(n for n in t["Resources"] if n.endswith(f"{kind}Alarm"))
 
 
+def test_webhook_auth(t, facts):
+    params = t["Parameters"]
+    names = re.search(r'pub const NAMES: \[&\'static str; \d+\] = \[([^\]]+)\]', read("shared/src/auth.rs")).group(1)
+    modes = re.findall(r'"([^"]+)"', names)
+    check(sorted(params["WebhookAuth"]["AllowedValues"]) == sorted(modes),
+          f"WebhookAuth's AllowedValues are not the modes the functions take ({modes})")
+    for name in ("WebhookSecret", "WebhookSecretPrevious", "DialogWebhookSecret", "DialogWebhookSecretPrevious"):
+        pattern = re.compile(params[name].get("AllowedPattern", ".*"))
+        check(pattern.fullmatch("") and pattern.fullmatch("s" * 32) and pattern.fullmatch("a b:" * 20),
+              f"{name}'s pattern refuses an empty value or one of 32 characters")
+        check(not any(pattern.fullmatch("s" * n) for n in range(1, 32)), f"{name}'s pattern accepts 1-31 characters")
+    env = lambda prefix: t["Resources"][f"{prefix}Function"]["Properties"]["Environment"]["Variables"]
+    check(env("Dialog").get("WEBHOOK_SECRET_PARAMETER") == "", "the dialog function reads the webhooks' stored secret")
+    policy = t["Resources"].get("WebhookSecretReadPolicy")
+    check(policy is not None and policy.get("Condition") == "ReadsStoredSecret", "no secret-read policy under ReadsStoredSecret")
+    roles = policy["Properties"]["Roles"]
+    check(sorted(r["Ref"] for r in roles) == ["AudioFunctionRole", "LogFunctionRole", "PostMessageFunctionRole", "PreMessageFunctionRole"],
+          "the secret-read policy is not exactly the pre-message, post-message, log and audio roles")
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    check(statements[0]["Action"] == "ssm:GetParameter" and statements[0]["Resource"] != "*",
+          "the secret-read policy is not ssm:GetParameter on the one parameter")
+    check("secretsmanager:GetSecretValue" in json.dumps(statements[1]) and '"*"' not in json.dumps(statements),
+          "the secret-read policy does not scope secretsmanager:GetSecretValue to the secret")
+    for name in ("OAuthUserPool", "OAuthUserPoolDomain", "OAuthResourceServer", "OAuthAppClient"):
+        check(t["Resources"][name].get("Condition") == "CreatesOAuthIssuer", f"{name} is not under CreatesOAuthIssuer")
+    client = t["Resources"]["OAuthAppClient"]["Properties"]
+    check(client["AllowedOAuthFlows"] == ["client_credentials"] and client["GenerateSecret"] is True,
+          "the app client allows more than the client-credentials grant, or has no secret")
+    for output in ("OAuthTokenUrl", "OAuthClientId", "OAuthScope"):
+        check(t["Outputs"].get(output, {}).get("Condition") == "CreatesOAuthIssuer", f"output {output} is missing")
+    check(t["Outputs"]["OAuthScope"]["Value"] == env("PreMessage")["OAUTH_SCOPES"]["Fn::If"][1],
+          "the scope output is not the scope the functions require")
+
+
 MUTANTS = {
+    test_function_roles: [
+        ("basic execution role back", lambda t: res(t, "DialogFunctionRole").setdefault("ManagedPolicyArns", []).append(
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")),
+        ("logs on every group", lambda t: set_path(t, ["Resources", "PostMessageLogsPolicy", "Properties", "PolicyDocument",
+                                                      "Statement", 0, "Resource"], "*")),
+        ("logs policy lost", lambda t: t["Resources"].pop("LogFunctionLogsPolicy")),
+        ("SAM's own role", lambda t: set_path(t, ["Resources", "PreMessageFunction", "Properties", "Role"],
+                                             {"Fn::GetAtt": ["SomeOtherRole", "Arn"]})),
+    ],
+    test_log_quarantine: [
+        ("quarantine not writable", lambda t: res(t, "LogFunctionRole")["Policies"][0]["PolicyDocument"]["Statement"].pop(2)),
+        ("quarantine inside the table", lambda t: set_path(t, ["Resources", "LogFunction", "Properties", "Environment",
+                                                              "Variables", "LOG_QUARANTINE_PREFIX"], "events/")),
+        ("quarantine kept forever", lambda t: res(t, "LogBucket")["LifecycleConfiguration"]["Rules"].pop(2)),
+    ],
+    test_webhook_auth: [
+        ("oauth2 not offered", lambda t: t["Parameters"]["WebhookAuth"]["AllowedValues"].remove("oauth2")),
+        ("short secrets accepted", lambda t: set_path(t, ["Parameters", "WebhookSecret", "AllowedPattern"], ".*")),
+        ("dialog reads the stored secret", lambda t: res(t, "DialogFunction")["Environment"]["Variables"].pop("WEBHOOK_SECRET_PARAMETER")),
+        ("every parameter", lambda t: set_path(t, ["Resources", "WebhookSecretReadPolicy", "Properties", "PolicyDocument", "Statement", 0, "Resource"], "*")),
+        ("dialog role reads the secret", lambda t: res(t, "WebhookSecretReadPolicy")["Roles"].append({"Ref": "DialogFunctionRole"})),
+        ("authorization-code flow allowed", lambda t: res(t, "OAuthAppClient")["AllowedOAuthFlows"].append("code")),
+        ("user pool always created", lambda t: t["Resources"]["OAuthUserPool"].pop("Condition")),
+    ],
     test_parameters: [
         ("AlarmEmail removed", lambda t: t["Parameters"].pop("AlarmEmail")),
         ("dialog previous secret echoed", lambda t: t["Parameters"]["DialogWebhookSecretPrevious"].pop("NoEcho")),

@@ -20,9 +20,9 @@ use crate::local_s3::BUCKET;
 use crate::{FakeTranslate, LocalS3, SECRET, TempDir, config, fixture_json, log_settings, watson_authorization};
 
 /// The dialog function's Basic credentials (dialog callouts carry no Signed JWT).
-pub const DIALOG_CREDENTIALS: &str = "watson:dialog-hardening-s3cret";
+pub const DIALOG_CREDENTIALS: &str = "watson:dialog-hardening-s3cret-71a9c0e4d5b2f";
 /// The rotation secret (`WEBHOOK_SECRET_PREVIOUS`) the token tests configure.
-pub const PREVIOUS_SECRET: &str = "previous-hardening-secret-9c1d";
+pub const PREVIOUS_SECRET: &str = "previous-hardening-secret-9c1d-e8f04a2b";
 /// Words that stand for what a user wrote: they may be answered back in a payload, but must never
 /// reach a log line or an error body.
 pub const USER_MARKER: &str = "qzx-user-words-7731";
@@ -296,7 +296,7 @@ impl Subject {
             SECRET.to_owned(),
             PREVIOUS_SECRET.to_owned(),
             DIALOG_CREDENTIALS.to_owned(),
-            "dialog-hardening-s3cret".to_owned(),
+            "dialog-hardening-s3cret-71a9c0e4d5b2f".to_owned(),
             basic,
         ]
     }

@@ -6,7 +6,9 @@ pub mod entry_point;
 pub mod fake_translate;
 pub mod hardening;
 pub mod local_dynamodb;
+pub mod local_moto;
 pub mod local_s3;
+pub mod oauth_issuer;
 pub mod temp_dir;
 
 use std::io::Write;
@@ -28,7 +30,7 @@ pub use local_s3::{LocalS3, S3Behaviour, log_settings};
 pub use temp_dir::TempDir;
 
 /// The webhook secret every test config uses.
-pub const SECRET: &str = "test-webhook-secret-0f8e";
+pub const SECRET: &str = "test-webhook-secret-0f8e-5b7a91c3d2e4";
 
 /// A fixture from `tests/data`, by file name.
 pub fn fixture(name: &str) -> String {

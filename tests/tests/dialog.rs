@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use webhook_tests::entry_point::Handler;
 use webhook_tests::{Behaviour, FakeTranslate, FunctionUrlEvent, config, fixture_json, status_and_json};
 
-const CREDENTIALS: &str = "watson:dialog-secret";
+const CREDENTIALS: &str = "watson:dialog-secret-of-thirty-two-bytes-0c1d";
 
 fn basic() -> String {
     format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(CREDENTIALS))
@@ -167,11 +167,15 @@ async fn basic_auth_is_required_and_jwt_mode_is_refused_at_start() {
 async fn a_hung_translate_still_gets_an_answer_before_the_deadline() {
     let translate = FakeTranslate::start().await;
     translate.set_behaviour(Behaviour::Hang);
-    let config = config(&[("WEBHOOK_AUTH", "api-key"), ("WEBHOOK_SECRET", "k-1"), ("DIALOG_DEADLINE_MS", "700")]);
+    let config = config(&[
+        ("WEBHOOK_AUTH", "api-key"),
+        ("WEBHOOK_SECRET", "k-1-an-api-key-of-thirty-two-bytes"),
+        ("DIALOG_DEADLINE_MS", "700"),
+    ]);
     // The Translate deadline is longer than the dialog's, so the dialog's own deadline answers.
     let dialog = config.dialog(translate.translator(Duration::from_secs(10)));
     let event = FunctionUrlEvent::post(&json!({"model_id": "en-es", "text": "How are you?"}).to_string())
-        .header("x-api-key", "k-1");
+        .header("x-api-key", "k-1-an-api-key-of-thirty-two-bytes");
     let started = Instant::now();
     let (status, body) = status_and_json(dialog.handle(event.request()).await);
     let elapsed = started.elapsed();
@@ -181,7 +185,7 @@ async fn a_hung_translate_still_gets_an_answer_before_the_deadline() {
     translate.set_behaviour(Behaviour::RefusePair);
     let event =
         FunctionUrlEvent::post(&json!({"action": "translate", "text": "hola amigo", "target": "tlh"}).to_string())
-            .header("x-api-key", "k-1");
+            .header("x-api-key", "k-1-an-api-key-of-thirty-two-bytes");
     let (status, body) = status_and_json(dialog.handle(event.request()).await);
     assert_eq!(
         (status, body["error"]["code"].as_str()),
@@ -192,7 +196,7 @@ async fn a_hung_translate_still_gets_an_answer_before_the_deadline() {
     translate.set_behaviour(Behaviour::ServerError);
     let event =
         FunctionUrlEvent::post(&json!({"action": "translate", "text": "hola amigo", "target": "en"}).to_string())
-            .header("x-api-key", "k-1");
+            .header("x-api-key", "k-1-an-api-key-of-thirty-two-bytes");
     let (status, body) = status_and_json(dialog.handle(event.request()).await);
     assert_eq!((status, body["error"]["code"].as_str()), (502, Some("translation_failed")));
 }

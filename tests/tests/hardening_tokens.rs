@@ -7,7 +7,7 @@
 //! nothing stored), and one log line gives the reason code and the invocation id. In every row,
 //! accepted or not, no token, secret or user text appears in a log line or the answer's error.
 //!
-//! Rows: 35 refused and 15 accepted, for each of the 3 functions: 150 tests. Where a row's reason
+//! Rows: 38 refused and 15 accepted, for each of the 3 functions: 159 tests. Where a row's reason
 //! is certain (no credentials, a wrong secret, an oversized header), the log line must give it.
 //!
 //! The other auth modes (Basic, an API key, none) are checked end to end through every function
@@ -159,6 +159,20 @@ mod cases {
     pub fn without_its_signature() -> Case {
         let token = signed(Algorithm::HS256, SECRET, claims());
         refused(token.rsplit_once('.').unwrap().0.to_owned())
+    }
+    /// RFC 7515: a `crit` extension the function does not understand.
+    pub fn crit_header() -> Case {
+        refused(hand_made(json!({"alg": "HS256", "typ": "JWT", "crit": ["exp"]}), claims(), SECRET, Algorithm::HS256))
+            .because("invalid_credentials")
+    }
+    /// `exp` a century ahead: beyond JWT_MAX_LIFETIME_SECONDS.
+    pub fn exp_a_century_ahead() -> Case {
+        refused(signed(Algorithm::HS256, SECRET, json!({"exp": now() + 100 * 365 * 86_400})))
+            .because("invalid_credentials")
+    }
+    pub fn iat_in_the_future() -> Case {
+        refused(signed(Algorithm::HS256, SECRET, json!({"iat": now() + LEEWAY + 600, "exp": now() + 900})))
+            .because("invalid_credentials")
     }
     pub fn garbage() -> Case {
         refused("Bearer qzx%%garbage$$token".to_owned())
@@ -367,6 +381,9 @@ webhook_tests::with_jwt_functions!(jwt_functions!(
     signature_of_another_token,
     truncated,
     without_its_signature,
+    crit_header,
+    exp_a_century_ahead,
+    iat_in_the_future,
     garbage,
     three_garbage_segments,
     empty_header,
@@ -405,15 +422,27 @@ webhook_tests::with_jwt_functions!(jwt_functions!(
 async fn the_other_auth_modes_work_end_to_end() {
     let (_logs, _guard) = LogCapture::start();
     let basic = |credentials: &str| format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(credentials));
-    let basic_mode: &[(&str, &str)] = &[("WEBHOOK_AUTH", "basic"), ("WEBHOOK_SECRET", "watson:pa ss")];
-    let api_key_mode: &[(&str, &str)] = &[("WEBHOOK_AUTH", "api-key"), ("WEBHOOK_SECRET", "k-1")];
+    let basic_mode: &[(&str, &str)] =
+        &[("WEBHOOK_AUTH", "basic"), ("WEBHOOK_SECRET", "watson:pa ss-word-of-thirty-two-bytes!")];
+    let api_key_mode: &[(&str, &str)] =
+        &[("WEBHOOK_AUTH", "api-key"), ("WEBHOOK_SECRET", "k-1-an-api-key-of-thirty-two-bytes")];
     type Row<'a> = (&'a str, &'a [(&'a str, &'a str)], Option<(&'a str, String)>, bool);
     let rows: [Row; 7] = [
-        ("basic", basic_mode, Some(("authorization", basic("watson:pa ss"))), true),
-        ("basic, a wrong password", basic_mode, Some(("authorization", basic("watson:pa"))), false),
-        ("api-key", api_key_mode, Some(("x-api-key", "k-1".into())), true),
-        ("api-key, a wrong key", api_key_mode, Some(("x-api-key", "k-2".into())), false),
-        ("api-key, in authorization", api_key_mode, Some(("authorization", "k-1".into())), false),
+        ("basic", basic_mode, Some(("authorization", basic("watson:pa ss-word-of-thirty-two-bytes!"))), true),
+        (
+            "basic, a wrong password",
+            basic_mode,
+            Some(("authorization", basic("watson:pa ss-word-of-thirty-two-bytes"))),
+            false,
+        ),
+        ("api-key", api_key_mode, Some(("x-api-key", "k-1-an-api-key-of-thirty-two-bytes".into())), true),
+        ("api-key, a wrong key", api_key_mode, Some(("x-api-key", "k-2-an-api-key-of-thirty-two-bytes".into())), false),
+        (
+            "api-key, in authorization",
+            api_key_mode,
+            Some(("authorization", "k-1-an-api-key-of-thirty-two-bytes".into())),
+            false,
+        ),
         ("api-key, none sent", api_key_mode, None, false),
         ("none", &[("WEBHOOK_AUTH", "none")], None, true),
     ];

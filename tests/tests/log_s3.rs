@@ -3,13 +3,13 @@
 
 use std::time::{Duration, SystemTime};
 
-use logwebhook::{LogWebhook, S3LogStore, minify};
+use logwebhook::{LogWebhook, MAX_KEPT_BESIDE, S3LogStore};
 use serde_json::{Value, json};
-use webhook_tests::entry_point::Handler;
+use webhook_tests::entry_point::{Handler, UrlEvent, invoke};
 use webhook_tests::local_s3::BUCKET;
 use webhook_tests::{
     FunctionUrlEvent, LocalS3, LogCapture, SECRET, config, fixture, fixture_json, log_settings, sign_jwt,
-    status_and_json,
+    status_and_json, watson_authorization,
 };
 
 const DEADLINE: Duration = Duration::from_secs(2);
@@ -79,7 +79,9 @@ async fn each_event_type_is_stored_at_its_key_with_every_field_kept() {
     // Every member kept: the same JSON value, and without redaction the same bytes less layout.
     let stored = &objects[MESSAGE_KEY];
     assert_eq!(stored.json(), serde_json::from_str::<Value>(&message).unwrap());
-    assert_eq!(String::from_utf8(stored.body.clone()).unwrap(), format!("{}\n", minify(&message)));
+    // The event as parsed, written out again on one line: never the body's own bytes.
+    let parsed: Value = serde_json::from_str(&message).unwrap();
+    assert_eq!(String::from_utf8(stored.body.clone()).unwrap(), format!("{parsed}\n"));
     assert!(String::from_utf8_lossy(&stored.body).contains("12345678901234567890"), "big integers are not rounded");
     assert_eq!(objects[CDR_KEY].json(), fixture_json("ibm-docs-log-cdr-logged.json"));
     assert_eq!(objects["event=conversation_summarized/dt=2025-07-03/sum-0001.json"].json(), later);
@@ -112,11 +114,9 @@ async fn each_event_type_is_stored_at_its_key_with_every_field_kept() {
     }
 }
 
-/// The key a different record under `MESSAGE_KEY` is kept at: the first 16 hex digits of its
-/// SHA-256, computed outside the code under test (coreutils' sha256sum).
-fn beside_message_key(record: &[u8]) -> String {
-    let digest = sha256sum(record);
-    MESSAGE_KEY.replace(".json", &format!(".{}.json", &digest[..16]))
+/// The key of the `copy`-th different record kept beside the one at `MESSAGE_KEY`.
+fn copy_of_message_key(copy: usize) -> String {
+    MESSAGE_KEY.replace(".json", &format!(".copy-{copy}.json"))
 }
 
 fn sha256sum(bytes: &[u8]) -> String {
@@ -176,8 +176,8 @@ async fn a_different_event_under_a_stored_id_is_kept_beside_it_never_over_it() {
     // The same log_id with other content: what someone holding the secret could send.
     let mut forged = original.clone();
     forged["payload"]["request"]["input"]["text"] = json!("forged words 🔥");
-    let forged_record = format!("{}\n", minify(&forged.to_string()));
-    let beside = beside_message_key(forged_record.as_bytes());
+    let forged_record = format!("{forged}\n");
+    let beside = copy_of_message_key(1);
     assert_eq!(send(&webhook, &forged.to_string()).await, (201, json!({"stored": beside})));
     // Sent again, it is a redelivery of itself.
     assert_eq!(send(&webhook, &forged.to_string()).await, (201, json!({"stored": beside})));
@@ -227,18 +227,14 @@ async fn s3_answers_412_for_a_taken_key_and_objects_without_the_digest_are_hashe
 
     // Objects put back without x-amz-meta-sha256 (`functions/log/README.md`'s restore loop): the stored body is
     // hashed (GetObject) to tell a redelivery from a different event.
-    let record = format!("{}\n", minify(&fixture("constructed-log-message-logged.json")));
+    let record = format!("{}\n", fixture_json("constructed-log-message-logged.json"));
     put(MESSAGE_KEY, &record, false).await.expect("a plain put");
     let webhook = webhook(&s3, &[]).await;
     assert_eq!(send(&webhook, &record).await, (201, json!({"stored": MESSAGE_KEY})));
     assert!(s3.calls().iter().any(|call| call.method == "GET" && call.path.contains("58bebfd1")), "the body was read");
     let mut different = fixture_json("constructed-log-message-logged.json");
     different["payload"]["extra"] = json!(1);
-    let different_record = format!("{}\n", different);
-    assert_eq!(
-        send(&webhook, &different.to_string()).await,
-        (201, json!({"stored": beside_message_key(different_record.as_bytes())}))
-    );
+    assert_eq!(send(&webhook, &different.to_string()).await, (201, json!({"stored": copy_of_message_key(1)})));
     assert_eq!(s3.objects().await[MESSAGE_KEY].body, record.as_bytes(), "the put-back object stays");
 }
 
@@ -286,8 +282,13 @@ async fn events_of_any_shape_are_stored_never_refused() {
         assert_eq!(status, 201, "{body}: {reply}");
     }
     let after = today(SystemTime::now());
-    let objects = s3.objects().await;
-    assert_eq!(objects.len(), 4);
+    let mut objects = s3.objects().await;
+    // `payload` is a struct in the table: an array there goes to the quarantine, outside the prefix.
+    let quarantined: Vec<String> = objects.keys().filter(|key| key.starts_with("quarantine/")).cloned().collect();
+    assert_eq!(quarantined.len(), 1, "{:?}", objects.keys());
+    assert!(quarantined[0].starts_with("quarantine/reason=wrong_type/event=unnamed/dt="), "{quarantined:?}");
+    objects.retain(|key, _| !key.starts_with("quarantine/"));
+    assert_eq!(objects.len(), 3);
     for key in objects.keys() {
         let parts: Vec<&str> = key.split('/').collect();
         assert_eq!(parts.len(), 5, "{key}");
@@ -382,4 +383,209 @@ async fn refused_requests_store_nothing() {
     assert!(s3.calls().is_empty(), "nothing reached S3: {:?}", s3.calls());
     // The genuine token, then, is accepted.
     assert_eq!(send(&webhook, &event).await.0, 201);
+}
+
+/// The webhook on the local S3 with the table under `events/` (as the template deploys it) and
+/// its metric lines kept.
+async fn webhook_with_metrics(
+    s3: &LocalS3,
+    vars: &[(&str, &str)],
+) -> (LogWebhook<S3LogStore>, std::sync::Arc<std::sync::Mutex<Vec<u8>>>) {
+    let mut all = vec![("LOG_KEY_PREFIX", "events/")];
+    all.extend_from_slice(vars);
+    let (sink, lines) = shared::metrics::MetricsSink::buffer();
+    (webhook(s3, &all).await.with_metric_sink(sink), lines)
+}
+
+/// One raw body through the real entry point (lambda_http's conversion of a function-URL event),
+/// signed as the assistant signs it.
+async fn invoke_raw(webhook: &LogWebhook<S3LogStore>, body: &str) -> (u16, Value) {
+    let event = UrlEvent::post(body).header("authorization", &watson_authorization());
+    let response = invoke(webhook, &event).await;
+    (response.status, response.json())
+}
+
+fn metric_lines(lines: &std::sync::Mutex<Vec<u8>>) -> Vec<Value> {
+    let text = String::from_utf8(lines.lock().unwrap().clone()).unwrap();
+    text.lines().map(|line| serde_json::from_str(line).unwrap()).collect()
+}
+
+fn today() -> String {
+    aws_sdk_s3::primitives::DateTime::from(SystemTime::now())
+        .fmt(aws_sdk_s3::primitives::DateTimeFormat::DateTime)
+        .unwrap()[..10]
+        .to_owned()
+}
+
+#[tokio::test]
+async fn redaction_cannot_be_bypassed_by_duplicate_keys_case_or_escapes() {
+    let (logs, _guard) = LogCapture::start();
+    let s3 = LocalS3::start();
+    let paths = "payload.request.input.text,payload.request.context.skills.*.user_defined.original_input";
+    let (webhook, _metrics) = webhook_with_metrics(&s3, &[("LOG_REDACT_PATHS", paths)]).await;
+    let message = |id: &str, request: &str| {
+        format!(
+            r#"{{"event":{{"name":"message_logged"}},"payload":{{"log_id":"{id}","request_timestamp":"2025-06-01T10:00:00Z","request":{request}}}}}"#
+        )
+    };
+    // Raw bodies, as a sender holding the secret could write them. Each SECRET must not be stored.
+    let attempts = [
+        ("dup-null-last", message("dup-null-last", r#"{"input":{"text":"SECRET-1","text":null}}"#), None),
+        ("dup-null-first", message("dup-null-first", r#"{"input":{"text":null,"text":"SECRET-2"}}"#), None),
+        ("case", message("case", r#"{"input":{"Text":"SECRET-3"}}"#), None),
+        (
+            "case-and-plain",
+            message("case-and-plain", r#"{"input":{"text":"x","TEXT":"SECRET-4"}}"#),
+            Some("duplicate_keys"),
+        ),
+        ("escaped", message("escaped", r#"{"input":{"te\u0078t":"SECRET-5"}}"#), None),
+        ("upper-path", message("upper-path", r#"{"INPUT":{"tExT":{"nested":"SECRET-6"}}}"#), None),
+        (
+            "kelvin",
+            message(
+                "kelvin",
+                r#"{"context":{"s\u212Aills":{"main skill":{"User_Defined":{"ORIGINAL_INPUT":"SECRET-7"}}}}}"#,
+            ),
+            None,
+        ),
+        ("in-array", message("in-array", r#"{"input":[{"text":"SECRET-8"}]}"#), Some("wrong_type")),
+    ];
+    for (id, body, quarantined) in &attempts {
+        let (status, reply) = invoke_raw(&webhook, body).await;
+        assert_eq!(status, 201, "{id}: {reply}");
+        assert_eq!(reply["quarantined"].as_str(), *quarantined, "{id}: {reply}");
+        let key = reply["stored"].as_str().unwrap();
+        match quarantined {
+            None => assert_eq!(key, format!("events/event=message_logged/dt=2025-06-01/{id}.json")),
+            Some(reason) => {
+                assert_eq!(key, format!("quarantine/reason={reason}/event=message_logged/dt={}/{id}.json", today()))
+            }
+        }
+    }
+
+    let objects = s3.objects().await;
+    assert_eq!(objects.len(), attempts.len());
+    let text = |id: &str| {
+        let key = objects.keys().find(|key| key.ends_with(&format!("/{id}.json"))).unwrap();
+        objects[key].json()["payload"]["request"].clone()
+    };
+    // Each record is the parsed value, redacted: what the stored value shows is what Athena reads.
+    assert_eq!(text("dup-null-last"), json!({"input": {"text": null}}), "the one member the parser kept");
+    assert_eq!(text("dup-null-first"), json!({"input": {"text": "[redacted]"}}));
+    assert_eq!(text("case"), json!({"input": {"Text": "[redacted]"}}));
+    assert_eq!(text("case-and-plain"), json!({"input": {"text": "[redacted]", "TEXT": "[redacted]"}}));
+    assert_eq!(text("escaped"), json!({"input": {"text": "[redacted]"}}));
+    assert_eq!(text("upper-path"), json!({"INPUT": {"tExT": "[redacted]"}}));
+    assert_eq!(
+        text("kelvin")["context"]["s\u{212A}ills"]["main skill"]["User_Defined"]["ORIGINAL_INPUT"],
+        "[redacted]"
+    );
+    assert_eq!(text("in-array"), json!({"input": [{"text": "[redacted]"}]}));
+    for (key, object) in &objects {
+        let raw = String::from_utf8_lossy(&object.body);
+        assert!(!raw.contains("SECRET"), "{key}: {raw}");
+    }
+    assert!(!logs.text().contains("SECRET"), "{}", logs.text());
+}
+
+#[tokio::test]
+async fn a_wrong_typed_event_goes_to_the_quarantine_with_a_metric_and_one_line() {
+    let (logs, _guard) = LogCapture::start();
+    let s3 = LocalS3::start();
+    let (webhook, metrics) = webhook_with_metrics(&s3, &[]).await;
+
+    // A CDR whose bigint column holds text: one such row fails every Athena query over its day.
+    let mut cdr = fixture_json("ibm-docs-log-cdr-logged.json");
+    cdr["payload"]["call"]["milliseconds_elapsed"] = json!("a long call");
+    let (status, reply) = invoke_raw(&webhook, &cdr.to_string()).await;
+    let quarantine_key =
+        format!("quarantine/reason=wrong_type/event=cdr_logged/dt={}/{}", today(), CDR_KEY.rsplit('/').next().unwrap());
+    assert_eq!((status, &reply), (201, &json!({"stored": quarantine_key, "quarantined": "wrong_type"})));
+
+    // A timestamp that is no date: not a dt the function would make up; dated by receipt instead.
+    let mut message = fixture_json("constructed-log-message-logged.json");
+    message["payload"]["request_timestamp"] = json!("2025-13-45T99:00:00Z");
+    let (status, reply) = invoke_raw(&webhook, &message.to_string()).await;
+    assert_eq!((status, reply["quarantined"].as_str()), (201, Some("bad_timestamp")));
+
+    // What fits goes to the table, with no metric line.
+    let (status, reply) = invoke_raw(&webhook, &fixture("constructed-log-message-logged.json")).await;
+    assert_eq!((status, &reply), (201, &json!({"stored": format!("events/{MESSAGE_KEY}")})));
+
+    let objects = s3.objects().await;
+    let in_table: Vec<&String> = objects.keys().filter(|key| key.starts_with("events/")).collect();
+    assert_eq!(in_table, [&format!("events/{MESSAGE_KEY}")], "nothing else under the table's prefix");
+    assert_eq!(objects[&quarantine_key].json(), cdr, "kept whole, outside the table");
+
+    let lines = logs.lines_with_message(logwebhook::QUARANTINED_MESSAGE);
+    assert_eq!(lines.len(), 2, "{}", logs.text());
+    assert_eq!(lines[0]["level"], "WARN");
+    assert_eq!(lines[0]["fields"]["reason"], "wrong_type");
+    assert_eq!(lines[0]["fields"]["column"], "payload.call.milliseconds_elapsed");
+    assert_eq!(lines[0]["fields"]["key"], quarantine_key.as_str());
+    assert_eq!(lines[1]["fields"]["column"], "payload.request_timestamp");
+    assert!(logs.lines_with_message("log event stored").len() == 1, "one line per event: {}", logs.text());
+    assert!(!logs.text().contains("a long call") && !logs.text().contains("Where is my order?"));
+
+    let metric_lines = metric_lines(&metrics);
+    assert_eq!(metric_lines.len(), 2, "one EMF line per quarantined event");
+    for line in &metric_lines {
+        assert_eq!(line["LogQuarantined"], 1);
+        assert_eq!(line["Function"], "log");
+        assert_eq!(
+            line["_aws"]["CloudWatchMetrics"][0]["Metrics"],
+            json!([{"Name": "LogQuarantined", "Unit": "Count"}])
+        );
+    }
+}
+
+#[tokio::test]
+async fn copies_kept_beside_one_log_id_are_capped() {
+    let (logs, _guard) = LogCapture::start();
+    let s3 = LocalS3::start();
+    let (webhook, metrics) = webhook_with_metrics(&s3, &[]).await;
+    let variant = |n: usize| {
+        let mut event = fixture_json("constructed-log-message-logged.json");
+        if n > 0 {
+            event["payload"]["variant"] = json!(n);
+        }
+        event.to_string()
+    };
+    let table_key = format!("events/{MESSAGE_KEY}");
+    assert_eq!(invoke_raw(&webhook, &variant(0)).await, (201, json!({"stored": table_key})));
+    for copy in 1..=MAX_KEPT_BESIDE {
+        let (status, reply) = invoke_raw(&webhook, &variant(copy)).await;
+        assert_eq!((status, &reply), (201, &json!({"stored": format!("events/{}", copy_of_message_key(copy))})));
+    }
+    // A redelivery of a copy is still recognised.
+    assert_eq!(invoke_raw(&webhook, &variant(2)).await.1["stored"], format!("events/{}", copy_of_message_key(2)));
+
+    // One more different record: the table holds enough under this id; it goes to the quarantine.
+    let quarantine_key = format!(
+        "quarantine/reason=too_many_copies/event=message_logged/dt={}/58bebfd1-0118-419b-a555-b152a1efbbe8",
+        today()
+    );
+    let first = MAX_KEPT_BESIDE + 1;
+    let (status, reply) = invoke_raw(&webhook, &variant(first)).await;
+    assert_eq!(
+        (status, &reply),
+        (201, &json!({"stored": format!("{quarantine_key}.json"), "quarantined": "too_many_copies"}))
+    );
+    // The quarantine caps its copies the same way; past them, a 409 and nothing stored.
+    for copy in 1..=MAX_KEPT_BESIDE {
+        assert_eq!(invoke_raw(&webhook, &variant(first + copy)).await.0, 201);
+    }
+    let before = s3.objects().await.len();
+    let (status, reply) = invoke_raw(&webhook, &variant(first + MAX_KEPT_BESIDE + 1)).await;
+    assert_eq!((status, reply["error"]["code"].as_str()), (409, Some("too_many_copies")));
+    assert!(!reply.to_string().contains("58bebfd1"), "the error does not echo the request: {reply}");
+    assert_eq!(s3.objects().await.len(), before, "nothing stored");
+    assert_eq!(before, 2 * (1 + MAX_KEPT_BESIDE));
+
+    let objects = s3.objects().await;
+    assert_eq!(objects.keys().filter(|key| key.starts_with("events/")).count(), 1 + MAX_KEPT_BESIDE);
+    assert_eq!(objects[&table_key].json(), fixture_json("constructed-log-message-logged.json"), "never replaced");
+    assert_eq!(metric_lines(&metrics).len(), 1 + MAX_KEPT_BESIDE, "one per quarantined event");
+    let refused = logs.lines_with_message("log event not stored: its id holds too many different records");
+    assert_eq!(refused.len(), 1, "{}", logs.text());
 }

@@ -11,11 +11,13 @@ use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use serde_json::json;
 use tokio::net::TcpListener;
 use webhook_tests::entry_point::Handler;
 use webhook_tests::hardening::{DIALOG_CREDENTIALS, Function, Subject};
+use webhook_tests::oauth_issuer::{CLIENT_ID, CLIENT_SECRET, Issuer, SCOPE, TestKey};
 use webhook_tests::{Behaviour, SECRET};
-use webhooks_cli::self_check::{self, Targets};
+use webhooks_cli::self_check::{self, OAuthClient, SELF_CHECK_MARKER, Targets};
 
 /// Serves one function at `http://127.0.0.1:<port>/`, the way a function URL hands it requests.
 async fn serve(subject: Subject) -> (String, Arc<Subject>) {
@@ -51,10 +53,16 @@ struct Served {
 }
 
 async fn serve_all() -> Served {
+    serve_all_with(&[]).await
+}
+
+/// Every function, premessage and postmessage with `overrides` on their config.
+async fn serve_all_with(overrides: &[(&str, &str)]) -> Served {
     let mut urls: [Option<String>; 4] = Default::default();
     let mut subjects = Vec::new();
     for (slot, function) in urls.iter_mut().zip(Function::ALL) {
-        let (url, subject) = serve(Subject::start(function, &[]).await).await;
+        let own = if matches!(function, Function::PreMessage | Function::PostMessage) { overrides } else { &[] };
+        let (url, subject) = serve(Subject::start(function, own).await).await;
         *slot = Some(url);
         subjects.push(subject);
     }
@@ -73,6 +81,8 @@ fn targets(urls: [Option<String>; 4], secret: &str) -> Targets {
         user_language: "es".into(),
         turns: 3,
         timeout: Duration::from_secs(5),
+        oauth: OAuthClient::default(),
+        local: true,
     }
 }
 
@@ -95,7 +105,77 @@ async fn all_good_prints_every_function_passing_and_what_to_paste_where() {
     // The functions really were called: 3 timed turns, the wrong credential, the translating turn.
     let pre = served.subjects[0].translate().calls();
     assert_eq!(pre.len(), 1, "premessage called Translate once, for the foreign turn: {pre:?}");
-    assert_eq!(served.subjects[3].stored_files().len(), 3, "three log events stored");
+    let stored = served.subjects[3].stored_files();
+    assert_eq!(stored.len(), 3, "three log events stored");
+    // Each marked, so that analytics can leave the self-check out.
+    for key in &stored {
+        assert_eq!(served.subjects[3].stored_json(key)["payload"]["customer_id"], SELF_CHECK_MARKER, "{key}");
+    }
+}
+
+#[tokio::test]
+async fn the_wrong_credential_is_random_not_derived_from_the_secret() {
+    let served = serve_all().await;
+    let targets = targets(served.urls.clone(), SECRET);
+    let (logs, _guard) = webhook_tests::LogCapture::start();
+    let report = self_check::run(&targets).await;
+    assert!(report.passed(), "{}", report.render(&targets));
+    // The refused request's token is signed with a random key: its log line gives the reason
+    // only, and nothing in the logs holds the secret or a variant of it.
+    assert!(!logs.text().contains(SECRET), "{}", logs.text());
+    assert_eq!(logs.lines_with_message("webhook auth failed").len(), 4, "{}", logs.text());
+}
+
+#[tokio::test]
+async fn plain_http_outside_local_is_warned_about() {
+    let served = serve_all().await;
+    let mut targets = targets(served.urls.clone(), SECRET);
+    targets.local = false;
+    let report = self_check::run(&targets).await;
+    let table = report.render(&targets);
+    assert_eq!(report.warnings.len(), 4, "{table}");
+    assert!(table.starts_with("warning: http://127.0.0.1:"), "{table}");
+    assert!(table.contains("travel unencrypted"), "{table}");
+    targets.local = true;
+    assert!(self_check::run(&targets).await.warnings.is_empty());
+}
+
+#[tokio::test]
+async fn oauth2_gets_a_token_from_the_issuer_and_uses_it() {
+    let key = TestKey::ec("ec-self-check");
+    let issuer = Issuer::start(&[&key]).await;
+    issuer.issue_with(&key, json!({"iss": issuer.url, "client_id": CLIENT_ID, "scope": SCOPE, "token_use": "access"}));
+    let overrides = [
+        ("WEBHOOK_AUTH", "oauth2"),
+        ("OAUTH_ISSUER", issuer.url.as_str()),
+        ("OAUTH_SCOPES", SCOPE),
+        ("OAUTH_AUDIENCE", CLIENT_ID),
+    ];
+    let served = serve_all_with(&overrides).await;
+    let mut targets = targets(served.urls.clone(), SECRET);
+    targets.auth = "oauth2".into();
+    targets.oauth = OAuthClient {
+        token_url: Some(issuer.token_url()),
+        client_id: Some(CLIENT_ID.into()),
+        client_secret: Some(CLIENT_SECRET.into()),
+        scope: Some(SCOPE.into()),
+    };
+    let report = self_check::run(&targets).await;
+    let table = report.render(&targets);
+    println!("{table}");
+    assert!(report.passed(), "{table}");
+    assert_eq!((report.rows[0].auth.as_str(), report.rows[1].auth.as_str()), ("oauth2: ok", "oauth2: ok"), "{table}");
+    assert_eq!(issuer.token_requests(), 1, "one token for the whole check");
+    assert!(table.contains(&format!("token URL {}", issuer.token_url())), "{table}");
+    assert!(!table.contains(CLIENT_SECRET), "{table}");
+
+    // A wrong client secret: no token, and premessage and postmessage say so.
+    targets.oauth.client_secret = Some("not-the-client-secret".into());
+    let report = self_check::run(&targets).await;
+    let table = report.render(&targets);
+    assert!(report.rows[0].problems[0].starts_with("no OAuth token: the token endpoint answered 400"), "{table}");
+    assert!(report.rows[1].problems[0].starts_with("no OAuth token"), "{table}");
+    assert!(report.rows[2].passed() && report.rows[3].passed(), "{table}");
 }
 
 #[tokio::test]

@@ -7,8 +7,8 @@ use shared::webhook;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    lambda_http::tracing::init_default_subscriber();
-    let edge = webhook::start("dialog")?;
+    shared::logging::init();
+    let edge = webhook::start("dialog").await?;
     dialog::check_auth(edge.auth.mode())?;
     let settings = config::settings("dialog", DialogSettings::read)?;
     webhook::run(Dialog::new(edge, settings, Translating::configured("dialog")?)).await

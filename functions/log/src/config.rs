@@ -5,13 +5,15 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use shared::config::{ConfigError, Variables};
-use shared::object_key::{bucket_name, key_prefix};
+use shared::object_key::{bucket_name, key_prefix as prefix};
 
 use crate::redact::RedactPath;
 use crate::table::ColumnType;
 
 pub const DEFAULT_LOG_DIR: &str = "./logs";
 pub const DEFAULT_STORE_TIMEOUT_MS: u64 = 2000;
+/// Where records the table could not read go: beside the table's prefix, never under it.
+pub const DEFAULT_QUARANTINE_PREFIX: &str = "quarantine/";
 
 /// Where events are written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +29,8 @@ pub struct LogSettings {
     pub backend: Backend,
     /// `LOG_KEY_PREFIX`: empty, or `segment/…/` (always ending in `/`).
     pub key_prefix: String,
+    /// `LOG_QUARANTINE_PREFIX` (default `quarantine/`): `segment/…/`, outside the table's prefix.
+    pub quarantine_prefix: String,
     /// `LOG_REDACT_PATHS`: the paths masked before an event is stored (or logged as a fallback).
     pub redact_paths: Vec<RedactPath>,
     /// `LOG_STORE_TIMEOUT_MS`: the deadline for one store, retry included.
@@ -43,7 +47,9 @@ impl LogSettings {
                 Backend::Directory { root: PathBuf::from(get("LOG_DIR").unwrap_or_else(|| DEFAULT_LOG_DIR.to_owned())) }
             }
         };
-        let key_prefix = key_prefix("LOG_KEY_PREFIX", get("LOG_KEY_PREFIX").as_deref().unwrap_or_default())?;
+        let key_prefix = prefix("LOG_KEY_PREFIX", get("LOG_KEY_PREFIX").as_deref().unwrap_or_default())?;
+        let quarantine = get("LOG_QUARANTINE_PREFIX").unwrap_or_else(|| DEFAULT_QUARANTINE_PREFIX.to_owned());
+        let quarantine_prefix = outside_the_table(prefix("LOG_QUARANTINE_PREFIX", &quarantine)?, &key_prefix)?;
         let mut redact_paths = Vec::new();
         for path in
             get("LOG_REDACT_PATHS").as_deref().unwrap_or_default().split(',').map(str::trim).filter(|p| !p.is_empty())
@@ -57,7 +63,13 @@ impl LogSettings {
         }
         // Below the function's 10 s timeout, so a hung S3 call still gets its 503.
         let timeout_ms = variables.number("LOG_STORE_TIMEOUT_MS", DEFAULT_STORE_TIMEOUT_MS, 100..=8000)?;
-        Ok(LogSettings { backend, key_prefix, redact_paths, store_timeout: Duration::from_millis(timeout_ms) })
+        Ok(LogSettings {
+            backend,
+            key_prefix,
+            quarantine_prefix,
+            redact_paths,
+            store_timeout: Duration::from_millis(timeout_ms),
+        })
     }
 }
 
@@ -91,6 +103,21 @@ fn queryable_when_redacted(path: &RedactPath) -> Result<(), ConfigError> {
     })
 }
 
+/// The quarantine must be outside what the table reads: not empty, and not under the table's
+/// prefix (with no table prefix, the table reads `event=…/` from the bucket's root).
+fn outside_the_table(quarantine: String, table: &str) -> Result<String, ConfigError> {
+    let inside = quarantine.is_empty()
+        || (!table.is_empty() && (quarantine.starts_with(table) || table.starts_with(&quarantine)))
+        || quarantine.starts_with("event=");
+    if inside {
+        return Err(ConfigError::Invalid {
+            variable: "LOG_QUARANTINE_PREFIX",
+            why: "must be a prefix of its own, outside LOG_KEY_PREFIX (the Athena table's location)".into(),
+        });
+    }
+    Ok(quarantine)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,6 +131,7 @@ mod tests {
         let settings = settings(&[]).unwrap();
         assert_eq!(settings.backend, Backend::Directory { root: PathBuf::from("./logs") });
         assert_eq!(settings.key_prefix, "");
+        assert_eq!(settings.quarantine_prefix, "quarantine/");
         assert!(settings.redact_paths.is_empty());
         assert_eq!(settings.store_timeout, Duration::from_millis(2000));
         // SAM passes unset parameters as empty strings.
@@ -120,6 +148,10 @@ mod tests {
                 .unwrap();
         assert_eq!(settings.backend, Backend::S3 { bucket: "my-logs.example".into() });
         assert_eq!(settings.key_prefix, "watson/prod/");
+        assert_eq!(settings.quarantine_prefix, "quarantine/");
+        let beside =
+            super::tests::settings(&[("LOG_KEY_PREFIX", "logs/events"), ("LOG_QUARANTINE_PREFIX", "logs/quarantine")]);
+        assert_eq!(beside.unwrap().quarantine_prefix, "logs/quarantine/");
         let paths = super::tests::settings(&[(
             "LOG_REDACT_PATHS",
             " payload.request.input.text , payload.response.output.generic,,",
@@ -148,6 +180,11 @@ mod tests {
             (vec![("LOG_KEY_PREFIX", "a/../b")], "LOG_KEY_PREFIX"),
             (vec![("LOG_KEY_PREFIX", "a b")], "LOG_KEY_PREFIX"),
             (vec![("LOG_KEY_PREFIX", "a//b")], "LOG_KEY_PREFIX"),
+            (vec![("LOG_QUARANTINE_PREFIX", "a/../b")], "LOG_QUARANTINE_PREFIX"),
+            (vec![("LOG_QUARANTINE_PREFIX", "/")], "LOG_QUARANTINE_PREFIX"),
+            (vec![("LOG_QUARANTINE_PREFIX", "event=x")], "LOG_QUARANTINE_PREFIX"),
+            (vec![("LOG_KEY_PREFIX", "events/"), ("LOG_QUARANTINE_PREFIX", "events/bad")], "LOG_QUARANTINE_PREFIX"),
+            (vec![("LOG_KEY_PREFIX", "logs/events/"), ("LOG_QUARANTINE_PREFIX", "logs")], "LOG_QUARANTINE_PREFIX"),
             (vec![("LOG_STORE_TIMEOUT_MS", "2s")], "LOG_STORE_TIMEOUT_MS"),
             (vec![("LOG_STORE_TIMEOUT_MS", "60000")], "LOG_STORE_TIMEOUT_MS"),
             (vec![("LOG_REDACT_PATHS", "payload..text")], "LOG_REDACT_PATHS"),

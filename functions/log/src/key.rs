@@ -3,9 +3,11 @@
 //!
 //! - `dt` is the UTC date of the event's own timestamp (`payload.request_timestamp` for
 //!   `message_logged`, `payload.call.start_timestamp` for `cdr_logged`), else of its receipt.
+//!   A timestamp that is there but is no RFC 3339 time within [2020-01-01, receipt + 1 day] is
+//!   noted (`bad_date`): such an event goes to the quarantine, under its date of receipt.
 //! - `<id>` is `payload.log_id` (`payload.global_session_id` for a CDR), else the SHA-256 of the
-//!   body, so a redelivered event lands on the same key (where the store recognises it; a
-//!   different record under a taken key goes beside it, see `beside`).
+//!   event as parsed and written out again, so a redelivered event lands on the same key (where
+//!   the store recognises it; a different record under a taken key goes beside it, see `copy_key`).
 //! - Every part is reduced to `[A-Za-z0-9._-]`, so nothing in a request can leave its prefix.
 
 use std::time::SystemTime;
@@ -40,27 +42,38 @@ pub struct EventKey {
     pub date_source: &'static str,
     /// Which member gave the id, or `body_sha256`.
     pub id_source: &'static str,
+    /// `YYYY-MM-DD`, UTC, of the receipt: the quarantine's `dt=`, a date no sender chooses.
+    pub received: String,
+    /// The timestamp member that is there but gives no usable date (then `date` is `received`).
+    pub bad_date: Option<&'static str>,
 }
 
 impl EventKey {
-    /// Derives the key of one webhook request. `body` is the request body as received (hashed
-    /// when the event carries no id); `received` is the time of receipt.
+    /// Derives the key of one webhook request. `body` is the event as stored before redaction
+    /// (hashed when the event carries no id); `received` is the time of receipt.
     pub fn derive(event: &Map<String, Value>, body: &[u8], received: SystemTime) -> EventKey {
         let name =
             event.get("event").and_then(|e| e.get("name")).and_then(Value::as_str).map(str::trim).unwrap_or_default();
         let payload = event.get("payload");
-        let (date, date_source) = event_date(name, payload, received);
+        let (date, date_source, bad_date) = event_date(name, payload, received);
         let (id, id_source) = match event_id(name, payload) {
             Some((id, source)) => (sanitise(id, MAX_ID_CHARS), source),
             None => (hex(&Sha256::digest(body)), "body_sha256"),
         };
         let event = if name.is_empty() { UNNAMED_EVENT.to_owned() } else { sanitise(name, MAX_KEPT_CHARS) };
-        EventKey { event, date, id, date_source, id_source }
+        let received = utc_date(&DateTime::from(received));
+        EventKey { event, date, id, date_source, id_source, received, bad_date }
     }
 
     /// The object key under `prefix` (empty, or ending in `/`).
     pub fn object_key(&self, prefix: &str) -> String {
         format!("{prefix}event={}/dt={}/{}.json", self.event, self.date, self.id)
+    }
+
+    /// The key of this event in the quarantine under `prefix` (empty, or ending in `/`):
+    /// `reason=<reason>/event=<name>/dt=<date of receipt>/<id>.json`.
+    pub fn quarantine_key(&self, prefix: &str, reason: &str) -> String {
+        format!("{prefix}reason={reason}/event={}/dt={}/{}.json", self.event, self.received, self.id)
     }
 }
 
@@ -75,16 +88,24 @@ fn date_fields(name: &str) -> &'static [(&'static str, &'static [&'static str])]
     }
 }
 
-fn event_date(name: &str, payload: Option<&Value>, received: SystemTime) -> (String, &'static str) {
+/// The date, the member it came from (or `received`), and the member that is there but could
+/// not give one. The first member present (not `null`) decides.
+fn event_date(
+    name: &str,
+    payload: Option<&Value>,
+    received: SystemTime,
+) -> (String, &'static str, Option<&'static str>) {
     let received = DateTime::from(received);
     for (source, path) in date_fields(name) {
         let found = payload.and_then(|payload| path.iter().try_fold(payload, |value, member| value.get(member)));
-        let Some(text) = found.and_then(Value::as_str) else { continue };
-        if let Some(date) = parse_timestamp(text).filter(|date| plausible(date, &received)) {
-            return (utc_date(&date), source);
-        }
+        let Some(found) = found.filter(|found| !found.is_null()) else { continue };
+        let date = found.as_str().and_then(parse_timestamp).filter(|date| plausible(date, &received));
+        return match date {
+            Some(date) => (utc_date(&date), source, None),
+            None => (utc_date(&received), "received", Some(source)),
+        };
     }
-    (utc_date(&received), "received")
+    (utc_date(&received), "received", None)
 }
 
 fn plausible(date: &DateTime, received: &DateTime) -> bool {
@@ -104,12 +125,11 @@ fn event_id<'a>(name: &str, payload: Option<&'a Value>) -> Option<(&'a str, &'st
     })
 }
 
-/// The key for a record that differs from the one already stored at `object_key`:
-/// `<id>.<first 16 hex digits of the record's SHA-256>.json`, in the same partition, so Athena
-/// reads both. `digest` is the record's SHA-256 in hex.
-pub fn beside(object_key: &str, digest: &str) -> String {
+/// The key of the `copy`-th record kept beside the one at `object_key` (a different record under
+/// the same id): `<id>.copy-<copy>.json`, in the same partition, so Athena reads both.
+pub fn copy_key(object_key: &str, copy: usize) -> String {
     let stem = object_key.strip_suffix(".json").unwrap_or(object_key);
-    format!("{stem}.{}.json", &digest[..digest.len().min(16)])
+    format!("{stem}.copy-{copy}.json")
 }
 
 #[cfg(test)]
@@ -134,8 +154,14 @@ mod tests {
             "log_id": "58bebfd1-0118-419b-a555-b152a1efbbe8", "request_timestamp": "2025-05-30T10:00:05.120Z",
             "global_session_id": "ignored", "call": {"start_timestamp": "2021-10-12T20:54:02.591Z"}}}));
         assert_eq!(key.object_key(""), "event=message_logged/dt=2025-05-30/58bebfd1-0118-419b-a555-b152a1efbbe8.json");
-        assert_eq!((key.date_source, key.id_source), ("request_timestamp", "log_id"));
+        assert_eq!((key.date_source, key.id_source, key.bad_date), ("request_timestamp", "log_id", None));
         assert_eq!(key.object_key("watson/prod/"), format!("watson/prod/{}", key.object_key("")));
+        assert_eq!(
+            key.quarantine_key("quarantine/", "wrong_type"),
+            "quarantine/reason=wrong_type/event=message_logged/dt=2025-06-01/58bebfd1-0118-419b-a555-b152a1efbbe8.json",
+            "the quarantine is dated by receipt"
+        );
+        assert_eq!(copy_key("p/event=a/dt=2025-06-01/x.json", 2), "p/event=a/dt=2025-06-01/x.copy-2.json");
     }
 
     #[test]
@@ -168,6 +194,9 @@ mod tests {
             json!("2025-06-04T00:00:00Z"),
         ] {
             assert_eq!(date(odd.clone()), "2025-06-01", "{odd}");
+            let noted = key(json!({"event": {"name": "message_logged"}, "payload": {"request_timestamp": odd}}));
+            let expected = (!odd.is_null()).then_some("request_timestamp");
+            assert_eq!((noted.bad_date, noted.date_source), (expected, "received"), "{odd}");
         }
         let unknown = key(
             json!({"event": {"name": "conversation_ended"}, "payload": {"call": {"start_timestamp": "2025-05-02T00:00:00Z"}}}),

@@ -6,8 +6,8 @@ use shared::webhook;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    lambda_http::tracing::init_default_subscriber();
-    let edge = webhook::start("log")?;
+    shared::logging::init();
+    let edge = webhook::start("log").await?;
     let settings = config::settings("log", LogSettings::read)?;
     let store = ConfiguredStore::open(&settings).await;
     logwebhook::announce(&settings, &store);

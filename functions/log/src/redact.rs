@@ -5,6 +5,12 @@
 //! - Arrays are walked through: `payload.response.output.generic.text` masks the `text` of every
 //!   item, and `payload.response.output.generic` masks the whole array.
 //! - `*` matches every member of an object: `payload.request.context.skills.*.user_defined.original_input`.
+//! - Names match ignoring case (`table::fold`), as Athena's JSON SerDe reads them: the path
+//!   `payload.request.input.text` also masks `"Text"`, `"TEXT"` or `"Payload"`, which the table
+//!   would read as the same column.
+//! - Redaction works on the event as parsed, and the record stored is always that value written
+//!   out again: a key sent twice is one member (the last one, as the JSON parser keeps it), and an
+//!   escaped name (`"te\u0078t"`) is the name it spells.
 //! - A missing path or a `null` value is left alone; nothing is ever added.
 //! - A path must not land where the Glue table declares anything but a string (a struct, an
 //!   array, a map, a number or a boolean): `"[redacted]"` there would make Athena queries over
@@ -15,11 +21,15 @@ use std::str::FromStr;
 
 use serde_json::Value;
 
+use crate::table::fold;
+
 pub const REDACTED: &str = "[redacted]";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RedactPath {
     segments: Vec<String>,
+    /// The segments folded as the table compares names (`*` stays `*`).
+    folded: Vec<String>,
 }
 
 impl FromStr for RedactPath {
@@ -30,7 +40,8 @@ impl FromStr for RedactPath {
         if segments.iter().any(|segment| segment.trim().is_empty()) {
             return Err(format!("`{path}` is not a dotted path such as payload.request.input.text"));
         }
-        Ok(RedactPath { segments })
+        let folded = segments.iter().map(|segment| fold(segment)).collect();
+        Ok(RedactPath { segments, folded })
     }
 }
 
@@ -48,7 +59,7 @@ impl fmt::Display for RedactPath {
 
 /// Masks every path in `value`; returns how many values were replaced.
 pub fn redact(value: &mut Value, paths: &[RedactPath]) -> usize {
-    paths.iter().map(|path| apply(value, &path.segments)).sum()
+    paths.iter().map(|path| apply(value, &path.folded)).sum()
 }
 
 fn apply(value: &mut Value, segments: &[String]) -> usize {
@@ -59,7 +70,7 @@ fn apply(value: &mut Value, segments: &[String]) -> usize {
             let targets: Vec<&mut Value> = if first == "*" {
                 members.values_mut().collect()
             } else {
-                members.get_mut(first.as_str()).into_iter().collect()
+                members.iter_mut().filter(|(key, _)| fold(key) == *first).map(|(_, member)| member).collect()
             };
             targets
                 .into_iter()
@@ -123,6 +134,27 @@ mod tests {
 
         let whole = redact(&mut event, &paths(&["payload.response.output.generic"]));
         assert_eq!((whole, &event["payload"]["response"]["output"]["generic"]), (1, &json!("[redacted]")));
+    }
+
+    #[test]
+    fn names_match_ignoring_case_at_every_level() {
+        let mut event = json!({
+            "Payload": {"REQUEST": {"input": {"text": "a", "Text": "b", "TEXT": {"nested": "c"}, "texts": "kept"}},
+                        "request": {"context": {"s\u{212A}ills": {"main skill": {"User_Defined": {"Original_Input": "d"}}}}}}
+        });
+        let count = redact(
+            &mut event,
+            &paths(&["payload.request.input.text", "payload.request.context.skills.*.user_defined.original_input"]),
+        );
+        assert_eq!(count, 4);
+        assert_eq!(
+            event["Payload"]["REQUEST"]["input"],
+            json!({"text": "[redacted]", "Text": "[redacted]", "TEXT": "[redacted]", "texts": "kept"})
+        );
+        assert_eq!(
+            event["Payload"]["request"]["context"]["s\u{212A}ills"]["main skill"]["User_Defined"]["Original_Input"],
+            "[redacted]"
+        );
     }
 
     #[test]

@@ -6,8 +6,10 @@
 //! a conditional `PutObject` with `If-None-Match: *`, see "Add preconditions to S3 operations
 //! with conditional requests" in the Amazon S3 User Guide; a directory: a hard link, which fails
 //! if the name exists). When the key is taken, the SHA-256 of the stored record decides: the same
-//! record is a redelivery and answers as stored; a different one is written beside it, at
-//! `<id>.<first 16 hex digits of its SHA-256>.json` in the same partition.
+//! record is a redelivery and answers as stored; a different one is written beside it, at the
+//! first free `<id>.copy-<n>.json` in the same partition, n from 1 to [`MAX_KEPT_BESIDE`]. When
+//! all those hold other records, nothing is written and the answer is
+//! [`StoreError::TooManyCopies`].
 
 use std::future::Future;
 use std::path::{Component, Path, PathBuf};
@@ -21,18 +23,28 @@ use sha2::{Digest, Sha256};
 use shared::aws::{AwsError, Endpoint, ServiceErrors};
 
 use crate::config::{Backend, LogSettings};
-use crate::key::{beside, hex};
+use crate::key::{copy_key, hex};
 
 /// The user-defined metadata (`x-amz-meta-sha256`) that carries the SHA-256 of an object's body,
 /// so a redelivery is recognised with one `HeadObject`.
 pub const DIGEST_METADATA: &str = "sha256";
 
+/// At most this many different records are kept beside the first one stored under an id (so at
+/// most 4 per id). IBM gives every logged message its own `log_id`, so a second record under one
+/// is a sender's doing (anyone holding the secret); three leave room for a genuine clash while
+/// bounding how far one id can be counted again in Athena, and what one event costs: at most four
+/// conditional `PutObject` and four `HeadObject` calls.
+pub const MAX_KEPT_BESIDE: usize = 3;
+
 /// Why an event was not stored. Codes only, never the event.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
-    /// The store would not take the key: unsafe as a path, or its beside-key already taken.
+    /// The store would not take the key: unsafe as a path.
     #[error("the store refused the key: {code}")]
     Refused { code: String },
+    /// The key and its [`MAX_KEPT_BESIDE`] copies all hold records different from this one.
+    #[error("too many different records under one id")]
+    TooManyCopies,
     #[error("a concurrent write to the same key")]
     Conflict,
     #[error("file system error: {kind}")]
@@ -47,6 +59,7 @@ impl StoreError {
     pub fn kind(&self) -> &'static str {
         match self {
             StoreError::Refused { .. } => "refused",
+            StoreError::TooManyCopies => "too_many_copies",
             StoreError::Conflict => "conflict",
             StoreError::Io { .. } => "io_error",
             StoreError::Aws(error) => error.kind(),
@@ -129,23 +142,22 @@ trait CreateOnly: Sync {
     ) -> impl Future<Output = Result<Created, StoreError>> + Send;
 }
 
-/// The record at its key; if a different one holds it, beside it; never over anything.
+/// The record at its key; if a different one holds it, at the first free copy beside it; never
+/// over anything, and never more than [`MAX_KEPT_BESIDE`] copies.
 async fn put_once(store: &impl CreateOnly, key: &str, record: &[u8]) -> Result<Stored, StoreError> {
     let digest = hex(&Sha256::digest(record));
-    let stored = |key: &str, outcome| Ok(Stored { key: key.to_owned(), outcome });
-    match store.create(key, record, &digest).await? {
-        Created::New => return stored(key, Outcome::Created),
-        Created::Exists { same: true } => return stored(key, Outcome::Redelivery),
-        Created::Exists { same: false } => {}
+    for copy in 0..=MAX_KEPT_BESIDE {
+        let at = if copy == 0 { key.to_owned() } else { copy_key(key, copy) };
+        let outcome = match store.create(&at, record, &digest).await? {
+            Created::New if copy == 0 => Outcome::Created,
+            Created::New => Outcome::KeptBeside,
+            // This record, delivered again (at its key, or at the copy it was kept as).
+            Created::Exists { same: true } => Outcome::Redelivery,
+            Created::Exists { same: false } => continue,
+        };
+        return Ok(Stored { key: at, outcome });
     }
-    let beside = beside(key, &digest);
-    match store.create(&beside, record, &digest).await? {
-        Created::New => stored(&beside, Outcome::KeptBeside),
-        // This different record, delivered again.
-        Created::Exists { same: true } => stored(&beside, Outcome::Redelivery),
-        // Two records whose SHA-256 share 64 bits: not expected in practice, and never overwritten.
-        Created::Exists { same: false } => Err(StoreError::Refused { code: "digest_prefix_taken".into() }),
-    }
+    Err(StoreError::TooManyCopies)
 }
 
 /// Amazon S3 through the AWS SDK: one conditional `PutObject` per event, `application/json`,
@@ -373,16 +385,27 @@ mod tests {
         let again = store.put(key, b"{\"v\":1}\n").await.unwrap();
         assert_eq!(again, Stored { key: key.into(), outcome: Outcome::Redelivery });
         let other = store.put(key, b"{\"v\":2}\n").await.unwrap();
-        let digest = hex(&Sha256::digest(b"{\"v\":2}\n"));
-        let beside_key = format!("event=a/dt=2025-06-01/x.{}.json", &digest[..16]);
+        let beside_key = "event=a/dt=2025-06-01/x.copy-1.json".to_owned();
         assert_eq!(other, Stored { key: beside_key.clone(), outcome: Outcome::KeptBeside });
         let other_again = store.put(key, b"{\"v\":2}\n").await.unwrap();
         assert_eq!(other_again, Stored { key: beside_key.clone(), outcome: Outcome::Redelivery });
 
         let directory = root.join("event=a/dt=2025-06-01");
-        assert_eq!(names_in(&directory), [beside_key.rsplit('/').next().unwrap(), "x.json"]);
+        assert_eq!(names_in(&directory), ["x.copy-1.json", "x.json"]);
         assert_eq!(std::fs::read(directory.join("x.json")).unwrap(), b"{\"v\":1}\n", "the first record stays");
         assert_eq!(std::fs::read(root.join(&beside_key)).unwrap(), b"{\"v\":2}\n");
+
+        // Up to MAX_KEPT_BESIDE copies; then nothing more is written under this id.
+        for v in 3..=MAX_KEPT_BESIDE + 1 {
+            let stored = store.put(key, format!("{{\"v\":{v}}}\n").as_bytes()).await.unwrap();
+            assert_eq!(stored.key, format!("event=a/dt=2025-06-01/x.copy-{}.json", v - 1));
+        }
+        let full = store.put(key, b"{\"v\":99}\n").await;
+        assert_eq!(full, Err(StoreError::TooManyCopies));
+        assert_eq!(full.unwrap_err().kind(), "too_many_copies");
+        assert_eq!(names_in(&directory).len(), 1 + MAX_KEPT_BESIDE);
+        let last = format!("{{\"v\":{}}}\n", MAX_KEPT_BESIDE + 1);
+        assert_eq!(store.put(key, last.as_bytes()).await.unwrap().outcome, Outcome::Redelivery, "the last copy again");
         std::fs::remove_dir_all(&root).unwrap();
     }
 

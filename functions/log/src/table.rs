@@ -71,6 +71,15 @@ fn parse_type(text: &str) -> Option<(ColumnType, &str)> {
         .then(|| (ColumnType::Primitive(name.to_ascii_lowercase()), &text[end..]))
 }
 
+/// A JSON key as the table's SerDe compares it: the OpenX JSON SerDe matches keys to columns
+/// ignoring case (its `case.insensitive` default), so `Text`, `TEXT` and `text` are one column.
+/// Each character is upper-cased, then lower-cased, with Unicode's full mappings, which covers
+/// both Java's `toLowerCase` and `equalsIgnoreCase` (the Kelvin sign folds to `k`, `ſ` to `s`).
+/// Declared column names are ASCII lower case, so they fold to themselves.
+pub fn fold(key: &str) -> String {
+    key.chars().flat_map(char::to_uppercase).flat_map(char::to_lowercase).collect()
+}
+
 /// The columns of the table, by name.
 pub fn columns() -> BTreeMap<String, ColumnType> {
     let payload = ColumnType::parse(PAYLOAD_TYPE).expect("PAYLOAD_TYPE is a Hive type");
@@ -98,7 +107,7 @@ fn walk(declared: &ColumnType, segments: &[String], found: &mut Vec<ColumnType>)
         ColumnType::Struct(fields) if first == "*" => fields.values().for_each(|field| walk(field, rest, found)),
         // The OpenX SerDe matches JSON keys to columns case-insensitively.
         ColumnType::Struct(fields) => {
-            if let Some(field) = fields.get(&first.to_ascii_lowercase()) {
+            if let Some(field) = fields.get(&fold(first)) {
                 walk(field, rest, found)
             }
         }
@@ -156,6 +165,17 @@ mod tests {
             columns().into_iter().collect::<Vec<_>>(),
             [(PAYLOAD_COLUMN.to_owned(), ColumnType::parse(&declared[0].1).unwrap())]
         );
+    }
+
+    #[test]
+    fn keys_fold_as_the_serde_compares_them() {
+        for variant in ["text", "Text", "TEXT", "tExT"] {
+            assert_eq!(fold(variant), "text");
+        }
+        assert_eq!(fold("s\u{212A}ills"), "skills", "the Kelvin sign");
+        assert_eq!(fold("\u{17F}kills"), "skills", "the long s");
+        assert_eq!(fold("original_input"), "original_input");
+        assert_ne!(fold("texts"), "text");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use shared::config::{self, ConfigError, EdgeConfig, Variables};
 use shared::language::voice::VoiceModels;
 use shared::language::{ORIGINAL_OUTPUT_KEY, SessionLanguage};
 use shared::metrics::MetricsSink;
-use shared::payload::{Envelope, GenericItem, MessageOutput, MessageResponse, event_names};
+use shared::payload::{Envelope, GenericItem, MessageOutput, MessageResponse, event_names, reply_texts_mut};
 use shared::translate::{Metered, SourceLanguage, TranslatedOutcome, Translating, TranslationPipeline, Translator};
 use shared::webhook::{self, Webhook};
 
@@ -107,12 +107,7 @@ impl<T: Translator> PostMessage<T> {
             return Outcome::NotNeeded;
         };
         let Some(items) = payload.generic_mut() else { return Outcome::NothingToTranslate };
-        items.iter_mut().for_each(GenericItem::prepare_for_translation);
-        let mut texts: Vec<&mut String> = items
-            .iter_mut()
-            .flat_map(|item| item.user_visible_texts_mut())
-            .filter(|text| !text.trim().is_empty())
-            .collect();
+        let mut texts: Vec<&mut String> = reply_texts_mut(items);
         if texts.is_empty() {
             return Outcome::NothingToTranslate;
         }

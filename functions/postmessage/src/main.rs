@@ -7,8 +7,8 @@ use shared::webhook;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    lambda_http::tracing::init_default_subscriber();
-    let edge = webhook::start("postmessage")?;
+    shared::logging::init();
+    let edge = webhook::start("postmessage").await?;
     let settings = config::settings("postmessage", PostMessageSettings::read)?;
     webhook::run(PostMessage::new(edge, settings, Translating::configured("postmessage")?)).await
 }

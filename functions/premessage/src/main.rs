@@ -7,8 +7,8 @@ use shared::webhook;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    lambda_http::tracing::init_default_subscriber();
-    let edge = webhook::start("premessage")?;
+    shared::logging::init();
+    let edge = webhook::start("premessage").await?;
     let settings = config::settings("premessage", PreMessageSettings::read)?;
     webhook::run(PreMessage::new(edge, settings, Translating::configured("premessage")?)).await
 }

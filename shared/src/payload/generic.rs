@@ -184,6 +184,15 @@ impl GenericItem {
     }
 }
 
+/// Every text of a reply that the user reads, under the one rule postmessage translates by and
+/// `webhooks translations seed` reads an assistant's authored replies by: each item prepared
+/// ([`GenericItem::prepare_for_translation`]), then its user-visible texts, nested items included,
+/// in document order, blank ones left out.
+pub fn reply_texts_mut(items: &mut [GenericItem]) -> Vec<&mut String> {
+    items.iter_mut().for_each(GenericItem::prepare_for_translation);
+    items.iter_mut().flat_map(GenericItem::user_visible_texts_mut).filter(|text| !text.trim().is_empty()).collect()
+}
+
 impl ButtonItem {
     /// A `post_back` button without `value.input.text` sends its label back (IBM's "Response
     /// types reference"), so the original label is written there first.

@@ -11,6 +11,7 @@ pub use generic::{
     AgentMessage, AnswerText, ButtonItem, ButtonPanel, CardItem, CarouselItem, ChannelTransferItem, Choice, Citation,
     ConnectToAgentItem, ConversationalSearchItem, GenericItem, GridCell, GridItem, GridRow, Highlight, KeptItem,
     MediaItem, OptionItem, SearchAnswer, SearchItem, SearchResult, SuggestionItem, TableItem, TableRow, TextItem, Walk,
+    reply_texts_mut,
 };
 pub use message::{
     BrowserInfo, ChatIntegration, Context, GlobalContext, Integrations, MessageInput, MessageOutput, MessageRequest,
