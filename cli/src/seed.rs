@@ -14,7 +14,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use futures::StreamExt;
 use shared::aws::Endpoint;
 use shared::config::{self, Variables};
-use shared::memory::{DynamoMemory, MemoryEntry, TranslationMemory, entry_id, item, may_store};
+use shared::memory::{DynamoMemory, MemoryEntry, TranslationMemory, item};
 use shared::translate::{
     CACHE_MAX_TEXT_BYTES, Engine, SourceLanguage, TranslateError, Translating, TranslationConfig, TranslationPipeline,
     Translator,
@@ -107,7 +107,7 @@ pub struct LanguageReport {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SeedReport {
-    /// Texts the runtime never looks up in the memory (too long, or personal-looking).
+    /// Texts the runtime never looks up in the memory (their template is too long).
     pub not_kept: usize,
     pub languages: Vec<LanguageReport>,
     /// Engine calls made (as the pipeline counts them).
@@ -132,18 +132,17 @@ pub struct RuntimeKey {
 }
 
 /// Where the runtime looks `text` up in the memory, or `None` when it never does. The one place
-/// the seed follows the runtime's keying: the shared [`entry_id`] of the text, the languages and
-/// the pipeline's settings key, for the texts the pipeline takes to the memory.
+/// the seed follows the runtime's keying: [`TranslationPipeline::memory_key`], the text's template
+/// (per-user spans as `{1}`, `{2}`, …) and its entry id, for the templates the pipeline takes to
+/// the memory (at most [`CACHE_MAX_TEXT_BYTES`]).
 pub fn runtime_key<T: Translator>(
     pipeline: &TranslationPipeline<T>,
     text: &str,
     source: &str,
     target: &str,
 ) -> Option<RuntimeKey> {
-    (text.len() <= CACHE_MAX_TEXT_BYTES && may_store(text)).then(|| RuntimeKey {
-        key: text.to_owned(),
-        id: entry_id(text, source, target, &pipeline.settings_key(target)),
-    })
+    let key = pipeline.memory_key(text, &SourceLanguage::Code(source.to_owned()), target);
+    (key.template.len() <= CACHE_MAX_TEXT_BYTES).then_some(RuntimeKey { key: key.template, id: key.id })
 }
 
 /// Seeds `texts` from `source` into each of `targets`.
@@ -226,6 +225,7 @@ fn authored(id: String, text: &str, source: &str, target: &str, translation: Str
         detected,
         uses: 0,
         reviewed: false,
+        authored: false,
     }
 }
 

@@ -210,6 +210,7 @@ mod tests {
             detected: "en".into(),
             uses,
             reviewed: false,
+            authored: false,
         }
     }
 

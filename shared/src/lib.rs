@@ -7,6 +7,7 @@ pub mod config;
 pub mod http;
 pub mod language;
 pub mod logging;
+pub mod mask;
 pub mod memory;
 pub mod metrics;
 pub mod oauth;

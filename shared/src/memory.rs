@@ -1,23 +1,31 @@
 //! The translation memory: translations shared by every instance and cold start, in a DynamoDB
-//! table. A read is one BatchGetItem for all of a reply's misses, a write one BatchWriteItem of the
-//! new machine translations. The memory has its own short deadline and at most one retry; a
-//! memory that is down, throttled, slow or answering garbage is a miss, never a failed turn.
+//! table. A read is one BatchGetItem for all of a reply's misses; a write puts the turn's newly
+//! admitted machine translations, one conditional PutItem each, so a machine translation never
+//! overwrites a reviewed or authored entry. What is admitted at all is decided by provenance
+//! ([`admission`]). The memory has its own short deadline and at most one retry; a memory that is
+//! down, throttled, slow or answering garbage is a miss, never a failed turn.
 //!
 //! Item layout (partition key `id`, a string):
-//! `id` SHA-256 hex of the pipeline's cache key (text, source, target, settings and terms),
-//! `text` the source text, `source` and `target` the languages, `translation`, `detected` (the
-//! source language Translate reported), `uses` (how often it served users: 1 when written, then
-//! counted up by the instances that serve it, see [`TranslationMemory::add_uses`]), `reviewed` (a boolean: reviewed
-//! entries carry no `expires_at`, so they never expire, and always win) and `expires_at` (epoch
-//! seconds; the table's TTL attribute, see "Using time to live (TTL) in DynamoDB" in the Amazon
-//! DynamoDB Developer Guide).
+//! `id` SHA-256 hex of the pipeline's cache key (the text's template, source, target, settings
+//! and terms: [`entry_id`]), `text` the template (`translate/template.rs`: per-user values are
+//! `{1}`, `{2}`, …), `source` and `target` the languages, `translation`, `detected` (the source
+//! language Translate reported), `uses` (how often it served users: 1 when written, then counted
+//! up by the instances that serve it, see [`TranslationMemory::add_uses`]), `origin` (`machine`,
+//! `authored`: the assistant's own text and its translation, written by the CLI's seed, or
+//! `reviewed`), `reviewed` (a boolean, as the review import sets it), and `expires_at` (epoch
+//! seconds, machine entries only; the table's TTL attribute, see "Using time to live (TTL) in
+//! DynamoDB" in the Amazon DynamoDB Developer Guide). Reviewed and authored entries never expire
+//! and always win. The same table also holds the admission's sighting items (`id` starting with
+//! [`admission::SIGHTING_PREFIX`]), which hold no text.
+
+pub mod admission;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use futures::StreamExt;
 use futures::future::{BoxFuture, join_all};
 use sha2::{Digest, Sha256};
@@ -28,8 +36,6 @@ use crate::config::{ConfigError, Variables};
 
 /// BatchGetItem takes at most 100 keys per call ("BatchGetItem", Amazon DynamoDB API Reference).
 pub const MAX_GET_KEYS: usize = 100;
-/// BatchWriteItem takes at most 25 put or delete requests per call ("BatchWriteItem", ibid.).
-pub const MAX_WRITE_ITEMS: usize = 25;
 pub const DEFAULT_TTL_DAYS: u64 = 30;
 pub const DEFAULT_TIMEOUT_MS: u64 = 300;
 /// How long a warm instance serves a machine translation from its cache before it asks the
@@ -39,6 +45,8 @@ pub const DEFAULT_REFRESH_SECONDS: u64 = 300;
 pub const MAX_USE_UPDATES: usize = 100;
 /// ...and at most this many of those UpdateItems are in flight at once.
 pub const MAX_CONCURRENT_UPDATES: usize = 8;
+/// At most this many conditional PutItems of one write are in flight at once.
+pub const MAX_CONCURRENT_PUTS: usize = 25;
 
 /// One stored translation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +62,31 @@ pub struct MemoryEntry {
     pub detected: String,
     pub uses: u64,
     pub reviewed: bool,
+    /// The assistant's own text with its translation, seeded before go-live (`origin` `authored`):
+    /// never expires, never overwritten by a machine translation.
+    pub authored: bool,
 }
+
+impl MemoryEntry {
+    /// A reviewed or authored entry: final, never re-checked, never expiring, never overwritten
+    /// by a machine translation.
+    pub fn is_final(&self) -> bool {
+        self.reviewed || self.authored
+    }
+
+    /// The `origin` attribute's value.
+    pub fn origin(&self) -> &'static str {
+        match (self.reviewed, self.authored) {
+            (true, _) => ORIGIN_REVIEWED,
+            (false, true) => ORIGIN_AUTHORED,
+            (false, false) => ORIGIN_MACHINE,
+        }
+    }
+}
+
+pub const ORIGIN_MACHINE: &str = "machine";
+pub const ORIGIN_AUTHORED: &str = "authored";
+pub const ORIGIN_REVIEWED: &str = "reviewed";
 
 /// Why the memory did not answer: an AWS call that failed, read as every AWS error is (see
 /// [`crate::aws::classify`]); the memory adds no reason of its own. Codes only, never text.
@@ -71,6 +103,12 @@ pub trait TranslationMemory: Send + Sync {
     fn add_uses<'a>(&'a self, _counts: &'a [(String, u64)]) -> BoxFuture<'a, Result<(), MemoryError>> {
         Box::pin(async { Ok(()) })
     }
+    /// Records each sighting (a session in which a not yet admitted text was shown) and answers,
+    /// for each, how many distinct sessions its text has now been seen in. A memory that keeps no
+    /// sightings answers 0 for each: nothing is admitted by sightings there.
+    fn sight<'a>(&'a self, sightings: &'a [admission::Sighting]) -> BoxFuture<'a, Result<Vec<u64>, MemoryError>> {
+        Box::pin(async move { Ok(vec![0; sightings.len()]) })
+    }
 }
 
 /// The partition key of a cache key: SHA-256 hex over its parts, each length-prefixed so that no
@@ -82,46 +120,6 @@ pub fn entry_id(text: &str, source: &str, target: &str, settings_key: &str) -> S
         hasher.update(part.as_bytes());
     }
     hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
-/// Whether `text` may go into the shared memory: never when it holds something that looks
-/// personal (an e-mail address, a phone number, a run of 6+ digits, or an id mixing letters and
-/// digits such as an order number). Conservative on purpose: "9am" or "MP3" stay out too, and are
-/// kept only in the warm instance's cache.
-pub fn may_store(text: &str) -> bool {
-    // E-mail: a word character on both sides of an `@`.
-    let chars: Vec<char> = text.chars().collect();
-    for (i, c) in chars.iter().enumerate() {
-        if *c == '@'
-            && i > 0
-            && chars[i - 1].is_alphanumeric()
-            && chars.get(i + 1).is_some_and(|next| next.is_alphanumeric())
-        {
-            return false;
-        }
-    }
-    // Digits: 6+ in a row, or 7+ joined only by phone separators (`+1 (555) 010-9999`).
-    let (mut run, mut phone) = (0usize, 0usize);
-    for c in &chars {
-        if c.is_ascii_digit() {
-            run += 1;
-            phone += 1;
-            if run >= 6 || phone >= 7 {
-                return false;
-            }
-        } else {
-            run = 0;
-            if !matches!(c, ' ' | '-' | '.' | '(' | ')' | '+' | '/') {
-                phone = 0;
-            }
-        }
-    }
-    // Ids: a token with both letters and digits (`A12B9`, `ORD-4411X`).
-    let tokens = text.split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | ':' | '!' | '?' | '"' | '\''));
-    !tokens.into_iter().any(|token| {
-        let token = token.trim_matches(|c: char| !c.is_alphanumeric());
-        token.chars().any(|c| c.is_ascii_digit()) && token.chars().any(char::is_alphabetic)
-    })
 }
 
 /// The translation memory's table and limits, read by the translating functions.
@@ -201,6 +199,11 @@ impl DynamoMemory {
         &self.table
     }
 
+    /// The deadline of one read or write, retry included.
+    pub fn deadline(&self) -> Duration {
+        self.deadline
+    }
+
     pub async fn client(&self) -> &aws_sdk_dynamodb::Client {
         self.client
             .get_or_init(|| async {
@@ -237,31 +240,28 @@ impl DynamoMemory {
         Ok(found)
     }
 
-    async fn put_chunk(&self, entries: &[MemoryEntry]) -> Result<(), MemoryError> {
-        let expires_at = now_seconds().saturating_add(self.ttl.as_secs());
-        let mut requests = Vec::with_capacity(entries.len());
-        for entry in entries {
-            let put = PutRequest::builder()
-                .set_item(Some(item(entry, expires_at)))
-                .build()
-                .map_err(|_| MemoryError::InvalidResponse)?;
-            requests.push(WriteRequest::builder().put_request(put).build());
+    /// One entry. A machine translation goes in only where no entry is, or a machine one
+    /// (`origin` `machine`, or an entry written before `origin` existed, not reviewed): a reviewed
+    /// or authored entry is never overwritten, whatever an instance believed it read.
+    async fn put_one(&self, entry: &MemoryEntry, expires_at: u64) -> Result<(), MemoryError> {
+        let mut request =
+            self.client().await.put_item().table_name(&self.table).set_item(Some(item(entry, expires_at)));
+        if !entry.is_final() {
+            request = request
+                .condition_expression(
+                    "attribute_not_exists(#id) OR (#reviewed = :no AND (attribute_not_exists(#origin) OR #origin = :machine))",
+                )
+                .expression_attribute_names("#id", "id")
+                .expression_attribute_names("#reviewed", "reviewed")
+                .expression_attribute_names("#origin", "origin")
+                .expression_attribute_values(":no", AttributeValue::Bool(false))
+                .expression_attribute_values(":machine", AttributeValue::S(ORIGIN_MACHINE.to_owned()));
         }
-        for _ in 0..2 {
-            let output = self
-                .client()
-                .await
-                .batch_write_item()
-                .request_items(&self.table, requests)
-                .send()
-                .await
-                .map_err(classify)?;
-            match output.unprocessed_items().and_then(|unprocessed| unprocessed.get(&self.table)) {
-                Some(rest) if !rest.is_empty() => requests = rest.clone(),
-                _ => return Ok(()),
-            }
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
+            Err(error) => Err(classify(error)),
         }
-        Err(MemoryError::Throttled)
     }
 
     /// `ADD uses :n` on an entry that exists (the condition keeps a count from creating a half
@@ -304,12 +304,16 @@ impl TranslationMemory for DynamoMemory {
         })
     }
 
+    /// One conditional PutItem per entry (BatchWriteItem takes no condition), a few at a time,
+    /// all within the memory's deadline.
     fn put_many<'a>(&'a self, entries: &'a [MemoryEntry]) -> BoxFuture<'a, Result<(), MemoryError>> {
         Box::pin(async move {
             if entries.is_empty() {
                 return Ok(());
             }
-            let work = join_all(entries.chunks(MAX_WRITE_ITEMS).map(|chunk| self.put_chunk(chunk)));
+            let expires_at = now_seconds().saturating_add(self.ttl.as_secs());
+            let puts: Vec<_> = entries.iter().map(|entry| self.put_one(entry, expires_at)).collect();
+            let work = futures::stream::iter(puts).buffer_unordered(MAX_CONCURRENT_PUTS).collect::<Vec<_>>();
             let results = tokio::time::timeout(self.deadline, work).await.map_err(|_| MemoryError::Timeout)?;
             results.into_iter().collect()
         })
@@ -325,9 +329,13 @@ impl TranslationMemory for DynamoMemory {
             results.into_iter().collect()
         })
     }
+
+    fn sight<'a>(&'a self, sightings: &'a [admission::Sighting]) -> BoxFuture<'a, Result<Vec<u64>, MemoryError>> {
+        Box::pin(admission::sight_all(self, sightings))
+    }
 }
 
-/// The item for `entry`: machine entries expire, reviewed ones do not.
+/// The item for `entry`: machine entries expire, reviewed and authored ones do not.
 pub fn item(entry: &MemoryEntry, expires_at: u64) -> HashMap<String, AttributeValue> {
     let mut item = HashMap::from([
         ("id".to_owned(), AttributeValue::S(entry.id.clone())),
@@ -338,8 +346,9 @@ pub fn item(entry: &MemoryEntry, expires_at: u64) -> HashMap<String, AttributeVa
         ("detected".to_owned(), AttributeValue::S(entry.detected.clone())),
         ("uses".to_owned(), AttributeValue::N(entry.uses.to_string())),
         ("reviewed".to_owned(), AttributeValue::Bool(entry.reviewed)),
+        ("origin".to_owned(), AttributeValue::S(entry.origin().to_owned())),
     ]);
-    if !entry.reviewed {
+    if !entry.is_final() {
         item.insert("expires_at".to_owned(), AttributeValue::N(expires_at.to_string()));
     }
     item
@@ -351,7 +360,8 @@ pub fn parse_item(item: &HashMap<String, AttributeValue>) -> Option<MemoryEntry>
     let string = |name: &str| item.get(name).and_then(|value| value.as_s().ok()).cloned();
     let number = |name: &str| item.get(name).and_then(|value| value.as_n().ok()).and_then(|n| n.parse::<u64>().ok());
     let reviewed = item.get("reviewed").and_then(|value| value.as_bool().ok()).copied().unwrap_or(false);
-    if !reviewed && number("expires_at").is_none_or(|expires_at| expires_at <= now_seconds()) {
+    let authored = string("origin").as_deref() == Some(ORIGIN_AUTHORED);
+    if !reviewed && !authored && number("expires_at").is_none_or(|expires_at| expires_at <= now_seconds()) {
         return None;
     }
     let entry = MemoryEntry {
@@ -363,6 +373,7 @@ pub fn parse_item(item: &HashMap<String, AttributeValue>) -> Option<MemoryEntry>
         detected: string("detected").unwrap_or_default(),
         uses: number("uses").unwrap_or(0),
         reviewed,
+        authored,
     };
     (!entry.translation.trim().is_empty()).then_some(entry)
 }
@@ -375,23 +386,6 @@ fn classify<E: ProvideErrorMetadata>(error: SdkError<E, aws_sdk_dynamodb::config
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn personal_looking_strings_stay_out() {
-        for text in [
-            "Write to jane.doe@example.com for help.",
-            "Call us on +1 (555) 010-9999.",
-            "Your code is 482913.",
-            "Order A12B9 has shipped.",
-            "Your order ORD-4411 is on its way.",
-            "Tracking: 1Z999AA10123456784",
-        ] {
-            assert!(!may_store(text), "{text}");
-        }
-        for text in ["Hello! How can I help?", "Main menu", "Open 24 hours, 7 days a week.", "You have 3 items."] {
-            assert!(may_store(text), "{text}");
-        }
-    }
 
     #[test]
     fn ids_depend_on_every_part_of_the_key() {
@@ -413,8 +407,14 @@ mod tests {
             detected: "en".into(),
             uses: 1,
             reviewed: false,
+            authored: false,
         };
         assert_eq!(parse_item(&item(&entry, now_seconds() + 60)), Some(entry.clone()));
+        assert_eq!(item(&entry, 0)["origin"].as_s().unwrap(), "machine");
+        let authored = MemoryEntry { authored: true, ..entry.clone() };
+        assert!(!item(&authored, 0).contains_key("expires_at"));
+        assert_eq!(item(&authored, 0)["origin"].as_s().unwrap(), "authored");
+        assert_eq!(parse_item(&item(&authored, 0)), Some(authored));
         assert_eq!(parse_item(&item(&entry, now_seconds() - 1)), None, "expired but not yet deleted");
         let reviewed = MemoryEntry { reviewed: true, ..entry.clone() };
         assert!(!item(&reviewed, 0).contains_key("expires_at"));

@@ -6,7 +6,7 @@
 //! "Using do-not-translate in Amazon Translate",
 //! https://docs.aws.amazon.com/translate/latest/dg/customizing-translations-tags.html).
 //! So a text is sent as HTML:
-//! - an *atom* (URL, e-mail address, code span, id or number, protected term, line break with its
+//! - an *atom* (URL, e-mail address, masked value's token, code span, id or number, protected term, line break with its
 //!   list marker or heading, HTML entity, a tag that wraps nothing) becomes
 //!   `<span translate="no" data-p="N">…</span>`;
 //! - a *pair* whose inside is still prose (`**bold**`, `*em*`, `_em_`, `~~del~~`, `[label](target)`,
@@ -291,7 +291,12 @@ impl Scanner<'_> {
                 return Some(term.len());
             }
         }
-        url(rest).or_else(|| email(rest)).or_else(|| id_or_number(rest))
+        // A masked value's token (`[email A]`) is kept whole, so postmessage finds it again.
+        placeholder(rest)
+            .or_else(|| url(rest))
+            .or_else(|| email(rest))
+            .or_else(|| crate::mask::token::token_length(rest))
+            .or_else(|| id_or_number(rest))
     }
 
     /// Markdown or HTML markup starting here.
@@ -455,7 +460,7 @@ fn push_atom(nodes: &mut Vec<Node>, prose: &mut String, atom: &str) {
     }
 }
 
-fn ends_word(rest: &str, length: usize) -> bool {
+pub(crate) fn ends_word(rest: &str, length: usize) -> bool {
     let last = rest[..length].chars().next_back();
     let next = rest[length..].chars().next();
     !(last.is_some_and(char::is_alphanumeric) && next.is_some_and(char::is_alphanumeric))
@@ -526,7 +531,14 @@ fn token_length(rest: &str) -> usize {
     }
 }
 
-fn url(rest: &str) -> Option<usize> {
+/// A template's numbered placeholder, `{1}` to `{999}` (see `translate/template.rs`): one atom,
+/// so the service keeps it whole and in place.
+pub(crate) fn placeholder(rest: &str) -> Option<usize> {
+    let digits = rest.strip_prefix('{')?.bytes().take_while(u8::is_ascii_digit).count();
+    ((1..=3).contains(&digits) && rest.as_bytes().get(digits + 1) == Some(&b'}')).then_some(digits + 2)
+}
+
+pub(crate) fn url(rest: &str) -> Option<usize> {
     let scheme = ["https://", "http://", "www.", "mailto:", "tel:", "ftp://"]
         .iter()
         .find(|s| rest.as_bytes().get(..s.len()).is_some_and(|start| start.eq_ignore_ascii_case(s.as_bytes())))?;
@@ -534,7 +546,7 @@ fn url(rest: &str) -> Option<usize> {
     (length > scheme.len()).then_some(length)
 }
 
-fn email(rest: &str) -> Option<usize> {
+pub(crate) fn email(rest: &str) -> Option<usize> {
     let length = token_length(rest);
     let token = &rest[..length];
     let (local, domain) = token.split_once('@')?;
@@ -551,7 +563,7 @@ fn email(rest: &str) -> Option<usize> {
 /// a number. Machine translation reformats or splits these; entity matching needs them as typed.
 /// A letter of a script written without spaces ends the token: in "我的订单12345在哪里" or
 /// "12月3日" the ids are the digits, and the ideographs around them are words to translate.
-fn id_or_number(rest: &str) -> Option<usize> {
+pub(crate) fn id_or_number(rest: &str) -> Option<usize> {
     let joiner = |c: char| matches!(c, '-' | '_' | '/' | '.' | ':' | '#' | '+' | ',');
     let mut length = 0;
     for (offset, c) in rest.char_indices() {
@@ -571,7 +583,7 @@ fn id_or_number(rest: &str) -> Option<usize> {
 
 /// Letters of scripts that run words together, or glue particles to numbers ("12345를"): Han,
 /// kana, Hangul, Thai, Lao, Khmer, Myanmar.
-fn is_unspaced_script(c: char) -> bool {
+pub(crate) fn is_unspaced_script(c: char) -> bool {
     matches!(c,
         '\u{3040}'..='\u{30FF}' // hiragana, katakana
         | '\u{31F0}'..='\u{31FF}' // katakana extensions

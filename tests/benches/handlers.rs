@@ -187,6 +187,22 @@ fn protection_benches(c: &mut Criterion) {
             }
         })
     });
+    // Placeholders: the six items with a name and a number among the session's context values,
+    // templated and the values put back (what every translated turn adds before the cache).
+    use shared::translate::template::{TurnValues, fill, template};
+    let values = TurnValues::new(
+        ["Lucía Fernández", "+34 612 345 678", "Calle Mayor 12", "lucia@example.es", "es-ES", "Sevilla"]
+            .map(str::to_owned),
+    );
+    let personal = reply.map(|text| format!("Lucía Fernández, {text}"));
+    c.bench_function("templates: six-item reply, template and fill", |b| {
+        b.iter(|| {
+            for text in &personal {
+                let templated = template(text, &protector, &values);
+                std::hint::black_box(fill(&templated.key, &templated.values).expect("filled"));
+            }
+        })
+    });
 }
 
 /// A six-item reply fully in the memory, on a cold instance: every iteration a new PostMessage with
@@ -200,8 +216,8 @@ fn memory_benches(c: &mut Criterion) {
     let translate = runtime.block_on(FakeTranslate::start());
     let six = post_message_six_items();
     let table = runtime.block_on(LocalTable::create());
-    // Fill the memory: one instance translates the reply once.
-    let filler = config(&[])
+    // Fill the memory: one instance translates the reply once, each translation admitted at once.
+    let filler = config(&[("MEMORY_ADMIT_SESSIONS", "1")])
         .with_memory(std::sync::Arc::new(table.memory(Duration::from_secs(2))))
         .with_metrics(MetricsSink::buffer().0)
         .postmessage(translate.translator(Duration::from_secs(3)));

@@ -54,6 +54,10 @@ if $local_dynamodb; then
   node tests/dynamodb/server.js 4598 translations &
   pids+=($!)
   export TRANSLATION_TABLE=translations TRANSLATION_MEMORY_ENDPOINT=http://127.0.0.1:4598
+  # The key of the memory's session counts (shared/README.md, "What the memory stores"): a fresh
+  # random one per run, as the in-memory table is fresh too.
+  MEMORY_ADMIT_KEY="${MEMORY_ADMIT_KEY:-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')}"
+  export MEMORY_ADMIT_KEY
 fi
 # Without it (and no TRANSLATION_TABLE of yours) the memory is off, and each function's first log
 # line says so.

@@ -536,16 +536,25 @@ def test_translation_memory(t, facts):
         check(env.get("TRANSLATION_TABLE") == {"Fn::If": ["TranslationMemoryOn", {"Ref": "TranslationTable"}, ""]},
               f"{prefix}Function's TRANSLATION_TABLE is not the table (or empty when off)")
         check(env.get("TRANSLATION_TTL_DAYS") == {"Ref": "TranslationTtlDays"}, f"{prefix}Function has no TRANSLATION_TTL_DAYS")
-    # Only the batch actions and UpdateItem (use counts), only on the table, only for the functions that use it.
-    expected = {"PostMessageFunctionRole", "DialogFunctionRole"}
-    for name, roles, condition in [("TranslationMemoryPolicy", expected, "TranslationMemoryOn"),
-                                   ("PreMessageTranslationMemoryPolicy", {"PreMessageFunctionRole"}, "TranslationMemoryForInputs")]:
+        check(env.get("MEMORY_ADMIT_SESSIONS") == {"Ref": "MemoryAdmitSessions"}, f"{prefix}Function has no MEMORY_ADMIT_SESSIONS")
+        key = env.get("MEMORY_ADMIT_KEY", {}).get("Fn::If", [])
+        check(key[:2] == ["HasMemoryAdmitKey", {"Ref": "MemoryAdmitKey"}] and "AWS::StackId" in json.dumps(key),
+              f"{prefix}Function's MEMORY_ADMIT_KEY is not the secret or the stack's id")
+        check(env.get("TRANSLATION_TEMPLATES") == {"Ref": "TranslationTemplates"}, f"{prefix}Function has no TRANSLATION_TEMPLATES")
+    check(t["Parameters"]["MemoryAdmitKey"].get("NoEcho") is True, "MemoryAdmitKey is echoed")
+    # Only the read, a conditional PutItem and UpdateItem (use and session counts), only on the
+    # table, only for the functions that use it; dialog never writes a translation.
+    writes = ["dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    for name, roles, condition, actions in [
+            ("TranslationMemoryPolicy", {"PostMessageFunctionRole"}, "TranslationMemoryOn", writes),
+            ("DialogTranslationMemoryPolicy", {"DialogFunctionRole"}, "TranslationMemoryOn",
+             ["dynamodb:BatchGetItem", "dynamodb:UpdateItem"]),
+            ("PreMessageTranslationMemoryPolicy", {"PreMessageFunctionRole"}, "TranslationMemoryForInputs", writes)]:
         policy = t["Resources"][name]
         check(policy.get("Condition") == condition, f"{name} is not conditional on {condition}")
         check({r["Ref"] for r in policy["Properties"]["Roles"]} == roles, f"{name} is attached to the wrong roles")
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-            check(sorted(statement["Action"]) == ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem"],
-                  f"{name} allows {statement['Action']}")
+            check(sorted(statement["Action"]) == actions, f"{name} allows {statement['Action']}")
             check(statement["Resource"] == {"Fn::GetAtt": ["TranslationTable", "Arn"]}, f"{name} is not scoped to the table")
     inputs = t["Conditions"].get("TranslationMemoryForInputs", {}).get("Fn::And", [])
     check({"Condition": "TranslationMemoryOn"} in inputs
@@ -554,6 +563,29 @@ def test_translation_memory(t, facts):
     for name, role in resources_of_type(t, "AWS::IAM::Role").items():
         text = json.dumps(role)
         check("dynamodb:" not in text, f"{name} has DynamoDB actions of its own")
+
+
+def test_masking(t, facts):
+    params = t["Parameters"]
+    check(params["MaskPersonalData"].get("Default") == "off", "masking is not off by default")
+    check(params["MaskSecret"].get("NoEcho") is True, "MaskSecret is not NoEcho")
+    secret = re.compile(params["MaskSecret"]["AllowedPattern"])
+    check(secret.fullmatch("") and secret.fullmatch("x" * 32) and not secret.fullmatch("x" * 31),
+          "MaskSecret's pattern does not allow exactly empty or at least 32 characters")
+    kinds = re.compile(params["MaskPersonalData"]["AllowedPattern"])
+    check(all(kinds.fullmatch(v) for v in ["off", "all", "email", "email,phone,card,iban,ip"])
+          and not any(kinds.fullmatch(v) for v in ["on", "names", "email,"]), "MaskPersonalData's pattern is wrong")
+    rule = json.dumps(t.get("Rules", {}).get("MaskSecretRequiredWhenMasking", {}))
+    check('"MaskSecret"' in rule and '"MaskPersonalData"' in rule, "no rule requires MaskSecret when masking is on")
+    for prefix in ["PreMessage", "PostMessage", "Log"]:
+        env = t["Resources"][f"{prefix}Function"]["Properties"]["Environment"]["Variables"]
+        check(env.get("MASK_PERSONAL_DATA") == {"Ref": "MaskPersonalData"}, f"{prefix}Function has no MASK_PERSONAL_DATA")
+        check(env.get("MASK_PHONE_REGION") == {"Ref": "MaskPhoneRegion"}, f"{prefix}Function has no MASK_PHONE_REGION")
+        wants_secret = prefix != "Log"
+        check((env.get("MASK_SECRET") == {"Ref": "MaskSecret"}) == wants_secret,
+              f"{prefix}Function {'lacks' if wants_secret else 'gets'} MASK_SECRET")
+    env = t["Resources"]["DialogFunction"]["Properties"]["Environment"]["Variables"]
+    check("MASK_SECRET" not in env, "the dialog function gets MASK_SECRET")
 
 
 def res(t, name):
@@ -718,6 +750,18 @@ MUTANTS = {
         ("every table", lambda t: set_path(t, ["Resources", "TranslationMemoryPolicy", "Properties", "PolicyDocument", "Statement", 0, "Resource"], "*")),
         ("pre-message always allowed", lambda t: res(t, "TranslationMemoryPolicy")["Roles"].append({"Ref": "PreMessageFunctionRole"})),
         ("inputs opt-in ignored", lambda t: set_path(t, ["Conditions", "TranslationMemoryForInputs"], {"Condition": "TranslationMemoryOn"})),
+        ("dialog may write", lambda t: res(t, "DialogTranslationMemoryPolicy")["PolicyDocument"]["Statement"][0]["Action"].append("dynamodb:PutItem")),
+        ("admission key dropped", lambda t: res(t, "PostMessageFunction")["Environment"]["Variables"].pop("MEMORY_ADMIT_KEY")),
+        ("admission key echoed", lambda t: t["Parameters"]["MemoryAdmitKey"].pop("NoEcho")),
+        ("templates setting dropped", lambda t: res(t, "PreMessageFunction")["Environment"]["Variables"].pop("TRANSLATION_TEMPLATES")),
+    ],
+    test_masking: [
+        ("secret echoed", lambda t: t["Parameters"]["MaskSecret"].pop("NoEcho")),
+        ("short secrets allowed", lambda t: set_path(t, ["Parameters", "MaskSecret", "AllowedPattern"], ".*")),
+        ("postmessage cannot reinsert", lambda t: res(t, "PostMessageFunction")["Environment"]["Variables"].pop("MASK_SECRET")),
+        ("the log gets the secret", lambda t: res(t, "LogFunction")["Environment"]["Variables"].update({"MASK_SECRET": {"Ref": "MaskSecret"}})),
+        ("no rule", lambda t: t["Rules"].pop("MaskSecretRequiredWhenMasking")),
+        ("on by default", lambda t: set_path(t, ["Parameters", "MaskPersonalData", "Default"], "all")),
     ],
     test_recordings: [
         ("bucket on SSE-S3", lambda t: res(t, "RecordingsBucket")["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]

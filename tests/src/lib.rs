@@ -52,8 +52,12 @@ pub struct Config {
     memory: Option<Arc<dyn TranslationMemory>>,
 }
 
+/// The key of the memory's sighting items every test config uses (`MEMORY_ADMIT_KEY`).
+pub const ADMIT_KEY: &str = "test-admission-key-5c1d2e";
+
 pub fn config(overrides: &[(&str, &str)]) -> Config {
-    let mut variables = vec![("WEBHOOK_SECRET".to_owned(), SECRET.to_owned())];
+    let mut variables =
+        vec![("WEBHOOK_SECRET".to_owned(), SECRET.to_owned()), ("MEMORY_ADMIT_KEY".to_owned(), ADMIT_KEY.to_owned())];
     variables.extend(overrides.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())));
     Config { variables, metrics: None, memory: None }
 }

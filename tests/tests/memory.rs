@@ -33,13 +33,19 @@ fn reply_with(texts: &[&str]) -> String {
 const REPLY: [&str; 6] =
     ["Hello! How can I help?", "Main menu", "Orders", "Returns", "Talk to an agent", "Anything else?"];
 
+/// These tests are about the memory's mechanics, not admission (`memory_privacy.rs`): each
+/// translation is admitted at once, as `MEMORY_ADMIT_SESSIONS=1` does.
+const AT_ONCE: (&str, &str) = ("MEMORY_ADMIT_SESSIONS", "1");
+
 fn post(
     overrides: &[(&str, &str)],
     translate: &FakeTranslate,
     memory: DynamoMemory,
 ) -> (PostMessage<shared::translate::AmazonTranslate>, Arc<Mutex<Vec<u8>>>) {
     let (sink, lines) = MetricsSink::buffer();
-    let config = config(overrides);
+    let mut variables = vec![AT_ONCE];
+    variables.extend_from_slice(overrides);
+    let config = config(&variables);
     // As production builds it: the settings go with every call.
     let engine = config.engine(translate);
     let post = config.with_memory(Arc::new(memory)).with_metrics(sink).postmessage(engine);
@@ -108,8 +114,8 @@ async fn a_user_s_message_goes_into_the_memory_only_when_the_operator_opted_in()
         let table = LocalTable::create().await;
         let translate = FakeTranslate::start().await;
         translate.phrase("¿Dónde está mi pedido?", "en", "Where is my order?");
-        let overrides: Vec<(&str, &str)> =
-            opt_in.map(|value| ("TRANSLATION_MEMORY_INPUTS", value)).into_iter().collect();
+        let mut overrides = vec![AT_ONCE];
+        overrides.extend(opt_in.map(|value| ("TRANSLATION_MEMORY_INPUTS", value)));
         let pre = config(&overrides)
             .with_memory(Arc::new(table.memory(MEMORY_DEADLINE)))
             .premessage(translate.translator(DEADLINE));
@@ -125,7 +131,7 @@ async fn a_user_s_message_goes_into_the_memory_only_when_the_operator_opted_in()
 }
 
 #[tokio::test]
-async fn strings_with_an_address_a_phone_number_or_an_order_id_are_never_stored() {
+async fn an_address_a_phone_number_or_an_order_id_is_stored_only_as_a_placeholder() {
     let table = LocalTable::create().await;
     let translate = FakeTranslate::start().await;
     let (post, _) = post(&[], &translate, table.memory(MEMORY_DEADLINE));
@@ -139,9 +145,22 @@ async fn strings_with_an_address_a_phone_number_or_an_order_id_are_never_stored(
     texts.push("Main menu");
     let out = texts_out(&post, &texts).await;
     assert!(out.iter().all(|text| text.starts_with("[en->es]")), "all translated: {out:?}");
-    assert_eq!(stored_texts(&table.scan().await), ["Main menu"]);
-    // And the warm instance still serves them from its own cache.
-    texts_out(&post, &texts).await;
+    assert_eq!(out[0], "[en->es] We sent the receipt to jane.doe@example.com.", "the value put back");
+    assert_eq!(
+        stored_texts(&table.scan().await),
+        [
+            "Call us on +{1} ({2}) {3}.",
+            "Main menu",
+            "We sent the receipt to {1}.",
+            "Your order {1} has shipped.",
+            "Your verification code is {1}."
+        ]
+    );
+    for value in ["jane.doe", "555", "010-9999", "A12B9", "482913"] {
+        assert!(!format!("{:?}", table.scan().await).contains(value), "{value} stored");
+    }
+    // Another user's order: the same template, from the warm cache, no call.
+    texts_out(&post, &["Your order ZX-778 has shipped."]).await;
     assert_eq!(translate.calls().len(), 5);
 }
 
@@ -244,10 +263,12 @@ async fn a_reply_beyond_dynamodb_s_batch_limits_is_split() {
     let translate = FakeTranslate::start().await;
     let texts: Vec<String> = (0..130).map(|n| format!("Topic number {} of the help menu", words(n))).collect();
     let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
-    let (first, _) = post(&[], &translate, table.memory(Duration::from_secs(2)));
+    // 130 conditional PutItems (BatchWriteItem takes no condition), 25 at a time: a generous
+    // deadline, since dynalite on a loaded machine is far slower than DynamoDB.
+    let (first, _) = post(&[], &translate, table.memory(Duration::from_secs(10)));
     texts_out(&first, &texts).await;
     assert_eq!(translate.calls().len(), 130);
-    assert_eq!(table.scan().await.len(), 130, "130 writes, in batches of at most 25");
+    assert_eq!(table.scan().await.len(), 130, "every new translation written");
     let (fresh, lines) = post(&[], &translate, table.memory(Duration::from_secs(2)));
     texts_out(&fresh, &texts).await;
     assert_eq!(translate.calls().len(), 130, "130 keys read back, in batches of at most 100");
@@ -296,6 +317,7 @@ async fn the_memory_works_through_the_pipeline_for_a_single_text_too() {
         detected: "es".into(),
         uses: 1,
         reviewed: false,
+        authored: false,
     };
     let mut expected = item(&entry, 0);
     expected.remove("expires_at");
@@ -340,7 +362,7 @@ async fn a_reply_costs_one_memory_read_and_one_write_and_an_english_turn_none() 
         })
     };
     let first_memory = counting(table.memory(MEMORY_DEADLINE));
-    let first = config(&[])
+    let first = config(&[AT_ONCE])
         .with_memory(first_memory.clone())
         .with_metrics(MetricsSink::buffer().0)
         .postmessage(translate.translator(DEADLINE));
@@ -351,7 +373,7 @@ async fn a_reply_costs_one_memory_read_and_one_write_and_an_english_turn_none() 
     assert_eq!(count(&first_memory), (1, 1), "one BatchGetItem for six misses, one BatchWriteItem");
 
     let fresh_memory = counting(table.memory(MEMORY_DEADLINE));
-    let fresh = config(&[])
+    let fresh = config(&[AT_ONCE])
         .with_memory(fresh_memory.clone())
         .with_metrics(MetricsSink::buffer().0)
         .postmessage(translate.translator(DEADLINE));
@@ -360,7 +382,7 @@ async fn a_reply_costs_one_memory_read_and_one_write_and_an_english_turn_none() 
 
     // A reply to an English user: no translation, so not a single memory read or write.
     let idle = counting(table.memory(MEMORY_DEADLINE));
-    let post = config(&[])
+    let post = config(&[AT_ONCE])
         .with_memory(idle.clone())
         .with_metrics(MetricsSink::buffer().0)
         .postmessage(translate.translator(DEADLINE));
@@ -514,13 +536,78 @@ async fn dialog_s_list_form_reads_the_memory_once_for_the_whole_list() {
             reply["translations"].as_array().unwrap().len()
         }
     };
+    // What a dialog node sends is not the assistant's text: it is translated, never kept.
     let spy = DynamoSpy::start(SpyMode::Forward(table.endpoint.clone())).await;
     assert_eq!(call(&spy).await, 8);
-    assert_eq!((spy.count("BatchGetItem"), spy.count("BatchWriteItem")), (1, 1), "{:?}", spy.counts());
+    assert_eq!(spy.counts(), HashMap::from([("BatchGetItem".to_owned(), 1)]), "one read, no write");
     assert_eq!(translate.calls().len(), 8);
-    // A fresh instance: the whole list from one read, no Translate call.
+    assert!(table.scan().await.is_empty(), "dialog never writes");
+    // The assistant's replies, stored by postmessage, serve dialog too: the whole list from one read.
+    let (post, _) = post(&[], &translate, table.memory(MEMORY_DEADLINE));
+    let replies: Vec<&str> = texts.iter().map(String::as_str).collect();
+    texts_out(&post, &replies).await;
+    assert_eq!(translate.calls().len(), 16);
     let fresh = DynamoSpy::start(SpyMode::Forward(table.endpoint.clone())).await;
     assert_eq!(call(&fresh).await, 8);
     assert_eq!(fresh.counts(), HashMap::from([("BatchGetItem".to_owned(), 1)]));
-    assert_eq!(translate.calls().len(), 8);
+    assert_eq!(translate.calls().len(), 16, "0 Translate calls");
+}
+
+#[tokio::test]
+async fn a_machine_translation_never_overwrites_a_reviewed_or_authored_entry_and_authored_ones_serve_at_once() {
+    use shared::memory::TranslationMemory;
+    let table = LocalTable::create().await;
+    let translate = FakeTranslate::start().await;
+    let (post, _) = post(&[], &translate, table.memory(MEMORY_DEADLINE));
+    // The CLI's seed writes an authored entry under the key the runtime computes.
+    let source = shared::translate::SourceLanguage::Code("en".into());
+    let key = post.translator().memory_key("Your order ORD-42 has shipped.", &source, "es");
+    assert_eq!(
+        (key.template.as_str(), key.values.as_slice()),
+        ("Your order {1} has shipped.", &["ORD-42".to_owned()][..])
+    );
+    let entry = |id: &str, text: &str, translation: &str, reviewed: bool, authored: bool| MemoryEntry {
+        id: id.to_owned(),
+        text: text.to_owned(),
+        source: "en".into(),
+        target: "es".into(),
+        translation: translation.to_owned(),
+        detected: "en".into(),
+        uses: 0,
+        reviewed,
+        authored,
+    };
+    let memory = table.memory(MEMORY_DEADLINE);
+    let menu = post.translator().memory_key(REPLY[1], &source, "es");
+    memory
+        .put_many(&[
+            entry(&key.id, &key.template, "Tu pedido {1} ha salido.", false, true),
+            entry(&menu.id, REPLY[1], "Menú principal", true, false),
+        ])
+        .await
+        .unwrap();
+    assert!(
+        table.scan().await.iter().all(|item| !item.contains_key("expires_at")),
+        "authored and reviewed never expire"
+    );
+    // A fresh instance serves both with 0 Translate calls, the value put back.
+    let out = texts_out(&post, &["Your order ZX-9 has shipped.", REPLY[1]]).await;
+    assert_eq!(out, ["Tu pedido ZX-9 ha salido.", "Menú principal"]);
+    assert!(translate.calls().is_empty());
+    // A machine translation written blindly over them (an instance that missed them) is refused.
+    memory
+        .put_many(&[
+            entry(&key.id, &key.template, "[machine]", false, false),
+            entry(&menu.id, REPLY[1], "[machine]", false, false),
+        ])
+        .await
+        .unwrap();
+    let items = table.scan().await;
+    let origins: Vec<(&str, &str)> = items
+        .iter()
+        .map(|item| (item["origin"].as_s().unwrap().as_str(), item["translation"].as_s().unwrap().as_str()))
+        .collect();
+    assert_eq!(origins.len(), 2);
+    assert!(origins.contains(&("authored", "Tu pedido {1} ha salido.")), "{origins:?}");
+    assert!(origins.contains(&("reviewed", "Menú principal")), "{origins:?}");
 }

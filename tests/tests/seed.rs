@@ -130,6 +130,7 @@ async fn a_reviewed_entry_is_never_overwritten_and_a_second_run_costs_no_call() 
         detected: "en".into(),
         uses: 4,
         reviewed: true,
+        authored: false,
     };
     table.put(item(&reviewed, 0)).await;
 
@@ -138,7 +139,10 @@ async fn a_reviewed_entry_is_never_overwritten_and_a_second_run_costs_no_call() 
     let stored = table.scan().await.into_iter().find(|item| item["id"].as_s().unwrap() == &id).unwrap();
     assert_eq!(stored["translation"].as_s().unwrap(), "Sí, claro");
     assert_eq!(stored["reviewed"].as_bool().unwrap(), &true);
-    assert!(!stored.contains_key("expires_at") && !stored.contains_key("origin"), "left exactly as it was");
+    assert!(
+        !stored.contains_key("expires_at") && stored["origin"].as_s().unwrap() == "reviewed",
+        "left exactly as it was"
+    );
     assert!(translate.calls().iter().all(|call| call.text != "Yes"), "no call for a reviewed text");
 
     let calls = translate.calls().len();

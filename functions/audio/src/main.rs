@@ -6,8 +6,8 @@ use shared::webhook;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    lambda_http::tracing::init_default_subscriber();
-    let edge = webhook::start("audio")?;
+    shared::logging::init();
+    let edge = webhook::start("audio").await?;
     let settings = config::settings("audio", AudioSettings::read)?;
     let store = ConfiguredStore::open(&settings).await;
     audio::announce(&settings, &store);

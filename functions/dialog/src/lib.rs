@@ -70,6 +70,9 @@ pub struct Dialog<T> {
 impl<T: Translator> Dialog<T> {
     pub fn new(edge: EdgeConfig, settings: DialogSettings, translating: Translating<T>) -> Self {
         let detector = LanguageDetector::new(&settings.languages.assistant, &settings.languages.supported);
+        // A callout's texts are whatever the node sends (often `<? input.text ?>`, the user's own
+        // words), with no session to count: the memory serves them, and keeps none of them.
+        let translating = translating.read_only();
         Dialog { edge, detector, translating, deadline: settings.deadline }
     }
 

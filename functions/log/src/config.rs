@@ -35,6 +35,9 @@ pub struct LogSettings {
     pub redact_paths: Vec<RedactPath>,
     /// `LOG_STORE_TIMEOUT_MS`: the deadline for one store, retry included.
     pub store_timeout: Duration,
+    /// `MASK_PERSONAL_DATA`, `MASK_PHONE_REGION`: personal values masked in every string before an
+    /// event is stored (no key needed: the log keeps only the masked form).
+    pub mask: Option<shared::mask::Detector>,
 }
 
 impl LogSettings {
@@ -63,12 +66,14 @@ impl LogSettings {
         }
         // Below the function's 10 s timeout, so a hung S3 call still gets its 503.
         let timeout_ms = variables.number("LOG_STORE_TIMEOUT_MS", DEFAULT_STORE_TIMEOUT_MS, 100..=8000)?;
+        let mask = shared::mask::read_detector(variables)?;
         Ok(LogSettings {
             backend,
             key_prefix,
             quarantine_prefix,
             redact_paths,
             store_timeout: Duration::from_millis(timeout_ms),
+            mask,
         })
     }
 }

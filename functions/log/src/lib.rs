@@ -108,10 +108,14 @@ impl<S: LogStore> LogWebhook<S> {
     }
 
     /// The stored record, one line of JSON and a newline (the JSON Lines form Athena reads), with
-    /// the value it holds; and how many values were masked. Always the parsed event written out
-    /// again (`written`, when nothing was masked), never the body as received.
+    /// the value it holds; and how many values were masked (`LOG_REDACT_PATHS`, and personal data
+    /// found with `MASK_PERSONAL_DATA` on). Always the parsed event written out again (`written`,
+    /// when nothing was masked), never the body as received.
     fn record(&self, mut value: Value, written: String) -> (String, Value, usize) {
-        let redacted = redact::redact(&mut value, &self.settings.redact_paths);
+        let mut redacted = redact::redact(&mut value, &self.settings.redact_paths);
+        if let Some(detector) = &self.settings.mask {
+            redacted += redact::mask_personal_data(&mut value, detector);
+        }
         let mut record = if redacted == 0 { written } else { value.to_string() };
         record.push('\n');
         (record, value, redacted)

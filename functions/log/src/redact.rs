@@ -20,6 +20,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde_json::Value;
+use shared::mask::{self, Detector, MASKED_VALUES_KEY};
 
 use crate::table::fold;
 
@@ -60,6 +61,30 @@ impl fmt::Display for RedactPath {
 /// Masks every path in `value`; returns how many values were replaced.
 pub fn redact(value: &mut Value, paths: &[RedactPath]) -> usize {
     paths.iter().map(|path| apply(value, &path.folded)).sum()
+}
+
+/// With `MASK_PERSONAL_DATA` on: every personal value the detector finds in any string of the
+/// event becomes a token of its kind (`[email]`), wherever it is (input, reply, `original_input`,
+/// context variables), so the store holds only the masked form even if a reply carried a value
+/// put back by postmessage. The sealed values (`masked_values`) are left as they are. Returns
+/// how many strings changed.
+pub fn mask_personal_data(value: &mut Value, detector: &Detector) -> usize {
+    match value {
+        Value::String(text) => match mask::redact(detector, text) {
+            Some(masked) => {
+                *text = masked;
+                1
+            }
+            None => 0,
+        },
+        Value::Array(items) => items.iter_mut().map(|item| mask_personal_data(item, detector)).sum(),
+        Value::Object(members) => members
+            .iter_mut()
+            .filter(|(key, _)| key.as_str() != MASKED_VALUES_KEY)
+            .map(|(_, member)| mask_personal_data(member, detector))
+            .sum(),
+        _ => 0,
+    }
 }
 
 fn apply(value: &mut Value, segments: &[String]) -> usize {
@@ -134,6 +159,27 @@ mod tests {
 
         let whole = redact(&mut event, &paths(&["payload.response.output.generic"]));
         assert_eq!((whole, &event["payload"]["response"]["output"]["generic"]), (1, &json!("[redacted]")));
+    }
+
+    #[test]
+    fn personal_data_is_masked_in_every_string_but_the_sealed_values() {
+        let detector = Detector::new(&mask::Kind::ALL, None);
+        let mut event = json!({
+            "payload": {
+                "request": {"input": {"text": "I am [email A]"},
+                            "context": {"skills": {"main skill": {"user_defined": {
+                                "original_input": "soy ana@example.com",
+                                "masked_values": {"email A": "sealed-ana@example.com-stays"}}}}}},
+                "response": {"output": {"generic": [{"response_type": "text", "text": "Mail sent to ana@example.com"}]}},
+                "turns": 3
+            }
+        });
+        assert_eq!(mask_personal_data(&mut event, &detector), 2);
+        let user_defined = &event["payload"]["request"]["context"]["skills"]["main skill"]["user_defined"];
+        assert_eq!(user_defined["original_input"], "soy [email]");
+        assert_eq!(user_defined["masked_values"]["email A"], "sealed-ana@example.com-stays");
+        assert_eq!(event["payload"]["response"]["output"]["generic"][0]["text"], "Mail sent to [email]");
+        assert_eq!(event["payload"]["turns"], 3);
     }
 
     #[test]

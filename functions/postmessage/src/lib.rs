@@ -11,9 +11,12 @@ use serde_json::Value;
 use shared::config::{self, ConfigError, EdgeConfig, Variables};
 use shared::language::voice::VoiceModels;
 use shared::language::{ORIGINAL_OUTPUT_KEY, SessionLanguage};
+use shared::mask::MaskSettings;
 use shared::metrics::MetricsSink;
 use shared::payload::{Envelope, GenericItem, MessageOutput, MessageResponse, event_names, reply_texts_mut};
-use shared::translate::{Metered, SourceLanguage, TranslatedOutcome, Translating, TranslationPipeline, Translator};
+use shared::translate::{
+    Audience, Metered, SourceLanguage, TranslatedOutcome, Translating, TranslationPipeline, Translator,
+};
 use shared::webhook::{self, Webhook};
 
 /// `original_output` lives in the session context, which Watson caps at 100 KB: keep it short.
@@ -44,12 +47,16 @@ pub struct PostMessageSettings {
     pub assistant_language: String,
     /// `VOICE_MODELS`: the speech model and voice per language, for phone calls.
     pub voice_models: VoiceModels,
+    /// `MASK_PERSONAL_DATA`, `MASK_SECRET`: the values premessage masked are put back into the
+    /// reply (`None`: off).
+    pub mask: Option<MaskSettings>,
 }
 
 impl PostMessageSettings {
     pub fn read(variables: &Variables) -> Result<Self, ConfigError> {
         let assistant_language = config::assistant_language(variables)?;
-        Ok(PostMessageSettings { assistant_language, voice_models: config::voice_models(variables)? })
+        let voice_models = config::voice_models(variables)?;
+        Ok(PostMessageSettings { assistant_language, voice_models, mask: MaskSettings::read(variables)? })
     }
 }
 
@@ -82,7 +89,28 @@ impl<T: Translator> PostMessage<T> {
             }
         }
         self.configure_phone(payload);
+        self.reinsert_values(payload);
         outcome
+    }
+
+    /// With `MASK_PERSONAL_DATA` on, every token premessage put in place of a personal value
+    /// (`[email A]`) gets its value back in the texts the user reads, after translation, so the
+    /// value never reaches Translate, the memory or `original_output`. A token that does not open
+    /// (another key, a tampered context, an unknown token) stays: the reply goes out without the
+    /// value, and one line says so.
+    fn reinsert_values(&self, payload: &mut MessageResponse) {
+        let Some(mask) = &self.settings.mask else { return };
+        let (Some(context), Some(output)) = (payload.context.as_ref(), payload.output.as_mut()) else { return };
+        let Some(items) = output.generic.as_mut() else { return };
+        let texts = items.iter_mut().flat_map(GenericItem::user_visible_texts_mut);
+        let result = mask.reinsert(texts, context);
+        if result.failed > 0 {
+            tracing::warn!(
+                restored = result.restored,
+                failed = result.failed,
+                "masked values could not be put back; their tokens stay in the reply"
+            );
+        }
     }
 
     /// On the phone channel, when the session's language is not the one the call is configured
@@ -106,6 +134,8 @@ impl<T: Translator> PostMessage<T> {
         let Some(target) = SessionLanguage::stored(payload.context.as_ref()).filter(|code| code != assistant) else {
             return Outcome::NotNeeded;
         };
+        // Who reads the reply: the session (admission to the memory) and its per-user values (templates).
+        let audience = Audience::from_context(payload.context.as_ref());
         let Some(items) = payload.generic_mut() else { return Outcome::NothingToTranslate };
         let mut texts: Vec<&mut String> = reply_texts_mut(items);
         if texts.is_empty() {
@@ -119,7 +149,7 @@ impl<T: Translator> PostMessage<T> {
         }
         let source = SourceLanguage::Code(assistant.to_owned());
         let all: Vec<&str> = distinct.iter().map(String::as_str).collect();
-        let results = self.translator().translate_all(&all, &source, &target).await;
+        let results = self.translator().translate_for(&all, &source, &target, &audience).await;
         let mut translated: HashMap<&str, String> = HashMap::with_capacity(distinct.len());
         for (original, result) in distinct.iter().zip(results) {
             match result {

@@ -16,12 +16,15 @@ use shared::language::{
     self, LanguageDetector, ORIGINAL_INPUT_KEY, SessionLanguage, choice, store_language, store_locked_language,
     word_count,
 };
+use shared::mask::MaskSettings;
 use shared::metrics::MetricsSink;
 use shared::payload::{
     Envelope, Field, GenericItem, MessageOutput, MessageRequest, MessageResponse, TextItem, event_names,
 };
 use shared::protect::Protected;
-use shared::translate::{Metered, SourceLanguage, TranslatedOutcome, Translating, TranslationPipeline, Translator};
+use shared::translate::{
+    Audience, Metered, SourceLanguage, TranslatedOutcome, Translating, TranslationPipeline, Translator,
+};
 use shared::webhook::{self, Webhook};
 
 use decision::{
@@ -67,6 +70,9 @@ pub struct PreMessageSettings {
     pub choice: LanguageChoiceConfig,
     /// `TRANSLATION_MEMORY_INPUTS=on`: what users write goes into the shared memory too.
     pub memory_inputs: bool,
+    /// `MASK_PERSONAL_DATA`, `MASK_PHONE_REGION`, `MASK_SECRET`: personal values masked before
+    /// anything reads the message (`None`: off).
+    pub mask: Option<MaskSettings>,
 }
 
 impl PreMessageSettings {
@@ -74,7 +80,8 @@ impl PreMessageSettings {
         let languages = Languages::read(variables)?;
         let choice = LanguageChoiceConfig::read(variables, &languages.assistant)?;
         let memory_inputs = variables.switch("TRANSLATION_MEMORY_INPUTS", "on")?;
-        Ok(PreMessageSettings { languages, choice, memory_inputs })
+        let mask = MaskSettings::read(variables)?;
+        Ok(PreMessageSettings { languages, choice, memory_inputs, mask })
     }
 }
 
@@ -107,6 +114,7 @@ impl<T: Translator> PreMessage<T> {
     /// explicit language choice, or a language not offered). Its context is the request's, with
     /// the session's language recorded, so the next turn carries it.
     pub async fn check_message(&self, payload: &mut MessageRequest) -> (Outcome, Option<MessageResponse>) {
+        self.mask_input(payload);
         let text = payload.text().unwrap_or_default().to_owned();
         // The one scan for protected spans: the language check reads its prose, Translate its HTML.
         let scanned = self.translator().scan(&text);
@@ -125,6 +133,29 @@ impl<T: Translator> PreMessage<T> {
             TurnEnd::Answer(answer) => {
                 let (outcome, response) = self.answer(payload, answer).await;
                 (outcome, Some(response))
+            }
+        }
+    }
+
+    /// With `MASK_PERSONAL_DATA` on, every personal value in `input.text` becomes a token
+    /// (`[email A]`) before Translate, the assistant or `original_input` see it; the values go
+    /// into the context sealed. A message with none leaves the payload untouched.
+    fn mask_input(&self, payload: &mut MessageRequest) {
+        let Some(mask) = &self.settings.mask else { return };
+        let Some(text) = payload.text() else { return };
+        let found = mask.detector.find(text);
+        if found.is_empty() {
+            return;
+        }
+        let text = text.to_owned();
+        let masked = mask.mask_found(&text, found, payload.context_mut());
+        if let Some(input) = payload.input.as_mut() {
+            input.text = masked.text.into();
+        }
+        match masked.lost {
+            0 => tracing::info!(masked = masked.count, "personal data masked"),
+            lost => {
+                tracing::warn!(masked = masked.count, lost, "personal data masked; some values could not be sealed")
             }
         }
     }
@@ -163,7 +194,9 @@ impl<T: Translator> PreMessage<T> {
         session: SessionUpdate,
     ) -> TurnEnd {
         let assistant = self.assistant();
-        let translation = match self.translator().translate_scanned(&text, scanned, source, assistant).await {
+        let audience = Audience::from_context(payload.context.as_ref());
+        let translation = match self.translator().translate_scanned(&text, scanned, source, assistant, &audience).await
+        {
             Ok(translation) => translation,
             Err(error) => {
                 let update = if session == SessionUpdate::Detected { SessionUpdate::Keep } else { session };

@@ -2,12 +2,12 @@
 //! fills the results it can and leaves the rest to the next; what a later phase needs to know of
 //! an earlier one (a memory id, a stale cache entry, a failed read) is on the batch, not in locals.
 //!
+//! Templates (`template.rs`) are made before the batch: each item's text here is its template,
+//! which the cache key, the memory id and the engine call all take; the pipeline puts the values
+//! back after [`Batch::results`]. Admission to the shared memory (`crate::memory::admission`) is
+//! [`Batch::admitted_entries`], called by [`Batch::write_back`] with the turn's session.
+//!
 //! Where the next pieces of work slot in:
-//! - per-user values replaced by numbered placeholders: a phase before [`Batch::answer_from_cache`]
-//!   that sets each item's key text (the template) and, after [`Batch::answer_from_translator`],
-//!   one that puts the values back; the cache key and the memory id are taken from the key text;
-//! - admission to the shared memory by the number of distinct sessions: the session id as a field
-//!   of [`Batch`], read by [`Batch::write_back`] when it chooses the entries to write;
 //! - long texts split at paragraph and sentence boundaries: pieces as items of the same batch,
 //!   joined by a phase after [`Batch::answer_from_translator`]; caps on texts and characters where
 //!   the batch is made; bounded concurrency in [`Batch::answer_from_translator`] (its engine calls
@@ -27,7 +27,8 @@ use super::counters::Counters;
 use super::uses::{PendingUses, report_flush};
 use super::{SourceLanguage, Translation, TranslationResult};
 use crate::aws::AwsError;
-use crate::memory::{MemoryEntry, TranslationMemory, entry_id, may_store};
+use crate::memory::admission::Admission;
+use crate::memory::{MemoryEntry, TranslationMemory, entry_id};
 use crate::protect::Protected;
 
 /// What the phases work with beside the engine: the pipeline's stores and counters.
@@ -38,6 +39,10 @@ pub(super) struct Stores {
     pub refresh: Duration,
     pub uses: PendingUses,
     pub counters: Counters,
+    /// What enters the memory, and the sessions this instance counted.
+    pub admission: Admission,
+    /// False: the memory is read, never written (dialog: what a caller sends is not the assistant's).
+    pub writes: bool,
 }
 
 pub(super) struct Batch<'a> {
@@ -66,8 +71,10 @@ struct Item<'a> {
     /// A cached machine translation due for a re-check: served unless the memory answers.
     stale: Option<Cached>,
     result: Option<TranslationResult>,
-    /// Translated by the engine in this batch: to be written back.
+    /// Translated by the engine in this batch.
     translated: bool,
+    /// Answered by the memory, or by the cache for an entry the memory holds: nothing to admit.
+    admitted: bool,
 }
 
 impl<'a> Batch<'a> {
@@ -89,6 +96,7 @@ impl<'a> Batch<'a> {
                 stale: None,
                 result: None,
                 translated: false,
+                admitted: false,
             })
             .collect();
         Batch { source, target, settings, now: Instant::now(), items, memory_failed: false, uses_flushed: false }
@@ -112,6 +120,9 @@ impl<'a> Batch<'a> {
             if let Some(id) = cached.counted_id() {
                 stores.uses.count(id);
             }
+            // Shown again: a sighting of a text the memory does not hold yet.
+            item.memory_id = cached.memory_id.clone();
+            item.admitted = cached.in_memory;
             item.result = Some(Ok(cached.translation));
         }
     }
@@ -122,9 +133,7 @@ impl<'a> Batch<'a> {
     pub async fn answer_from_memory(&mut self, stores: &Stores) {
         if let Some(memory) = &stores.memory {
             self.assign_memory_ids();
-            let mut ids: Vec<String> = self.items.iter().filter_map(|item| item.memory_id.clone()).collect();
-            ids.sort_unstable();
-            ids.dedup();
+            let ids = self.ids_to_read();
             if !ids.is_empty() {
                 let uses = stores.uses.take(true, stores.refresh);
                 let (read, flush) = join(memory.get_many(&ids), memory.add_uses(&uses)).await;
@@ -134,7 +143,8 @@ impl<'a> Batch<'a> {
                     Ok(entries) => self.take_entries(stores, &entries),
                     Err(error) => {
                         self.memory_failed = true;
-                        stores.counters.memory_misses(self.items.iter().filter(|i| i.memory_id.is_some()).count());
+                        let asked = self.items.iter().filter(|i| i.result.is_none() && i.memory_id.is_some()).count();
+                        stores.counters.memory_misses(asked);
                         tracing::warn!(
                             error = error.kind(),
                             operation = "read",
@@ -148,10 +158,10 @@ impl<'a> Batch<'a> {
     }
 
     fn assign_memory_ids(&mut self) {
-        for item in &mut self.items {
+        for item in self.items.iter_mut().filter(|item| item.result.is_none()) {
             item.memory_id = match &item.stale {
                 Some(stale) => stale.memory_id.clone(),
-                None if item.result.is_none() && item.text.len() <= CACHE_MAX_TEXT_BYTES && may_store(item.text) => {
+                None if item.text.len() <= CACHE_MAX_TEXT_BYTES => {
                     Some(entry_id(item.text, self.source.as_str(), self.target, &self.settings))
                 }
                 None => None,
@@ -159,10 +169,19 @@ impl<'a> Batch<'a> {
         }
     }
 
+    /// The ids to read: the misses and the re-checks (a cache hit's id is only for admission).
+    fn ids_to_read(&self) -> Vec<String> {
+        let mut ids: Vec<String> =
+            self.items.iter().filter(|item| item.result.is_none()).filter_map(|item| item.memory_id.clone()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
     fn take_entries(&mut self, stores: &Stores, entries: &[MemoryEntry]) {
         let found: HashMap<&str, &MemoryEntry> = entries.iter().map(|entry| (entry.id.as_str(), entry)).collect();
         let (source, target) = (self.source.as_str(), self.target);
-        for item in &mut self.items {
+        for item in self.items.iter_mut().filter(|item| item.result.is_none()) {
             let Some(id) = &item.memory_id else { continue };
             // The stored text and languages must match too: anything else is garbage.
             let entry = found
@@ -172,7 +191,7 @@ impl<'a> Batch<'a> {
                 stores.counters.memory_misses(1);
                 continue;
             };
-            stores.counters.memory_hit(entry.reviewed);
+            stores.counters.memory_hit(entry.is_final());
             stores.uses.count(id);
             let detected = if entry.detected.is_empty() { &entry.source } else { &entry.detected };
             let translation = Translation { text: entry.translation.clone(), source: detected.clone() };
@@ -181,11 +200,12 @@ impl<'a> Batch<'a> {
                     translation: translation.clone(),
                     memory_id: Some(id.clone()),
                     in_memory: true,
-                    reviewed: entry.reviewed,
+                    reviewed: entry.is_final(),
                     checked: self.now,
                 };
                 stores.cache.put(key.clone(), cached);
             }
+            item.admitted = true;
             item.result = Some(Ok(translation));
         }
     }
@@ -200,8 +220,9 @@ impl<'a> Batch<'a> {
             }
             stores.counters.cache_hit();
             item.result = Some(Ok(stale.translation.clone()));
+            let in_memory = stale.in_memory && self.memory_failed;
+            item.admitted = in_memory;
             if let Some(key) = &item.cache_key {
-                let in_memory = stale.in_memory && self.memory_failed;
                 stores.cache.put(key.clone(), Cached { in_memory, checked: self.now, ..stale });
             }
         }
@@ -229,19 +250,30 @@ impl<'a> Batch<'a> {
         }
     }
 
-    /// Phase 4: the new machine translations go to the memory in one write, then to the cache
-    /// (marked as held by the memory only if it took them).
-    pub async fn write_back(&mut self, stores: &Stores) {
-        let stored = match &stores.memory {
-            Some(memory) => self.write_to_memory(stores, memory.as_ref()).await,
-            None => false,
+    /// Phase 4: the turn's newly admitted translations go to the memory in one write, then the
+    /// new translations to the cache (marked as held by the memory only if it took them).
+    /// `session`: the turn's session id, for admission by sightings.
+    pub async fn write_back(&mut self, stores: &Stores, session: Option<&str>) {
+        let stored: HashSet<String> = match &stores.memory {
+            Some(memory) if stores.writes => self.write_to_memory(stores, memory.as_ref(), session).await,
+            Some(memory) => {
+                // Read-only: the counts still go, when due.
+                let uses = if self.uses_flushed { Vec::new() } else { stores.uses.take(false, stores.refresh) };
+                report_flush(memory.add_uses(&uses).await);
+                HashSet::new()
+            }
+            None => HashSet::new(),
         };
-        for item in self.items.iter().filter(|item| item.translated) {
+        for item in &self.items {
+            let in_memory = item.memory_id.as_ref().is_some_and(|id| stored.contains(id));
+            if !(item.translated || in_memory) {
+                continue;
+            }
             let (Some(key), Some(Ok(translation))) = (&item.cache_key, &item.result) else { continue };
             let cached = Cached {
                 translation: translation.clone(),
                 memory_id: item.memory_id.clone(),
-                in_memory: stored && item.memory_id.is_some(),
+                in_memory,
                 reviewed: false,
                 checked: self.now,
             };
@@ -249,35 +281,83 @@ impl<'a> Batch<'a> {
         }
     }
 
-    /// Whether the memory took the batch's new entries. No write after a failed read. Use counts
-    /// that have waited long enough go with the write, or, in a batch that neither read nor
-    /// writes (all from the cache), on their own: at most once a refresh interval.
-    async fn write_to_memory(&self, stores: &Stores, memory: &dyn TranslationMemory) -> bool {
-        let entries = self.new_entries();
-        let write = !self.memory_failed && !entries.is_empty();
+    /// The ids the memory took. No write after a failed read. Use counts that have waited long
+    /// enough go with the write, or, in a batch that neither read nor writes (all from the
+    /// cache), on their own: at most once a refresh interval.
+    async fn write_to_memory(
+        &self,
+        stores: &Stores,
+        memory: &dyn TranslationMemory,
+        session: Option<&str>,
+    ) -> HashSet<String> {
+        let entries =
+            if self.memory_failed { Vec::new() } else { self.admitted_entries(stores, memory, session).await };
+        let write = !entries.is_empty();
         let uses = if self.uses_flushed { Vec::new() } else { stores.uses.take(write, stores.refresh) };
         let put = async { if write { memory.put_many(&entries).await } else { Ok(()) } };
         let (put, flush) = join(put, memory.add_uses(&uses)).await;
         report_flush(flush);
         match put {
-            Ok(()) => write,
+            Ok(()) => entries.into_iter().map(|entry| entry.id).collect(),
             Err(error) => {
                 tracing::warn!(error = error.kind(), operation = "write", "translation memory unavailable: not stored");
-                false
+                HashSet::new()
             }
         }
     }
 
-    /// One entry per memory id the engine translated in this batch; it serves this turn: one use.
-    fn new_entries(&self) -> Vec<MemoryEntry> {
+    /// Admission (`crate::memory::admission`): with `MEMORY_ADMIT_SESSIONS=1`, every new machine
+    /// translation; else each text not yet in the memory is sighted in `session` (once per
+    /// instance and session), and the ones seen in enough distinct sessions are admitted. No
+    /// session: nothing.
+    async fn admitted_entries(
+        &self,
+        stores: &Stores,
+        memory: &dyn TranslationMemory,
+        session: Option<&str>,
+    ) -> Vec<MemoryEntry> {
+        let candidates = self.candidates();
+        if stores.admission.at_once() {
+            return candidates.into_iter().filter(|(_, item)| item.translated).map(|(entry, _)| entry).collect();
+        }
+        let Some(session) = session.filter(|session| !session.is_empty()) else { return Vec::new() };
+        let (sighted, sightings): (Vec<_>, Vec<_>) = candidates
+            .into_iter()
+            .filter_map(|(entry, _)| stores.admission.sighting(&entry.id, session).map(|sighting| (entry, sighting)))
+            .unzip();
+        if sightings.is_empty() {
+            return Vec::new();
+        }
+        match memory.sight(&sightings).await {
+            Ok(counts) => sighted
+                .into_iter()
+                .zip(counts)
+                .filter(|(_, count)| stores.admission.admits(*count))
+                .map(|(entry, _)| entry)
+                .collect(),
+            Err(error) => {
+                stores.admission.forget(&sightings);
+                tracing::warn!(
+                    error = error.kind(),
+                    operation = "sight",
+                    "translation memory unavailable: not counted"
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    /// One entry per memory id shown in this batch that the memory does not hold, with the item
+    /// that shows it; written, it serves this turn: one use.
+    fn candidates(&self) -> Vec<(MemoryEntry, &Item<'a>)> {
         let mut seen: HashSet<&str> = HashSet::new();
         let mut entries = Vec::new();
-        for item in self.items.iter().filter(|item| item.translated) {
+        for item in self.items.iter().filter(|item| !item.admitted) {
             let (Some(id), Some(Ok(translation))) = (&item.memory_id, &item.result) else { continue };
             if !seen.insert(id) {
                 continue;
             }
-            entries.push(MemoryEntry {
+            let entry = MemoryEntry {
                 id: id.clone(),
                 text: item.text.to_owned(),
                 source: self.source.as_str().to_owned(),
@@ -286,7 +366,9 @@ impl<'a> Batch<'a> {
                 detected: translation.source.clone(),
                 uses: 1,
                 reviewed: false,
-            });
+                authored: false,
+            };
+            entries.push((entry, item));
         }
         entries
     }

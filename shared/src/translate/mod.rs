@@ -9,6 +9,7 @@
 //! | [`amazon`] | Amazon Translate: the client, its service-error readings, the credentials probe |
 //! | [`pipeline`] | the pipeline: what it holds, what it offers, its phases in order |
 //! | `batch` | one call's texts and each phase's work on them |
+//! | [`template`] | per-user values replaced by numbered placeholders before the cache, the memory and the engine, and put back after |
 //! | [`cache`] | the warm instance's LRU and what it keeps of each translation |
 //! | [`uses`] | use counts waiting to be added to the memory |
 //! | [`counters`] | what the pipeline counts, and the metric line it writes from them |
@@ -22,6 +23,7 @@ pub mod engine;
 pub mod part;
 pub mod pipeline;
 pub mod settings;
+pub mod template;
 pub mod uses;
 
 use std::future::Future;
@@ -33,7 +35,7 @@ pub use cache::CACHE_MAX_TEXT_BYTES;
 pub use counters::TranslateCounters;
 pub use engine::Engine;
 pub use part::{Metered, TranslatedOutcome, Translating};
-pub use pipeline::TranslationPipeline;
+pub use pipeline::{Audience, MemoryKey, TranslationPipeline};
 pub use settings::{Formality, TranslationConfig, TranslationSettings};
 
 #[derive(Debug, Clone, PartialEq, Eq)]

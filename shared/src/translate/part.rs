@@ -28,7 +28,10 @@ impl Translating<Engine> {
     pub fn configured(function: &str) -> Result<Self, lambda_http::Error> {
         let config = crate::config::settings(function, TranslationConfig::read)?;
         let memory = match &config.memory {
-            Some(memory) => format!("on (table {}, {} days)", memory.table, memory.ttl_days),
+            Some(memory) => format!(
+                "on (table {}, {} days, admitted after {} sessions)",
+                memory.table, memory.ttl_days, config.admission.sessions
+            ),
             None => "off (TRANSLATION_TABLE unset)".to_owned(),
         };
         tracing::info!(
@@ -51,8 +54,10 @@ impl<T: Translator> Translating<T> {
     /// refresh interval), with no memory and the metric line on stdout.
     pub fn new(config: &TranslationConfig, engine: T) -> Self {
         let protector = Protector::new(&config.protected_terms);
-        let pipeline =
-            TranslationPipeline::new(engine, config.cache_entries, protector).with_refresh(config.memory_refresh);
+        let pipeline = TranslationPipeline::new(engine, config.cache_entries, protector)
+            .with_refresh(config.memory_refresh)
+            .with_admission(&config.admission)
+            .with_templates(config.templates);
         Translating { pipeline, metrics: MetricsSink::stdout() }
     }
 
@@ -66,6 +71,13 @@ impl<T: Translator> Translating<T> {
     /// unless `TRANSLATION_MEMORY_INPUTS=on`).
     pub fn without_memory(mut self) -> Self {
         self.pipeline = self.pipeline.without_memory();
+        self
+    }
+
+    /// Reads the shared memory but never writes a translation to it (dialog: what a caller sends
+    /// is not the assistant's text, and a callout has no session to count).
+    pub fn read_only(mut self) -> Self {
+        self.pipeline = self.pipeline.read_only();
         self
     }
 

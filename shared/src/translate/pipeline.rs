@@ -1,11 +1,15 @@
 //! The one path every translation takes, as phases over a batch of texts (`batch.rs`):
 //!
+//! 0. **templates**: what varies per user (the turn's context values, ids, numbers, e-mail
+//!    addresses, URLs) replaced by numbered placeholders ([`super::template`]); every later phase
+//!    sees only the template, and the values are put back at the end;
 //! 1. **from the cache**: the warm instance's LRU ([`super::cache`]);
 //! 2. **from the memory**: one read of the translation memory shared by all instances for all of
 //!    the batch's misses ([`crate::memory`]), with the pending use counts riding along;
 //! 3. **from the translator**: each distinct text still missing goes to the engine once, all at
 //!    once, as protected HTML ([`crate::protect`], the contract on [`Translator`]);
-//! 4. **write back**: one memory write of the new machine translations, then the cache.
+//! 4. **write back**: the translations admitted this turn ([`crate::memory::admission`]) in one
+//!    memory write, then the cache.
 //!
 //! A text with nothing to translate (ids, URLs, numbers, protected terms) costs no call. Only
 //! successes are kept. Each text has its own result: one that fails leaves the others translated.
@@ -16,11 +20,47 @@ use std::time::Duration;
 use super::batch::{Batch, Stores};
 use super::cache::WarmCache;
 use super::counters::{Counters, TranslateCounters};
+use super::template::{self, Templated, TurnValues};
 use super::uses::{PendingUses, report_flush};
 use super::{SourceLanguage, TranslateError, Translation, TranslationResult, Translator};
 use crate::aws::AwsError;
-use crate::memory::TranslationMemory;
+use crate::memory::admission::{Admission, AdmissionSettings};
+use crate::memory::{TranslationMemory, entry_id};
+use crate::payload::Context;
 use crate::protect::{Protected, Protector};
+
+/// Whom a batch of texts is shown to: the session, for admission to the memory, and the values
+/// that vary per user, for templates. The default: no session, no values (dialog, the CLI).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Audience {
+    /// `context.global.session_id`.
+    pub session: Option<String>,
+    /// The session's context values.
+    pub values: TurnValues,
+}
+
+impl Audience {
+    /// The session id and the context values of `context`.
+    pub fn from_context(context: Option<&Context>) -> Self {
+        let session = context
+            .and_then(|context| context.global.as_ref())
+            .and_then(|global| global.extra.get("session_id"))
+            .and_then(|id| id.as_str())
+            .map(str::to_owned);
+        Audience { session, values: TurnValues::from_context(context) }
+    }
+}
+
+/// Where the memory keeps a text: its template and the entry id ([`TranslationPipeline::memory_key`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemoryKey {
+    /// The text with its per-user spans as placeholders: the entry's `text`.
+    pub template: String,
+    /// What the placeholders stand for in this text.
+    pub values: Vec<String>,
+    /// The entry's `id`.
+    pub id: String,
+}
 
 /// The translation pipeline in front of an engine `T`.
 ///
@@ -42,6 +82,8 @@ pub struct TranslationPipeline<T> {
     engine: T,
     protector: Protector,
     stores: Stores,
+    /// `TRANSLATION_TEMPLATES`.
+    templates: bool,
 }
 
 impl<T: Translator> TranslationPipeline<T> {
@@ -53,8 +95,46 @@ impl<T: Translator> TranslationPipeline<T> {
             refresh: Duration::from_secs(crate::memory::DEFAULT_REFRESH_SECONDS),
             uses: PendingUses::default(),
             counters: Counters::default(),
+            admission: Admission::new(&AdmissionSettings { sessions: 1, key: None }),
+            writes: true,
         };
-        TranslationPipeline { engine, protector, stores }
+        TranslationPipeline { engine, protector, stores, templates: true }
+    }
+
+    /// What enters the memory (`MEMORY_ADMIT_SESSIONS`, `MEMORY_ADMIT_KEY`); a pipeline built
+    /// without it admits every new translation at once.
+    pub fn with_admission(mut self, settings: &AdmissionSettings) -> Self {
+        self.stores.admission = Admission::new(settings);
+        self
+    }
+
+    /// `TRANSLATION_TEMPLATES`: per-user values replaced by placeholders (on unless turned off).
+    pub fn with_templates(mut self, on: bool) -> Self {
+        self.templates = on;
+        self
+    }
+
+    /// Reads the memory, never writes a translation to it (dialog).
+    pub fn read_only(mut self) -> Self {
+        self.stores.writes = false;
+        self
+    }
+
+    /// `text`'s template and its entry id, as every lookup of this pipeline computes them (no
+    /// context values: the assistant's own text as authored). The CLI's seed writes an
+    /// authored entry under exactly this id, with the template as its `text`.
+    pub fn memory_key(&self, text: &str, source: &SourceLanguage, target: &str) -> MemoryKey {
+        let Templated { key, values } = self.template(text, &TurnValues::default());
+        let id = entry_id(&key, source.as_str(), target, &self.settings_key(target));
+        MemoryKey { template: key, values, id }
+    }
+
+    fn template(&self, text: &str, values: &TurnValues) -> Templated {
+        if self.templates {
+            template::template(text, &self.protector, values)
+        } else {
+            Templated { key: text.to_owned(), values: Vec::new() }
+        }
     }
 
     /// How long a machine translation is served from the cache before the memory is asked again
@@ -120,7 +200,19 @@ impl<T: Translator> TranslationPipeline<T> {
     /// Translates every text of `texts` (distinct or not) from `source` into `target`, through the
     /// phases in order; the results are in the order of `texts`.
     pub async fn translate_all(&self, texts: &[&str], source: &SourceLanguage, target: &str) -> Vec<TranslationResult> {
-        self.run(texts.iter().map(|text| (*text, None)), source, target).await
+        self.translate_for(texts, source, target, &Audience::default()).await
+    }
+
+    /// [`Self::translate_all`] of texts shown to `audience`: its values are templated, its
+    /// session counts toward admission.
+    pub async fn translate_for(
+        &self,
+        texts: &[&str],
+        source: &SourceLanguage,
+        target: &str,
+        audience: &Audience,
+    ) -> Vec<TranslationResult> {
+        self.run(texts.iter().map(|text| (*text, None)), source, target, audience).await
     }
 
     /// [`Translator::translate`] of a text already [`Self::scan`]ned.
@@ -130,8 +222,10 @@ impl<T: Translator> TranslationPipeline<T> {
         scanned: Protected,
         source: &SourceLanguage,
         target: &str,
+        audience: &Audience,
     ) -> TranslationResult {
-        self.run([(text, Some(scanned))], source, target).await.pop().unwrap_or(Err(AwsError::InvalidResponse.into()))
+        let results = self.run([(text, Some(scanned))], source, target, audience).await;
+        results.into_iter().next().unwrap_or(Err(AwsError::InvalidResponse.into()))
     }
 
     async fn run<'a>(
@@ -139,13 +233,21 @@ impl<T: Translator> TranslationPipeline<T> {
         texts: impl IntoIterator<Item = (&'a str, Option<Protected>)>,
         source: &'a SourceLanguage,
         target: &'a str,
+        audience: &Audience,
     ) -> Vec<TranslationResult> {
-        let mut batch = Batch::new(&self.stores, texts, source, target, self.settings_key(target));
+        let texts: Vec<(&str, Option<Protected>)> = texts.into_iter().collect();
+        let templates: Vec<Templated> = texts.iter().map(|(text, _)| self.template(text, &audience.values)).collect();
+        // A scan of the text is a scan of its template only when nothing was replaced.
+        let keys = texts
+            .into_iter()
+            .zip(&templates)
+            .map(|((_, scanned), templated)| (templated.key.as_str(), scanned.filter(|_| templated.values.is_empty())));
+        let mut batch = Batch::new(&self.stores, keys, source, target, self.settings_key(target));
         batch.answer_from_cache(&self.stores);
         batch.answer_from_memory(&self.stores).await;
         batch.answer_from_translator(|text, scanned| self.call_engine(text, scanned, source, target)).await;
-        batch.write_back(&self.stores).await;
-        batch.results()
+        batch.write_back(&self.stores, audience.session.as_deref()).await;
+        fill_values(batch.results(), &templates)
     }
 
     /// One engine call for one text, as protected HTML, mapped back; counted when it reached the
@@ -174,6 +276,29 @@ impl<T: Translator> TranslationPipeline<T> {
         let text = protected.restore(&translation.text).map_err(|_| TranslateError::MarkupLost)?;
         Ok(Translation { text, source: translation.source })
     }
+}
+
+/// Each result with its template's values put back; a translation that lost or invented a
+/// placeholder (a stored one a person edited, say) fails as damaged markup does: the caller keeps
+/// the original text.
+fn fill_values(results: Vec<TranslationResult>, templates: &[Templated]) -> Vec<TranslationResult> {
+    results
+        .into_iter()
+        .zip(templates)
+        .map(|(result, templated)| {
+            let translation = result?;
+            match template::fill(&translation.text, &templated.values) {
+                Some(text) => Ok(Translation { text, source: translation.source }),
+                None => {
+                    tracing::warn!(
+                        error = "placeholder_lost",
+                        "a translation lost a placeholder: the text stays untranslated"
+                    );
+                    Err(TranslateError::MarkupLost)
+                }
+            }
+        })
+        .collect()
 }
 
 impl<T: Translator> Translator for TranslationPipeline<T> {
@@ -275,7 +400,8 @@ mod cache_tests {
 
         let scanned = pipeline.scan("Acme rocks");
         assert_eq!(scanned.prose().trim(), "rocks");
-        let translation = pipeline.translate_scanned("Acme rocks", scanned, &en, "es").await.unwrap();
+        let translation =
+            pipeline.translate_scanned("Acme rocks", scanned, &en, "es", &Audience::default()).await.unwrap();
         assert_eq!(translation.text, "[en->es] Acme rocks");
         assert_eq!(pipeline.counters().characters, 2 + 3 + pipeline.scan("Acme rocks").html().chars().count() as u64);
     }

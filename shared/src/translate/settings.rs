@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::config::{ConfigError, Variables};
 use crate::language;
 use crate::memory::MemorySettings;
+use crate::memory::admission::AdmissionSettings;
 
 pub const DEFAULT_TRANSLATE_TIMEOUT_MS: u64 = 3000;
 pub const DEFAULT_TRANSLATE_CACHE_ENTRIES: usize = 1000;
@@ -115,6 +116,11 @@ pub struct TranslationConfig {
     /// from its cache before it asks the memory again, so that a reviewed translation imported
     /// meanwhile reaches it within that time (0: ask on every use).
     pub memory_refresh: Duration,
+    /// `MEMORY_ADMIT_SESSIONS`, `MEMORY_ADMIT_KEY`: what enters the memory.
+    pub admission: AdmissionSettings,
+    /// `TRANSLATION_TEMPLATES` (`on` unless `off`): per-user values replaced by placeholders
+    /// before the cache, the memory and the engine (`template.rs`).
+    pub templates: bool,
 }
 
 impl TranslationConfig {
@@ -127,13 +133,18 @@ impl TranslationConfig {
             crate::memory::DEFAULT_REFRESH_SECONDS,
             0..=86_400,
         )?;
+        let memory = MemorySettings::read(variables)?;
+        let templates =
+            variables.get("TRANSLATION_TEMPLATES").is_none() || variables.switch("TRANSLATION_TEMPLATES", "on")?;
         Ok(TranslationConfig {
             timeout: Duration::from_millis(timeout_ms),
             settings: TranslationSettings::read(variables)?,
             protected_terms: variables.list("PROTECTED_TERMS"),
             cache_entries: cache_entries as usize,
-            memory: MemorySettings::read(variables)?,
+            admission: AdmissionSettings::read(variables, memory.is_some())?,
+            memory,
             memory_refresh: Duration::from_secs(refresh_seconds),
+            templates,
         })
     }
 }
@@ -157,6 +168,10 @@ mod tests {
         assert_eq!(config.cache_entries, DEFAULT_TRANSLATE_CACHE_ENTRIES);
         assert_eq!((config.memory, config.memory_refresh), (None, Duration::from_secs(300)));
         assert_eq!(config.settings, TranslationSettings::default());
+        assert!(config.templates, "templates are on unless turned off");
+        assert!(!self::config(&[("TRANSLATION_TEMPLATES", "off")]).unwrap().templates);
+        let error = config_error(&[("TRANSLATION_TEMPLATES", "no")]);
+        assert!(error.starts_with("TRANSLATION_TEMPLATES is invalid"), "{error}");
         let error = config_error(&[("TRANSLATE_TIMEOUT_MS", "3s")]);
         assert!(error.starts_with("TRANSLATE_TIMEOUT_MS is invalid"), "{error}");
     }
@@ -189,7 +204,12 @@ mod tests {
     fn the_memory_is_off_without_a_table_and_checked_with_one() {
         let off = config(&[("TRANSLATION_TTL_DAYS", "7")]).unwrap();
         assert_eq!(off.memory, None);
-        let on = config(&[("TRANSLATION_TABLE", "webhooks-translations"), ("TRANSLATION_TTL_DAYS", "7")]).unwrap();
+        let on = config(&[
+            ("TRANSLATION_TABLE", "webhooks-translations"),
+            ("TRANSLATION_TTL_DAYS", "7"),
+            ("MEMORY_ADMIT_KEY", "a-deployment-secret-0123"),
+        ])
+        .unwrap();
         let memory = on.memory.unwrap();
         assert_eq!(
             (memory.table.as_str(), memory.ttl_days, memory.timeout),
@@ -204,7 +224,11 @@ mod tests {
             ("TRANSLATION_MEMORY_TIMEOUT_MS", "1s"),
             ("TRANSLATION_TABLE", "a b"),
         ] {
-            let error = config_error(&[("TRANSLATION_TABLE", "translations"), (variable, value)]);
+            let error = config_error(&[
+                ("TRANSLATION_TABLE", "translations"),
+                ("MEMORY_ADMIT_SESSIONS", "1"),
+                (variable, value),
+            ]);
             assert!(error.starts_with(&format!("{variable} is invalid")), "{error}");
         }
     }
