@@ -5,11 +5,13 @@
 //! turns, prints one table and exactly what to paste where in the assistant, and exits non-zero
 //! with what to fix when anything fails. It prints no secret.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+pub use shared::functions::Function;
 
 mod credentials;
 mod http;
@@ -30,14 +32,10 @@ pub struct Args {
     /// A file holding `sam list stack-outputs --output json` (or CloudFormation's Outputs).
     #[arg(long, conflicts_with = "local")]
     pub outputs: Option<String>,
-    #[arg(long)]
-    pub premessage_url: Option<String>,
-    #[arg(long)]
-    pub postmessage_url: Option<String>,
-    #[arg(long)]
-    pub dialog_url: Option<String>,
-    #[arg(long)]
-    pub log_url: Option<String>,
+    /// One function's URL, over what the stack or --local says: `--url premessage=https://…`
+    /// (repeat it; the names are the binaries': `shared/functions.json`).
+    #[arg(long = "url", value_name = "FUNCTION=URL", value_parser = function_url)]
+    pub urls: Vec<(Function, String)>,
     /// The pre-/post-message and log secret (the stack's WebhookSecret).
     #[arg(long, env = "WEBHOOK_SECRET", hide_env_values = true)]
     pub secret: Option<String>,
@@ -85,41 +83,21 @@ pub const SELF_CHECK_MARKER: &str = "webhooks-self-check";
 const LOCAL_SECRET: &str = "local-dev-secret-not-for-any-deployment";
 const LOCAL_DIALOG_SECRET: &str = "watson:local-dev-secret-not-for-any-deployment";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Function {
-    PreMessage,
-    PostMessage,
-    Dialog,
-    Log,
+/// `NAME=URL` for `--url`.
+fn function_url(value: &str) -> Result<(Function, String), String> {
+    let names = || Function::ALL.map(Function::name).join(", ");
+    let (name, url) =
+        value.split_once('=').ok_or_else(|| format!("expected FUNCTION=URL, FUNCTION one of {}", names()))?;
+    let function =
+        Function::from_name(name.trim()).ok_or_else(|| format!("no function `{name}`; one of {}", names()))?;
+    Ok((function, url.trim().to_owned()))
 }
 
-impl Function {
-    pub const ALL: [Function; 4] = [Function::PreMessage, Function::PostMessage, Function::Dialog, Function::Log];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Function::PreMessage => "premessage",
-            Function::PostMessage => "postmessage",
-            Function::Dialog => "dialog",
-            Function::Log => "log",
-        }
-    }
-
-    /// The stack output that holds the function's URL.
-    fn output(self) -> &'static str {
-        match self {
-            Function::PreMessage => "PreMessageWebhookUrl",
-            Function::PostMessage => "PostMessageWebhookUrl",
-            Function::Dialog => "DialogWebhookUrl",
-            Function::Log => "LogWebhookUrl",
-        }
-    }
-}
-
-/// Everything needed to reach and sign for the four functions.
+/// Everything needed to reach and sign for the functions.
 #[derive(Debug, Clone)]
 pub struct Targets {
-    pub urls: [Option<String>; 4],
+    /// The functions to check; one of `Function::ALL` without a URL is reported missing.
+    pub urls: BTreeMap<Function, String>,
     pub secret: Option<String>,
     pub auth: String,
     pub api_key_header: String,
@@ -137,10 +115,10 @@ pub struct Targets {
 
 impl Targets {
     pub fn from_args(args: &Args) -> Result<Targets, String> {
-        let mut urls: [Option<String>; 4] = Default::default();
+        let mut urls = BTreeMap::new();
         if args.local {
-            for (slot, function) in urls.iter_mut().zip(Function::ALL) {
-                *slot = Some(format!("http://127.0.0.1:9000/lambda-url/{}/", function.name()));
+            for function in Function::ALL {
+                urls.insert(function, format!("http://127.0.0.1:9000/lambda-url/{function}/"));
             }
         }
         let outputs = match (&args.stack, &args.outputs) {
@@ -159,21 +137,20 @@ impl Targets {
         if let Some(outputs) = outputs {
             let outputs = parse_outputs(&outputs)?;
             let output = |key: &str| outputs.iter().find(|(name, _)| name == key).map(|(_, value)| value.clone());
-            for (slot, function) in urls.iter_mut().zip(Function::ALL) {
-                *slot = output(function.output());
+            for function in Function::ALL {
+                if let Some(url) = output(function.stack_output()) {
+                    urls.insert(function, url);
+                }
             }
             oauth.token_url = oauth.token_url.or_else(|| output("OAuthTokenUrl"));
             oauth.client_id = oauth.client_id.or_else(|| output("OAuthClientId"));
             oauth.scope = oauth.scope.or_else(|| output("OAuthScope"));
         }
-        let given = [&args.premessage_url, &args.postmessage_url, &args.dialog_url, &args.log_url];
-        for (slot, url) in urls.iter_mut().zip(given) {
-            if url.is_some() {
-                slot.clone_from(url);
-            }
-        }
-        if urls.iter().all(Option::is_none) {
-            return Err("say where the functions are: --stack NAME, --local, --outputs FILE or --<function>-url".into());
+        urls.extend(args.urls.iter().cloned());
+        if urls.is_empty() {
+            return Err(
+                "say where the functions are: --stack NAME, --local, --outputs FILE or --url FUNCTION=URL".into()
+            );
         }
         let local =
             |value: &Option<String>, fallback: &str| value.clone().or_else(|| args.local.then(|| fallback.to_owned()));
@@ -200,8 +177,7 @@ impl Targets {
         }
         let token_url = self.oauth.token_url.as_deref().filter(|_| self.auth == "oauth2");
         self.urls
-            .iter()
-            .flatten()
+            .values()
             .map(String::as_str)
             .chain(token_url)
             .filter(|url| url.get(..7).is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://")))
@@ -210,7 +186,25 @@ impl Targets {
     }
 
     fn url(&self, function: Function) -> Option<&str> {
-        self.urls[Function::ALL.iter().position(|f| *f == function).unwrap_or(0)].as_deref()
+        self.urls.get(&function).map(String::as_str)
+    }
+
+    /// How the assistant authenticates to `function` (`shared/functions.json`'s `auth`), as the
+    /// options set it: `Secret: …`, or OAuth's client, or `Add authorization: …`.
+    fn how_to_authenticate(&self, function: Function) -> String {
+        let auth = function.facts().auth;
+        let given = |value: &Option<String>| value.clone().unwrap_or_else(|| "(not given)".to_owned());
+        match auth_of(function, self, &Ok(None)) {
+            Ok(("oauth2", _)) => format!(
+                "Authentication: OAuth 2.0, client credentials, token URL {}, client id {}, scope {}, the app client's secret",
+                given(&self.oauth.token_url),
+                given(&self.oauth.client_id),
+                given(&self.oauth.scope)
+            ),
+            Ok(("jwt", _)) => format!("Secret: {}", auth.secret_parameter),
+            Ok((mode, _)) => format!("Add authorization: {mode} with {}", auth.secret_parameter),
+            Err(why) => why,
+        }
     }
 }
 
@@ -295,31 +289,13 @@ impl Report {
                 let _ = writeln!(out, "\n{}: {problem}", row.function.name());
             }
         }
-        let url = |f: Function| targets.url(f).unwrap_or("(not given)").to_owned();
-        let given = |value: &Option<String>| value.clone().unwrap_or_else(|| "(not given)".to_owned());
-        let webhook_auth = if targets.auth == "oauth2" {
-            format!(
-                "Authentication: OAuth 2.0, client credentials, token URL {}, client id {}, scope {}, the app client's secret",
-                given(&targets.oauth.token_url),
-                given(&targets.oauth.client_id),
-                given(&targets.oauth.scope)
-            )
-        } else {
-            "Secret: WebhookSecret".to_owned()
-        };
-        let _ = writeln!(
-            out,
-            "\nWhat to paste where in watsonx Assistant (the secrets are the ones you deployed with):\n\
-             - Environments > your environment > Settings > Pre-message webhook: URL {}, {webhook_auth}\n\
-             - Environments > your environment > Settings > Post-message webhook: URL {}, {webhook_auth}\n\
-             - Environments > your environment > Settings > Log webhook: URL {}, Secret: WebhookSecret\n\
-             - Dialog skill > Options > Webhooks: URL {}, Add authorization: {} with DialogWebhookSecret",
-            url(Function::PreMessage),
-            url(Function::PostMessage),
-            url(Function::Log),
-            url(Function::Dialog),
-            targets.dialog_auth,
-        );
+        let _ =
+            writeln!(out, "\nWhat to paste where in watsonx Assistant (the secrets are the ones you deployed with):");
+        for function in Function::ALL {
+            let url = targets.url(function).unwrap_or("(not given)");
+            let auth = targets.how_to_authenticate(function);
+            let _ = writeln!(out, "- {}: URL {url}, {auth}", function.facts().paste_where);
+        }
         let _ = writeln!(
             out,
             "\nself-check: {} passed, {} failed",
@@ -372,7 +348,10 @@ pub async fn run(targets: &Targets) -> Report {
                 translation: "-".into(),
                 p50: None,
                 p95: None,
-                problems: vec![format!("no URL: the stack has no {} output, or pass its URL", function.output())],
+                problems: vec![format!(
+                    "no URL: the stack has no {} output, or pass --url {function}=URL",
+                    function.stack_output()
+                )],
             },
             Some(url) => check_function(&client, targets, function, url, &credential).await,
         };
@@ -459,11 +438,8 @@ async fn check_function(
     row.auth = mode.to_owned();
     let good = credentials(mode, secret, &targets.api_key_header);
     if mode != "none" && secret.is_none() {
-        row.problems.push(format!(
-            "no secret given: pass --{} or set {}",
-            if function == Function::Dialog { "dialog-secret" } else { "secret" },
-            if function == Function::Dialog { "DIALOG_WEBHOOK_SECRET" } else { "WEBHOOK_SECRET" }
-        ));
+        let (option, variable) = secret_option(function.facts().auth.secret_parameter);
+        row.problems.push(format!("no secret given: pass {option} or set {variable}"));
         return row;
     }
     let (plain, foreign) = samples(function, targets);
@@ -484,7 +460,7 @@ async fn check_function(
                     "wrong secret: the function refused the credentials ({}); the secret you pass must be the one \
                      deployed ({}), and the assistant's webhook must use the same",
                     answer.status,
-                    if function == Function::Dialog { "DialogWebhookSecret" } else { "WebhookSecret" }
+                    function.facts().auth.secret_parameter
                 ));
                 return row;
             }
@@ -531,12 +507,27 @@ fn auth_of<'t>(
     targets: &'t Targets,
     credential: &'t Result<Option<String>, String>,
 ) -> Result<(&'t str, Option<&'t str>), String> {
-    match (function, credential) {
-        (Function::Dialog, _) => Ok((targets.dialog_auth.as_str(), targets.dialog_secret.as_deref())),
-        // The log webhook always signs a JWT with the webhook's secret.
-        (Function::Log, _) => Ok(("jwt", targets.secret.as_deref())),
-        (_, Ok(credential)) => Ok((targets.auth.as_str(), credential.as_deref())),
-        (_, Err(why)) => Err(format!("no OAuth token: {why}")),
+    // The stack parameters of `shared/functions.json` that choose the mode and hold the secret.
+    let auth = function.facts().auth;
+    match (auth.mode_parameter, auth.secret_parameter) {
+        // A fixed mode (the log webhook always signs a JWT with the webhook's secret).
+        (None, "WebhookSecret") => Ok((auth.mode, targets.secret.as_deref())),
+        (Some("DialogWebhookAuth"), "DialogWebhookSecret") => {
+            Ok((targets.dialog_auth.as_str(), targets.dialog_secret.as_deref()))
+        }
+        (Some("WebhookAuth"), "WebhookSecret") => match credential {
+            Ok(credential) => Ok((targets.auth.as_str(), credential.as_deref())),
+            Err(why) => Err(format!("no OAuth token: {why}")),
+        },
+        (mode, secret) => Err(format!("self-check has no options for {} and {secret}", mode.unwrap_or("a fixed mode"))),
+    }
+}
+
+/// The option and variable that give the secret a stack parameter holds.
+fn secret_option(parameter: &str) -> (&'static str, &'static str) {
+    match parameter {
+        "DialogWebhookSecret" => ("--dialog-secret", "DIALOG_WEBHOOK_SECRET"),
+        _ => ("--secret", "WEBHOOK_SECRET"),
     }
 }
 
@@ -632,5 +623,38 @@ fn translation_verdict(function: Function, targets: &Targets, body: &Value) -> R
             Ok(format!("translate {assistant}->{user} ok"))
         }
         Function::Log => Ok("stored".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_options_name_a_function_of_the_list() {
+        assert_eq!(function_url("dialog=https://d.example/"), Ok((Function::Dialog, "https://d.example/".into())));
+        let error = function_url("audit=https://a.example/").unwrap_err();
+        assert!(error.contains("no function `audit`") && error.contains("premessage, postmessage"), "{error}");
+        assert!(function_url("https://a.example/").unwrap_err().starts_with("expected FUNCTION=URL"));
+    }
+
+    #[test]
+    fn each_function_signs_with_its_stack_parameters() {
+        #[derive(clap::Parser)]
+        struct Command {
+            #[command(flatten)]
+            args: Args,
+        }
+        let line = ["self-check", "--local", "--auth", "bearer", "--secret", "s", "--dialog-secret", "u:p"];
+        let Command { args } = clap::Parser::try_parse_from(line).expect("arguments");
+        let targets = Targets::from_args(&args).expect("targets");
+        assert_eq!(targets.urls.len(), Function::ALL.len());
+        let credential = Ok(targets.secret.clone());
+        assert_eq!(auth_of(Function::PreMessage, &targets, &credential), Ok(("bearer", Some("s"))));
+        assert_eq!(auth_of(Function::Dialog, &targets, &credential), Ok(("basic", Some("u:p"))));
+        // The log webhook's mode is fixed: always a Signed JWT.
+        assert_eq!(auth_of(Function::Log, &targets, &credential), Ok(("jwt", Some("s"))));
+        assert_eq!(targets.how_to_authenticate(Function::Log), "Secret: WebhookSecret");
+        assert_eq!(targets.how_to_authenticate(Function::Dialog), "Add authorization: basic with DialogWebhookSecret");
     }
 }

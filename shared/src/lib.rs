@@ -1,9 +1,11 @@
 //! What the Watson webhook functions share: the payload types, webhook auth, the language check
-//! and session state, translation, the HTTP edge, configuration, and the log subscriber.
+//! and session state, translation, the HTTP edge, configuration, the log subscriber, and the one
+//! list of functions.
 
 pub mod auth;
 pub mod aws;
 pub mod config;
+pub mod functions;
 pub mod http;
 pub mod language;
 pub mod logging;

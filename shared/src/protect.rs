@@ -20,6 +20,7 @@
 //! original text (fail open) rather than show the user a damaged one.
 
 use std::fmt::Write as _;
+use std::ops::Range;
 
 /// The operator's do-not-translate list and the rules above, built once at cold start.
 #[derive(Debug, Clone, Default)]
@@ -94,7 +95,7 @@ impl Protector {
         let start = text.len() - text.trim_start().len();
         let lead = text[..start].to_owned();
         let trail = text[start + core.len()..].to_owned();
-        let nodes = Scanner { protector: self }.scan(core, true);
+        let nodes = self.scanner().scan(core, true);
         let mut protected = Protected {
             html: String::with_capacity(core.len() + 32),
             pieces: Vec::new(),
@@ -105,6 +106,20 @@ impl Protector {
         };
         protected.render(nodes);
         protected
+    }
+
+    /// The byte ranges of `text` that one atom or markup pair takes whole, in order: a text cut
+    /// strictly inside one would be protected differently, a cut anywhere else would not.
+    pub fn covered(&self, text: &str) -> Vec<Range<usize>> {
+        let core = text.trim();
+        let start = text.len() - text.trim_start().len();
+        let mut covered = Vec::new();
+        self.scanner().scan_covering(core, true, &mut Some(&mut covered));
+        covered.iter().map(|range| range.start + start..range.end + start).collect()
+    }
+
+    fn scanner(&self) -> Scanner<'_> {
+        Scanner { protector: self }
     }
 }
 
@@ -240,6 +255,11 @@ impl Scanner<'_> {
     /// Splits `text` into prose, atoms and pairs. `line_start`: `text` begins a line, so a list
     /// marker or heading there is markup.
     fn scan(&self, text: &str, line_start: bool) -> Vec<Node> {
+        self.scan_covering(text, line_start, &mut None)
+    }
+
+    /// [`Self::scan`], noting in `covered` the byte range each atom or pair takes.
+    fn scan_covering(&self, text: &str, line_start: bool, covered: &mut Option<&mut Vec<Range<usize>>>) -> Vec<Node> {
         let mut nodes: Vec<Node> = Vec::new();
         let mut prose = String::new();
         let mut i = 0;
@@ -251,20 +271,20 @@ impl Scanner<'_> {
             let word_start = previous.is_none_or(|c| !c.is_alphanumeric() || is_unspaced_script(c));
             if at_line_start && let Some(length) = line_marker(rest) {
                 push_atom(&mut nodes, &mut prose, &rest[..length]);
-                i += length;
+                take(covered, &mut i, length);
                 at_line_start = false;
                 continue;
             }
             at_line_start = false;
             if let Some(length) = line_break(rest) {
                 push_atom(&mut nodes, &mut prose, &rest[..length]);
-                i += length;
+                take(covered, &mut i, length);
                 at_line_start = true;
                 continue;
             }
             if word_start && let Some(length) = self.word_atom(rest) {
                 push_atom(&mut nodes, &mut prose, &rest[..length]);
-                i += length;
+                take(covered, &mut i, length);
                 continue;
             }
             if let Some((node, length)) = self.markup(rest, previous) {
@@ -273,7 +293,7 @@ impl Scanner<'_> {
                     Node::Atom(atom) => push_atom(&mut nodes, &mut prose, &atom),
                     other => nodes.push(other),
                 }
-                i += length;
+                take(covered, &mut i, length);
                 continue;
             }
             let c = rest.chars().next().unwrap_or_default();
@@ -442,6 +462,14 @@ impl Scanner<'_> {
         }
         None
     }
+}
+
+/// Moves `i` past a piece of `length` bytes, noting its range.
+fn take(covered: &mut Option<&mut Vec<Range<usize>>>, i: &mut usize, length: usize) {
+    if let Some(covered) = covered {
+        covered.push(*i..*i + length);
+    }
+    *i += length;
 }
 
 fn flush(nodes: &mut Vec<Node>, prose: &mut String) {

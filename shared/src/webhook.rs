@@ -24,6 +24,7 @@ use serde::de::DeserializeOwned;
 
 use crate::auth::AuthMode;
 use crate::config::{self, EdgeConfig};
+use crate::functions::Function;
 use crate::http::{self, RequestError};
 use crate::metrics::{HANDLER_DURATION, MetricLine, MetricsSink, PASS_THROUGH_AFTER_FAULT};
 use crate::payload::{Envelope, PayloadReply, SKIP_ASSISTANT_HEADER};
@@ -32,10 +33,12 @@ use crate::secrets;
 /// What one webhook function declares: its name, the body it accepts, its edge settings and its
 /// `process`. [`serve`] does the rest, once for every function.
 pub trait Webhook: Sync {
+    /// Which function this is, in the one list ([`Function`]): its name, event and the rest.
+    const FUNCTION: Function;
     /// The function's name in log lines and metrics: the binary's name.
-    const NAME: &'static str;
+    const NAME: &'static str = Self::FUNCTION.name();
     /// The event name its envelope must carry (or carry none); `None` accepts any.
-    const EVENT: Option<&'static str>;
+    const EVENT: Option<&'static str> = Self::FUNCTION.event();
     /// The request body as parsed: an envelope, or a dialog node's parameters.
     type Event: Accepted;
     /// What happened to one accepted request.

@@ -25,11 +25,16 @@ done
 
 out=target/bench
 mkdir -p "$out"
-functions="premessage postmessage dialog log"   # binaries; the log binary's package is logwebhook
+# The one list of functions (shared/src/functions.rs, kept as shared/functions.json): "name package status invoke" lines.
+registry=$(python3 -c 'import json
+for f in json.load(open("shared/functions.json")): print(f["name"], f["package"], f["accepted_status"], f["invoke"])')
+functions=$(awk '{print $1}' <<<"$registry")   # the binaries
+packages=$(awk '{printf "-p %s ", $2}' <<<"$registry")
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(rustc --version)"
 echo "== release build (host)"
-cargo build --release --quiet -p premessage -p postmessage -p dialog -p logwebhook
+# shellcheck disable=SC2086 # one word per package option
+cargo build --release --quiet $packages
 cargo build --release --quiet -p webhook-tests --bin fake-translate
 
 size_of() { stat -c %s "$1"; }
@@ -79,8 +84,10 @@ json.dump({"action": "detect", "text": "¿Dónde está mi pedido?"}, open(f"{out
 json.dump(data("constructed-log-message-logged.json"), open(f"{out}/log-message-logged.json", "w"))
 PY
 
+scenarios=()
 run() {  # name binary body count cold-runs [extra env...]
   local name=$1 fn=$2 body=$3 count=$4 cold=$5; shift 5
+  scenarios+=("$name")
   local envs=(--env WEBHOOK_AUTH=none --env "AWS_ENDPOINT_URL_TRANSLATE=http://127.0.0.1:$port")
   for e in "$@"; do envs+=(--env "$e"); done
   python3 tests/scripts/bench_process.py "target/release/$fn" "$out/$body" "$count" --cold-runs "$cold" --expect-status "${EXPECT:-200}" \
@@ -95,15 +102,22 @@ run postmessage-six-items postmessage post-six-items.json "$slow" 0 TRANSLATE_CA
 run postmessage-six-items-cached postmessage post-six-items.json "$warm" 0
 run dialog-detect dialog dialog-detect.json "$warm" "$cold_runs"
 EXPECT=201 run log-to-directory log log-message-logged.json "$warm" "$cold_runs" "LOG_DIR=$out/logs"
+# A function with no scenario above still gets one: the body of its ready local event, answered
+# with its accepted status, cold and warm.
+while read -r fn _ status invoke; do
+  if ! printf '%s\n' "${scenarios[@]}" | grep -q "^$fn-"; then
+    python3 -c 'import json,sys; open(sys.argv[2],"w").write(json.load(open(sys.argv[1]))["body"])' "$invoke" "$out/$fn-sample.json"
+    EXPECT=$status run "$fn-sample" "$fn" "$fn-sample.json" "$warm" "$cold_runs" "LOG_DIR=$out/logs"
+  fi
+done <<<"$registry"
 
-python3 - "$out" <<'PY'
+python3 - "$out" "${scenarios[@]}" <<'PY'
 import json, math, statistics, sys
-out = sys.argv[1]
+out, scenarios = sys.argv[1], sys.argv[2:]
 def pct(v, p):
     s = sorted(v); return s[max(0, math.ceil(p / 100 * len(s)) - 1)]
 print(f"{'scenario':30} {'cold median':>12} {'cold p90':>9} {'warm median':>12} {'warm p99':>9} {'peak RSS':>9}")
-for name in ["premessage-english", "premessage-spanish", "postmessage-english", "postmessage-six-items",
-             "postmessage-six-items-cached", "dialog-detect", "log-to-directory"]:
+for name in scenarios:
     r = json.load(open(f"{out}/{name}.json"))
     cold = r.get("cold_start_ms")
     c1 = f"{statistics.median(cold):.2f} ms" if cold else "-"
@@ -115,5 +129,5 @@ PY
 
 if $criterion; then
   echo "== in-process handler time (criterion)"
-  cargo bench -p webhook-tests --bench handlers 2>&1 | grep -E '^(premessage|postmessage|dialog|log|language check)|time:'
+  cargo bench -p webhook-tests --bench handlers 2>&1 | grep -E "^($(paste -sd'|' <<<"$functions")|language check)|time:"
 fi

@@ -27,9 +27,16 @@ import sys
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SAM_TO_CFN = os.path.join(REPO, "tests", "scripts", "sam_to_cfn.py")
 
+# The one list of functions (shared/src/functions.rs, as shared/functions.json, which a Rust test
+# keeps equal to it): logical id prefix -> its facts.
+with open(os.path.join(REPO, "shared", "functions.json"), encoding="utf-8") as _f:
+    REGISTRY = {f["logical_id"]: f for f in json.load(_f)}
 # Logical id prefix -> binary name (the EMF Function value and the alarm name part).
-FUNCTIONS = {"PreMessage": "premessage", "PostMessage": "postmessage", "Dialog": "dialog", "Log": "log", "Audio": "audio"}
-LOG_GROUPS = ["PreMessageLogGroup", "PostMessageLogGroup", "DialogLogGroup", "LogFunctionLogGroup", "AudioFunctionLogGroup"]
+FUNCTIONS = {prefix: f["name"] for prefix, f in REGISTRY.items()}
+LOG_GROUPS = [f["log_group"] for f in REGISTRY.values()]
+# The functions that translate, and those whose secret and mode are the WebhookSecret/WebhookAuth pair.
+TRANSLATING = [prefix for prefix, f in REGISTRY.items() if f["translates"]]
+WEBHOOK_AUTH = [prefix for prefix, f in REGISTRY.items() if f["auth"]["mode_parameter"] == "WebhookAuth"]
 NO_VALUE = {"Ref": "AWS::NoValue"}
 
 
@@ -60,11 +67,10 @@ def rust_facts():
     for prefix, binary in FUNCTIONS.items():
         source = read(f"functions/{binary}/src/lib.rs")
         # A function emits EMF when its `Webhook::metrics` returns a sink (a translating webhook
-        # returns its `Translating` part's; the default is None); `NAME` is its dimension.
-        name = re.search(r'const NAME: &\'static str = "([^"]+)";', source)
+        # returns its `Translating` part's; the default is None); its name is its dimension.
         metrics = re.search(r'fn metrics\(&self\)[^{]*\{\s*([^\s(]+)', source)
-        if name and metrics and metrics.group(1) != "None":
-            emitters[prefix] = name.group(1)
+        if metrics and metrics.group(1) != "None":
+            emitters[prefix] = binary
     envelope = read("shared/src/payload/envelope.rs")
     events = re.findall(r'pub const (?:MESSAGE_LOGGED|CDR_LOGGED): &str = "([^"]+)"', envelope)
     unnamed = re.search(r'pub const UNNAMED_EVENT: &str = "([^"]+)"', read("functions/log/src/key.rs")).group(1)
@@ -101,8 +107,7 @@ def test_parameters(t, facts):
     params = t["Parameters"]
     expected = {
         "AlarmEmail": "", "TranslateMonthlyBudgetUsd": 0, "KmsKeyArn": "", "DialogWebhookSecretPrevious": "",
-        "PreMessageReservedConcurrency": 0, "PostMessageReservedConcurrency": 0,
-        "DialogReservedConcurrency": 0, "LogReservedConcurrency": 0,
+        **{f"{prefix}ReservedConcurrency": 0 for prefix in FUNCTIONS},
         "AthenaBytesScannedCutoffPerQuery": 1073741824, "RefusedRequestsAlarmPercent": 20,
         "StoredLogRestorePrincipalArn": "",
     }
@@ -119,6 +124,27 @@ def test_parameters(t, facts):
     email = re.compile(params["AlarmEmail"]["AllowedPattern"])
     check(email.match("") and email.match("ops@example.com") and not email.match("not an address"),
           "AlarmEmail's pattern is wrong")
+
+
+def test_registry(t, facts):
+    """Each function of shared/functions.json is in the template as the list says: its function
+    (the binary it builds), its URL output, its secret and the parameter that chooses its mode."""
+    for prefix, f in REGISTRY.items():
+        fn = t["Resources"].get(f"{prefix}Function")
+        check(fn is not None and fn["Type"] == "AWS::Lambda::Function", f"no {prefix}Function")
+        binary = fn.get("Metadata", {}).get("BuildProperties", {}).get("Binary")
+        check(binary == f["name"], f"{prefix}Function builds {binary!r}, not {f['name']!r}")
+        output = t["Outputs"].get(f["stack_output"], {}).get("Value")
+        check(output == {"Fn::GetAtt": [f"{prefix}FunctionUrl", "FunctionUrl"]},
+              f"output {f['stack_output']} is not {prefix}Function's URL")
+        env = fn["Properties"]["Environment"]["Variables"]
+        check(env.get("WEBHOOK_SECRET") == {"Ref": f["auth"]["secret_parameter"]},
+              f"{prefix}Function's WEBHOOK_SECRET is not !Ref {f['auth']['secret_parameter']}")
+        if f["auth"]["mode_parameter"]:
+            check(env.get("WEBHOOK_AUTH") == {"Ref": f["auth"]["mode_parameter"]},
+                  f"{prefix}Function's WEBHOOK_AUTH is not !Ref {f['auth']['mode_parameter']}")
+            check(t["Parameters"][f["auth"]["mode_parameter"]].get("Default") == f["auth"]["mode"],
+                  f"{f['auth']['mode_parameter']} does not default to {f['auth']['mode']}")
 
 
 def test_reserved_concurrency(t, facts):
@@ -155,7 +181,7 @@ def test_dialog_rotation(t, facts):
     check(env("Dialog").get("WEBHOOK_SECRET_PREVIOUS") == {"Ref": "DialogWebhookSecretPrevious"},
           "the dialog function's WEBHOOK_SECRET_PREVIOUS is not DialogWebhookSecretPrevious")
     check(env("Dialog").get("WEBHOOK_SECRET") == {"Ref": "DialogWebhookSecret"}, "the dialog secret moved")
-    for prefix in ("PreMessage", "PostMessage"):
+    for prefix in WEBHOOK_AUTH:
         check(env(prefix).get("WEBHOOK_SECRET_PREVIOUS") == {"Ref": "WebhookSecretPrevious"},
               f"{prefix}'s WEBHOOK_SECRET_PREVIOUS is not WebhookSecretPrevious")
 
@@ -165,10 +191,11 @@ def test_translation_settings(t, facts):
     import csv
     import io
     wanted = {"PROTECTED_TERMS": "ProtectedTerms", "TRANSLATE_FORMALITY": "TranslateFormality",
-              "TRANSLATE_PROFANITY": "TranslateProfanity"}
-    # The translating functions' settings (shared/src/translate/settings.rs).
-    config = read("shared/src/translate/settings.rs")
-    for prefix in ("PreMessage", "PostMessage", "Dialog"):
+              "TRANSLATE_PROFANITY": "TranslateProfanity", "MAX_TEXTS_PER_REPLY": "MaxTextsPerReply",
+              "MAX_TRANSLATE_CHARS": "MaxTranslateChars", "TRANSLATE_REPLY_DEADLINE_MS": "TranslateReplyDeadlineMs"}
+    # The translating functions' settings (shared/src/translate/settings.rs and limits.rs).
+    config = read("shared/src/translate/settings.rs") + read("shared/src/translate/limits.rs")
+    for prefix in TRANSLATING:
         env = t["Resources"][f"{prefix}Function"]["Properties"]["Environment"]["Variables"]
         for variable, parameter in wanted.items():
             check(f'"{variable}"' in config, f"the Rust translation settings read no {variable}")
@@ -222,7 +249,7 @@ def test_alarms(t, facts):
     # PassThroughAfterFault, as the Rust code emits it.
     check(facts["dimensions"] == [["Function"]], f"the EMF dimensions changed: {facts['dimensions']}")
     check("PassThroughAfterFault" in facts["metrics"], "metrics.rs no longer emits PassThroughAfterFault")
-    check(set(facts["emitters"]) == {"PreMessage", "PostMessage", "Dialog"},
+    check(set(facts["emitters"]) == set(TRANSLATING),
           f"the functions that emit EMF changed: {sorted(facts['emitters'])}")
     for prefix, value in facts["emitters"].items():
         found = alarm_on(alarms, facts["namespace"], "PassThroughAfterFault", ("Function", value))
@@ -531,7 +558,7 @@ def test_translation_memory(t, facts):
     check(sse.get("KMSMasterKeyId") == if_param("HasKmsKey", "KmsKeyArn"), "the table ignores KmsKeyArn")
     memory_rs = read("shared/src/memory.rs")
     check('"expires_at"' in memory_rs, "shared/src/memory.rs writes no expires_at")
-    for prefix in ["PreMessage", "PostMessage", "Dialog"]:
+    for prefix in TRANSLATING:
         env = t["Resources"][f"{prefix}Function"]["Properties"]["Environment"]["Variables"]
         check(env.get("TRANSLATION_TABLE") == {"Fn::If": ["TranslationMemoryOn", {"Ref": "TranslationTable"}, ""]},
               f"{prefix}Function's TRANSLATION_TABLE is not the table (or empty when off)")
@@ -619,8 +646,10 @@ def test_webhook_auth(t, facts):
     policy = t["Resources"].get("WebhookSecretReadPolicy")
     check(policy is not None and policy.get("Condition") == "ReadsStoredSecret", "no secret-read policy under ReadsStoredSecret")
     roles = policy["Properties"]["Roles"]
-    check(sorted(r["Ref"] for r in roles) == ["AudioFunctionRole", "LogFunctionRole", "PostMessageFunctionRole", "PreMessageFunctionRole"],
-          "the secret-read policy is not exactly the pre-message, post-message, log and audio roles")
+    webhook_secret = sorted(f"{prefix}FunctionRole" for prefix, f in REGISTRY.items()
+                            if f["auth"]["secret_parameter"] == "WebhookSecret")
+    check(sorted(r["Ref"] for r in roles) == webhook_secret,
+          f"the secret-read policy is not exactly the roles of the functions on WebhookSecret ({webhook_secret})")
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
     check(statements[0]["Action"] == "ssm:GetParameter" and statements[0]["Resource"] != "*",
           "the secret-read policy is not ssm:GetParameter on the one parameter")
@@ -638,6 +667,15 @@ def test_webhook_auth(t, facts):
 
 
 MUTANTS = {
+    test_registry: [
+        ("log binary renamed", lambda t: set_path(t, ["Resources", "LogFunction", "Metadata", "BuildProperties", "Binary"], "logwebhook")),
+        ("dialog URL output removed", lambda t: t["Outputs"].pop("DialogWebhookUrl")),
+        ("post-message URL output points at pre-message", lambda t: set_path(t, ["Outputs", "PostMessageWebhookUrl", "Value"],
+                                                                               {"Fn::GetAtt": ["PreMessageFunctionUrl", "FunctionUrl"]})),
+        ("dialog on the webhook secret", lambda t: set_path(t, ["Resources", "DialogFunction", "Properties", "Environment", "Variables", "WEBHOOK_SECRET"],
+                                                              {"Ref": "WebhookSecret"})),
+        ("dialog auth defaults to jwt", lambda t: set_path(t, ["Parameters", "DialogWebhookAuth", "Default"], "jwt")),
+    ],
     test_function_roles: [
         ("basic execution role back", lambda t: res(t, "DialogFunctionRole").setdefault("ManagedPolicyArns", []).append(
             "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")),

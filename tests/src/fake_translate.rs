@@ -51,6 +51,10 @@ pub enum Behaviour {
     ThrottleOnce,
     /// Refuse the pair, as Translate does for a language it does not support.
     RefusePair,
+    /// Hold every call until this many are in flight at once, then translate them all (and any
+    /// later call at once): a client that sends them one after another never gets there, and its
+    /// deadline fails the turn. Concurrency shown without reading a clock.
+    Gather(usize),
 }
 
 /// One request the fake received.
@@ -106,6 +110,34 @@ struct State {
     glossary: Vec<(String, String, String)>,
     throttled_once: bool,
     connections: usize,
+    /// Calls whose text holds one of these fail with a 500 `InternalServerException`.
+    failing: Vec<String>,
+    /// Calls being answered now, and the most there ever were at once.
+    in_flight: usize,
+    most_in_flight: usize,
+    /// Whether a `Gather` has been reached.
+    gathered: bool,
+    gathering: Arc<tokio::sync::Notify>,
+}
+
+/// Counts a call as in flight while it lives, and wakes a `Gather` that this call completes.
+struct InFlight(Arc<Mutex<State>>);
+
+impl InFlight {
+    fn start(state: &Arc<Mutex<State>>) -> InFlight {
+        let mut locked = state.lock().unwrap();
+        locked.in_flight += 1;
+        locked.most_in_flight = locked.most_in_flight.max(locked.in_flight);
+        InFlight(state.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Ok(mut state) = self.0.lock() {
+            state.in_flight -= 1;
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -133,6 +165,11 @@ impl FakeTranslate {
             glossary: Vec::new(),
             throttled_once: false,
             connections: 0,
+            failing: Vec::new(),
+            in_flight: 0,
+            most_in_flight: 0,
+            gathered: false,
+            gathering: Arc::new(tokio::sync::Notify::new()),
         }));
         let accept_state = state.clone();
         tokio::spawn(async move {
@@ -200,6 +237,18 @@ impl FakeTranslate {
         self
     }
 
+    /// Every call whose text holds `needle` fails with a 500, whatever the behaviour: one item
+    /// (or one piece of it) failing while the others translate.
+    pub fn fail_containing(&self, needle: &str) -> &Self {
+        self.state.lock().unwrap().failing.push(needle.into());
+        self
+    }
+
+    /// The most calls the fake was answering at once.
+    pub fn most_in_flight(&self) -> usize {
+        self.state.lock().unwrap().most_in_flight
+    }
+
     pub fn calls(&self) -> Vec<TranslateCall> {
         self.state.lock().unwrap().calls.clone()
     }
@@ -246,13 +295,16 @@ async fn answer(state: Arc<Mutex<State>>, request: Request<Incoming>) -> Result<
             received_at: Instant::now(),
         });
         let behaviour = state.behaviour.clone();
-        if behaviour == Behaviour::ThrottleOnce && !state.throttled_once {
+        if state.failing.iter().any(|needle| call.text.contains(needle.as_str())) {
+            Behaviour::ServerError
+        } else if behaviour == Behaviour::ThrottleOnce && !state.throttled_once {
             state.throttled_once = true;
             Behaviour::Throttle
         } else {
             behaviour
         }
     };
+    let _in_flight = InFlight::start(&state);
     match behaviour {
         Behaviour::Throttle => Ok(error(StatusCode::BAD_REQUEST, "TooManyRequestsException")),
         Behaviour::ServerError => Ok(error(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerException")),
@@ -266,7 +318,30 @@ async fn answer(state: Arc<Mutex<State>>, request: Request<Incoming>) -> Result<
             tokio::time::sleep(delay).await;
             Ok(translate(&state, call))
         }
+        Behaviour::Gather(count) => {
+            gather(&state, count).await;
+            Ok(translate(&state, call))
+        }
         Behaviour::ThrottleOnce | Behaviour::CloseConnection => Ok(translate(&state, call)),
+    }
+}
+
+/// Waits until `count` calls are in flight at once (or were, once); this call is counted already.
+async fn gather(state: &Mutex<State>, count: usize) {
+    let gathering = {
+        let mut state = state.lock().unwrap();
+        if state.in_flight >= count {
+            state.gathered = true;
+            state.gathering.notify_waiters();
+        }
+        state.gathering.clone()
+    };
+    loop {
+        let notified = gathering.notified();
+        if state.lock().unwrap().gathered {
+            break;
+        }
+        notified.await;
     }
 }
 

@@ -1,9 +1,8 @@
-//! The four functions as the hardening tests build them: production code, the real SDK clients
+//! Every function as the hardening tests build them: production code, the real SDK clients
 //! (Translate against the fake endpoint, S3 against the local server or a directory), each
 //! reached through `entry_point::invoke`, with the credentials each one expects.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use base64::Engine as _;
 use dialog::Dialog;
@@ -17,7 +16,7 @@ use shared::translate::AmazonTranslate;
 
 use crate::entry_point::{Handler, UrlEvent, UrlResponse, invoke};
 use crate::local_s3::BUCKET;
-use crate::{FakeTranslate, LocalS3, SECRET, TempDir, config, fixture_json, log_settings, watson_authorization};
+use crate::{FakeTranslate, LocalS3, SECRET, TempDir, config, log_settings, watson_authorization};
 
 /// The dialog function's Basic credentials (dialog callouts carry no Signed JWT).
 pub const DIALOG_CREDENTIALS: &str = "watson:dialog-hardening-s3cret-71a9c0e4d5b2f";
@@ -27,83 +26,46 @@ pub const PREVIOUS_SECRET: &str = "previous-hardening-secret-9c1d-e8f04a2b";
 /// reach a log line or an error body.
 pub const USER_MARKER: &str = "qzx-user-words-7731";
 
-/// Calls `$table!` with the list of every function, as `functions: [test_name => Variant, …];`
-/// and then the rest: the one place the test tables learn which functions exist.
-#[macro_export]
-macro_rules! with_every_function {
-    ($table:ident ! ( $($rest:tt)* )) => {
-        $table!(functions: [premessage => PreMessage, postmessage => PostMessage, dialog => Dialog, log => Log]; $($rest)*);
-    };
-}
+pub use shared::functions::Function;
 
-/// Like `with_every_function!`, for the functions the assistant calls with a Signed JWT.
-#[macro_export]
-macro_rules! with_jwt_functions {
-    ($table:ident ! ( $($rest:tt)* )) => {
-        $table!(functions: [premessage => PreMessage, postmessage => PostMessage, log => Log]; $($rest)*);
-    };
-}
-
-/// The functions whose requests are not JSON, so the JSON tables of these tests do not apply:
-/// each has a test binary of its own with its refusal rows (its binary's name, that test file).
-/// The audio webhook takes `multipart/form-data`.
-pub const NOT_JSON: [(&str, &str); 1] = [("audio", "tests/audio.rs")];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Function {
-    PreMessage,
-    PostMessage,
-    Dialog,
-    Log,
-}
-
-impl Function {
-    pub const ALL: [Function; 4] = [Function::PreMessage, Function::PostMessage, Function::Dialog, Function::Log];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Function::PreMessage => "premessage",
-            Function::PostMessage => "postmessage",
-            Function::Dialog => "dialog",
-            Function::Log => "log",
-        }
-    }
-
-    /// The crate, which is also the target of its log lines.
-    pub fn crate_name(self) -> &'static str {
-        match self {
-            Function::Log => "logwebhook",
-            other => other.name(),
-        }
-    }
-
-    /// Whether the assistant signs its calls with a JWT (pre-message, post-message and log
-    /// webhooks); dialog callouts carry none.
-    pub fn takes_signed_jwt(self) -> bool {
-        match self {
-            Function::PreMessage | Function::PostMessage | Function::Log => true,
-            Function::Dialog => false,
-        }
-    }
-
-    /// A body the function accepts, as the assistant sends it.
-    pub fn valid_body(self) -> Value {
-        match self {
-            Function::PreMessage => fixture_json("ibm-docs-pre-message-request-sms-attachment.json"),
-            Function::PostMessage => fixture_json("ibm-docs-post-message-request-actions.json"),
-            Function::Dialog => json!({"action": "detect", "text": "¿Dónde está mi pedido?"}),
-            Function::Log => fixture_json("constructed-log-message-logged.json"),
-        }
-    }
-
-    /// The status of an accepted request.
-    pub fn accepted_status(self) -> u16 {
-        if self == Function::Log { 201 } else { 200 }
-    }
-
+/// What the tests know of each function beyond `shared::functions`' table: how to build a request
+/// around a text, where the text is afterwards, and what the usual answer is. Code, not data; the
+/// compiler lists every arm to fill in for a new function.
+pub trait TestFunction: Copy {
+    /// A body the function accepts, as the assistant sends it: the table's `fixture`, else the
+    /// body of its `invoke` event.
+    fn valid_body(self) -> Value;
     /// The valid body with `text` where the function reads the user's text (postmessage: in a
     /// Spanish session, so that it translates).
-    pub fn body_with_text(self, text: &str) -> Value {
+    fn body_with_text(self, text: &str) -> Value;
+    /// The user's text after the function handled a `body_with_text` request: where it answers or
+    /// stores it. `None` where it answers about the text instead (dialog's detection).
+    fn text_after(self, subject: &Subject, answer: &Value) -> Option<String>;
+    /// The normal answer to `request`: the payload back unchanged (pre, post), a detection
+    /// (dialog), the event stored as sent (log).
+    fn assert_answered_as_usual(self, subject: &Subject, answer: &Value, request: &Value);
+}
+
+/// A file of the repository, as JSON.
+fn repo_json(path: &str) -> Value {
+    let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path);
+    let text = std::fs::read_to_string(&full).unwrap_or_else(|error| panic!("{path}: {error}"));
+    serde_json::from_str(&text).unwrap_or_else(|error| panic!("{path}: {error}"))
+}
+
+impl TestFunction for Function {
+    fn valid_body(self) -> Value {
+        let facts = self.facts();
+        match facts.fixture {
+            Some(path) => repo_json(path),
+            None => {
+                let body = repo_json(facts.invoke)["body"].as_str().map(str::to_owned).unwrap_or_default();
+                serde_json::from_str(&body).unwrap_or_else(|error| panic!("{}'s body: {error}", facts.invoke))
+            }
+        }
+    }
+
+    fn body_with_text(self, text: &str) -> Value {
         let mut body = self.valid_body();
         match self {
             Function::PreMessage => set_pointer(&mut body, "/payload/input/text", json!(text)),
@@ -117,9 +79,7 @@ impl Function {
         body
     }
 
-    /// The user's text after the function handled a `body_with_text` request: where it answers or
-    /// stores it. `None` where it answers about the text instead (dialog's detection).
-    pub fn text_after(self, subject: &Subject, answer: &Value) -> Option<String> {
+    fn text_after(self, subject: &Subject, answer: &Value) -> Option<String> {
         let text = |value: &Value| value.as_str().map(str::to_owned);
         match self {
             Function::PreMessage => text(&answer["payload"]["input"]["text"]),
@@ -132,9 +92,7 @@ impl Function {
         }
     }
 
-    /// The normal answer to `request`: the payload back unchanged (pre, post), a detection
-    /// (dialog), the event stored as sent (log).
-    pub fn assert_answered_as_usual(self, subject: &Subject, answer: &Value, request: &Value) {
+    fn assert_answered_as_usual(self, subject: &Subject, answer: &Value, request: &Value) {
         match self {
             Function::PreMessage | Function::PostMessage => assert_eq!(answer["payload"], request["payload"]),
             Function::Dialog => {
@@ -329,6 +287,3 @@ pub fn function_config(function: Function, overrides: &[(&str, &str)]) -> crate:
     vars.extend_from_slice(overrides);
     config(&vars)
 }
-
-/// How long to allow beyond a deadline for scheduling on a busy 2-core machine.
-pub const SLACK: Duration = Duration::from_millis(400);

@@ -9,6 +9,7 @@ pub mod local_dynamodb;
 pub mod local_moto;
 pub mod local_s3;
 pub mod oauth_issuer;
+pub mod table;
 pub mod temp_dir;
 
 use std::io::Write;
@@ -196,19 +197,68 @@ pub fn status_and_json(response: lambda_http::Response<lambda_http::Body>) -> (u
 }
 
 /// Everything the code logs while the returned guard lives (on this thread), as JSON lines.
+///
+/// One global subscriber writes each event to the capture of the thread that logged it. A
+/// subscriber per thread (`set_default`) loses lines: tracing caches whether a log call is
+/// wanted once for all threads, and a test thread without a capture that reaches a call first,
+/// while another thread installs its capture, can leave it cached as unwanted.
 #[derive(Clone, Default)]
 pub struct LogCapture(Arc<Mutex<Vec<u8>>>);
 
-impl LogCapture {
-    pub fn start() -> (LogCapture, tracing::subscriber::DefaultGuard) {
-        let capture = LogCapture::default();
-        let writer = capture.clone();
-        let subscriber = tracing_subscriber::fmt()
+thread_local! {
+    static THREAD_CAPTURE: std::cell::RefCell<Option<LogCapture>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Ends the capture of its thread when dropped.
+pub struct CaptureGuard(Option<LogCapture>);
+
+impl Drop for CaptureGuard {
+    fn drop(&mut self) {
+        THREAD_CAPTURE.with(|current| *current.borrow_mut() = self.0.take());
+    }
+}
+
+/// The writer of the global subscriber: this thread's capture, or nowhere.
+struct ThreadCaptureWriter;
+
+impl Write for ThreadCaptureWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        THREAD_CAPTURE.with(|current| {
+            if let Some(capture) = current.borrow_mut().as_mut() {
+                capture.write_all(bytes)?;
+            }
+            Ok(bytes.len())
+        })
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn install_capturing_subscriber() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::{Layer, filter::dynamic_filter_fn};
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        // Dynamic: asked on every event, never cached, since the answer depends on the thread.
+        let capturing = |metadata: &tracing::Metadata<'_>, _: &tracing_subscriber::layer::Context<'_, _>| {
+            *metadata.level() <= tracing::Level::DEBUG && THREAD_CAPTURE.with(|current| current.borrow().is_some())
+        };
+        let layer = tracing_subscriber::fmt::layer()
             .json()
-            .with_max_level(tracing::Level::DEBUG)
-            .with_writer(move || writer.clone())
-            .finish();
-        (capture, tracing::subscriber::set_default(subscriber))
+            .with_writer(|| ThreadCaptureWriter)
+            .with_filter(dynamic_filter_fn(capturing));
+        // A test binary that sets its own global subscriber keeps it; then only `set_default` is left.
+        let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layer));
+    });
+}
+
+impl LogCapture {
+    pub fn start() -> (LogCapture, CaptureGuard) {
+        install_capturing_subscriber();
+        let capture = LogCapture::default();
+        let previous = THREAD_CAPTURE.with(|current| current.borrow_mut().replace(capture.clone()));
+        (capture, CaptureGuard(previous))
     }
 
     pub fn text(&self) -> String {

@@ -1,7 +1,7 @@
 //! A Spanish customer on an English assistant, through both functions: real function-URL events
 //! through lambda_http, the real aws-sdk-translate client, a fake Translate endpoint on loopback.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use webhook_tests::entry_point::Handler;
@@ -55,7 +55,8 @@ async fn a_spanish_turn_costs_one_call_in_and_translates_every_visible_reply_out
     assert_eq!(payload["user_id"], request["payload"]["user_id"]);
 
     // Turn 1, post-message: text, option and suggestion items, six visible strings, one repeated.
-    translate.set_behaviour(Behaviour::Translate { delay: Duration::from_millis(300) });
+    // Every distinct text in flight at once: the fake holds the calls until all eight are there.
+    translate.set_behaviour(Behaviour::Gather(8));
     let generic = json!([
         {"response_type": "text", "text": "Let me check your order."},
         {"response_type": "option", "title": "What would you like to do?", "description": "Choose one",
@@ -70,11 +71,9 @@ async fn a_spanish_turn_costs_one_call_in_and_translates_every_visible_reply_out
         {"response_type": "image", "source": "https://example.com/map.png", "title": "Your parcel", "alt_text": "A map"}
     ]);
     let context = payload["context"].clone();
-    let started = Instant::now();
     let (status, reply) = status_and_json(
         post.handle(FunctionUrlEvent::from_watson(&post_message_request(&context, generic.clone())).request()).await,
     );
-    let elapsed = started.elapsed();
     assert_eq!(status, 200, "{reply}");
     let post_calls = &translate.calls()[1..];
     let mut texts: Vec<&str> = post_calls.iter().map(|call| call.text.as_str()).collect();
@@ -94,11 +93,7 @@ async fn a_spanish_turn_costs_one_call_in_and_translates_every_visible_reply_out
         "each distinct visible string once"
     );
     assert!(post_calls.iter().all(|call| call.source == "en" && call.target == "es"));
-    // All in flight at once: about one round trip of 300 ms, not eight.
-    assert!(elapsed < Duration::from_millis(1200), "took {elapsed:?}");
-    let first = post_calls.iter().map(|c| c.received_at).min().unwrap();
-    let last = post_calls.iter().map(|c| c.received_at).max().unwrap();
-    assert!(last - first < Duration::from_millis(250), "calls were not concurrent: {:?}", last - first);
+    // Sent one after another, the first call would still be held when the deadline failed the turn.
 
     let out = &reply["payload"]["output"]["generic"];
     assert_eq!(out[0]["text"], "[en->es] Let me check your order.");

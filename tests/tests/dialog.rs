@@ -2,7 +2,7 @@
 //! the fake endpoint: each action, IBM Language Translator's shape, auth, the deadline, bad
 //! parameters.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine as _;
 use dialog::Dialog;
@@ -176,11 +176,10 @@ async fn a_hung_translate_still_gets_an_answer_before_the_deadline() {
     let dialog = config.dialog(translate.translator(Duration::from_secs(10)));
     let event = FunctionUrlEvent::post(&json!({"model_id": "en-es", "text": "How are you?"}).to_string())
         .header("x-api-key", "k-1-an-api-key-of-thirty-two-bytes");
-    let started = Instant::now();
+    // Only the dialog's own deadline answers `deadline_exceeded` (Translate's, 10 s, would say
+    // `translation_failed`, long after the assistant gave up).
     let (status, body) = status_and_json(dialog.handle(event.request()).await);
-    let elapsed = started.elapsed();
     assert_eq!((status, body["error"]["code"].as_str()), (504, Some("deadline_exceeded")));
-    assert!(elapsed < Duration::from_millis(1000), "{elapsed:?}");
 
     translate.set_behaviour(Behaviour::RefusePair);
     let event =

@@ -199,31 +199,33 @@ fn rich_response_type_samples_round_trip_and_expose_their_texts() {
     }
 }
 
-/// The tests' list of functions is the workspace's: every binary under `functions/` is in
-/// `Function::ALL`, by name, or in `NOT_JSON` with a test file of its own, and nothing else is, so
-/// a new function cannot miss the test tables.
+/// The one list of functions (`shared::functions`) is the workspace's: every folder under
+/// `functions/` is in `Function::ALL` under its name, with its package and its one binary, and
+/// nothing else is, so a new function cannot miss the test tables, the self-check or the scripts.
 #[test]
-fn the_test_list_of_functions_is_the_workspace_s() {
+fn the_list_of_functions_is_the_workspace_s() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions");
-    let mut binaries = Vec::new();
+    let mut found = Vec::new();
     for entry in std::fs::read_dir(&root).expect("functions/") {
-        let path = entry.expect("entry").path().join("Cargo.toml");
-        let manifest: toml::Table = std::fs::read_to_string(&path).expect("Cargo.toml").parse().expect("TOML");
+        let folder = entry.expect("entry").path();
+        let manifest: toml::Table =
+            std::fs::read_to_string(folder.join("Cargo.toml")).expect("Cargo.toml").parse().expect("TOML");
+        let package = manifest["package"]["name"].as_str().expect("package.name").to_owned();
         // The binaries: each [[bin]]'s name, else the package's name.
         let bins = manifest.get("bin").and_then(toml::Value::as_array).cloned().unwrap_or_default();
-        let names: Vec<String> = if bins.is_empty() {
-            vec![manifest["package"]["name"].as_str().expect("package.name").to_owned()]
+        let binaries: Vec<String> = if bins.is_empty() {
+            vec![package.clone()]
         } else {
             bins.iter().map(|bin| bin["name"].as_str().expect("bin.name").to_owned()).collect()
         };
-        binaries.extend(names);
+        let folder = folder.file_name().and_then(|name| name.to_str()).expect("a UTF-8 folder name").to_owned();
+        found.push((folder, package, binaries));
     }
-    binaries.sort();
-    let mut listed: Vec<String> = webhook_tests::hardening::Function::ALL.iter().map(|f| f.name().to_owned()).collect();
-    for (name, tests) in webhook_tests::hardening::NOT_JSON {
-        assert!(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(tests).is_file(), "{name}: no {tests}");
-        listed.push(name.to_owned());
-    }
+    found.sort();
+    let mut listed: Vec<(String, String, Vec<String>)> = webhook_tests::hardening::Function::ALL
+        .iter()
+        .map(|f| (f.name().to_owned(), f.package().to_owned(), vec![f.name().to_owned()]))
+        .collect();
     listed.sort();
-    assert_eq!(listed, binaries);
+    assert_eq!(listed, found, "(folder, package, binaries) of shared::functions against functions/*/Cargo.toml");
 }

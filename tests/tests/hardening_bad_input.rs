@@ -1,5 +1,6 @@
 //! Hostile and odd input through the real lambda_http entry point of every function, one test per
-//! row and function. Every answer is JSON with the right status: a 4xx whose `error.message`
+//! row and function: the rows are data (`COMMON_ROWS` × `Function::ALL`, then `own_rows`), run by
+//! `table::run` (`harness = false`). Every answer is JSON with the right status: a 4xx whose `error.message`
 //! names the problem, or the normal answer where the input is valid but odd. Never a panic, never
 //! a 5xx. In every row the log output is captured from the test's start, and no secret, token or
 //! user text may appear in a log line, a metric line or an error body; every log line that names
@@ -16,7 +17,8 @@ use serde_json::{Value, json};
 use shared::translate::MAX_TEXT_BYTES;
 use webhook_tests::LogCapture;
 use webhook_tests::entry_point::{INVOCATION_ID, UrlEvent, assert_nothing_leaks, invoke};
-use webhook_tests::hardening::{Function, Subject, USER_MARKER, set_pointer};
+use webhook_tests::hardening::{Function, Subject, TestFunction, USER_MARKER, set_pointer};
+use webhook_tests::table::{self, trial};
 
 /// The configured limit of the size rows.
 const SMALL_LIMIT: usize = 2048;
@@ -93,7 +95,7 @@ async fn run(function: Function, row: Row) {
     let lines: Vec<Value> = logs.text().lines().filter_map(|line| serde_json::from_str(line).ok()).collect();
     let ours = |line: &&Value| {
         // The functions' own code, not the AWS SDK (whose `request_id` is AWS's, not ours).
-        let ours = Function::ALL.map(Function::crate_name);
+        let ours = Function::ALL.map(Function::package);
         line["target"].as_str().is_some_and(|target| ours.iter().chain(&["shared"]).any(|c| target.starts_with(c)))
     };
     let with_id: Vec<&Value> =
@@ -352,224 +354,603 @@ mod common {
     pub fn emoji_text(f: Function) -> Row {
         Row::new(post(&with_text(f, EMOJI_TEXT)), Expect::Accepted(text_intact(f, EMOJI_TEXT)))
     }
-    /// 100 KB of Spanish: accepted, passed through untranslated, never sent to Translate (whose
-    /// limit is 10,000 bytes). The dialog function detects it offline.
-    pub fn text_of_100_kb(f: Function) -> Row {
-        let text = "¿Dónde está mi pedido? qzx-user-words-7731 ".repeat(100 * 1024 / 40);
-        assert!(text.len() >= 100 * 1024);
+    /// 100 KB of Spanish, more characters than `MAX_TRANSLATE_CHARS` (100,000) lets one request
+    /// translate: accepted, passed through untranslated, never sent to Translate. (A long text
+    /// within the cap is cut into pieces and translated: tests/tests/limits.rs.)
+    pub fn text_beyond_the_character_cap(f: Function) -> Row {
+        let text = format!("qzx-user-words-7731 {}", "¿Dónde está mi pedido? ".repeat(4500));
+        assert!(text.chars().count() > 100_000 && text.len() >= 100 * 1024);
         Row::new(post(&with_text(f, &text)), Expect::Accepted(untranslated_never_sent(f, text)))
     }
 }
 
-/// One test per row and function, for the functions `with_every_function!` lists; a test checks
-/// that list against `Function::ALL`, so a function added to the project but not there fails.
-macro_rules! every_function {
-    (functions: $functions:tt; rows: $($row:ident),* $(,)?) => {
-        every_function!(@covers $functions);
-        $( every_function!(@row $row $functions); )*
-    };
-    (@covers [$($name:ident => $variant:ident),*]) => {
-        #[test]
-        fn the_table_covers_every_function() {
-            assert_eq!(vec![$(Function::$variant),*], Function::ALL.to_vec(), "add the new function to every_function!");
-        }
-    };
-    (@row $row:ident [$($name:ident => $variant:ident),*]) => {
-        mod $row {
-            use super::*;
-            $(
-                #[tokio::test]
-                async fn $name() { run(Function::$variant, common::$row(Function::$variant)).await }
-            )*
-        }
-    };
-}
+/// A row every function gets, built for one.
+type CommonRow = fn(Function) -> Row;
 
-webhook_tests::with_every_function!(every_function!(
-    rows:
-    not_json,
-    truncated_json,
-    json_array,
-    json_string,
-    json_null,
-    json_number,
-    empty_body,
-    whitespace_body,
-    no_body_member,
-    base64_body,
-    base64_invalid_utf8,
-    base64_utf16,
-    utf8_byte_order_mark,
-    lone_surrogate_escape,
-    text_plain,
-    form_urlencoded,
-    lookalike_content_type,
-    missing_content_type,
-    json_with_charset_and_odd_case,
-    over_configured_limit,
-    at_configured_limit,
-    over_default_limit_4_mib_plus_1,
-    arrays_nested_5000_deep,
-    objects_nested_5000_deep,
-    nested_100_deep_is_kept,
-    duplicate_members,
-    get,
-    put,
-    delete,
-    patch,
-    options,
-    head,
-    nul_and_control_characters,
-    right_to_left_text,
-    emoji_text,
-    text_of_100_kb,
-));
+/// The rows every function gets: one test per row and function of `Function::ALL`, named
+/// `<row>::<function>`.
+const COMMON_ROWS: &[(&str, CommonRow)] = &[
+    ("not_json", common::not_json),
+    ("truncated_json", common::truncated_json),
+    ("json_array", common::json_array),
+    ("json_string", common::json_string),
+    ("json_null", common::json_null),
+    ("json_number", common::json_number),
+    ("empty_body", common::empty_body),
+    ("whitespace_body", common::whitespace_body),
+    ("no_body_member", common::no_body_member),
+    ("base64_body", common::base64_body),
+    ("base64_invalid_utf8", common::base64_invalid_utf8),
+    ("base64_utf16", common::base64_utf16),
+    ("utf8_byte_order_mark", common::utf8_byte_order_mark),
+    ("lone_surrogate_escape", common::lone_surrogate_escape),
+    ("text_plain", common::text_plain),
+    ("form_urlencoded", common::form_urlencoded),
+    ("lookalike_content_type", common::lookalike_content_type),
+    ("missing_content_type", common::missing_content_type),
+    ("json_with_charset_and_odd_case", common::json_with_charset_and_odd_case),
+    ("over_configured_limit", common::over_configured_limit),
+    ("at_configured_limit", common::at_configured_limit),
+    ("over_default_limit_4_mib_plus_1", common::over_default_limit_4_mib_plus_1),
+    ("arrays_nested_5000_deep", common::arrays_nested_5000_deep),
+    ("objects_nested_5000_deep", common::objects_nested_5000_deep),
+    ("nested_100_deep_is_kept", common::nested_100_deep_is_kept),
+    ("duplicate_members", common::duplicate_members),
+    ("get", common::get),
+    ("put", common::put),
+    ("delete", common::delete),
+    ("patch", common::patch),
+    ("options", common::options),
+    ("head", common::head),
+    ("nul_and_control_characters", common::nul_and_control_characters),
+    ("right_to_left_text", common::right_to_left_text),
+    ("emoji_text", common::emoji_text),
+    ("text_beyond_the_character_cap", common::text_beyond_the_character_cap),
+];
 
 // ---- rows of one function -------------------------------------------------------------------
 
-macro_rules! rows {
-    ($($name:ident: $function:ident => $row:expr;)*) => {$(
-        #[tokio::test]
-        async fn $name() {
-            let f = Function::$function;
-            let make = $row;
-            let row: Row = make(f);
-            run(f, row).await
-        }
-    )*};
-}
-
 /// A member of the valid body replaced by a value of the wrong type: 422 naming the path.
-fn wrong_type(pointer: &'static str, value: Value, path: &'static str) -> impl Fn(Function) -> Row {
-    move |f| Row::new(post(&valid_with(f, pointer, value.clone())), refused(422, "invalid_payload", path))
+fn wrong_type(pointer: &'static str, value: Value, path: &'static str) -> MakeRow {
+    Box::new(move |f| Row::new(post(&valid_with(f, pointer, value.clone())), refused(422, "invalid_payload", path)))
 }
 
 /// A member of the valid body replaced: valid but odd, so the normal answer.
-fn odd_but_valid(pointer: &'static str, value: Value) -> impl Fn(Function) -> Row {
-    move |f| {
+fn odd_but_valid(pointer: &'static str, value: Value) -> MakeRow {
+    Box::new(move |f| {
         let body = valid_with(f, pointer, value.clone());
         Row::new(post(&body), Expect::Accepted(answered_as_usual(f, body)))
-    }
+    })
 }
 
-fn body_refused(body: Value, status: u16, code: &'static str, names: &'static str) -> impl Fn(Function) -> Row {
-    move |_| Row::new(post(&body), refused(status, code, names))
+fn body_refused(body: Value, status: u16, code: &'static str, names: &'static str) -> MakeRow {
+    Box::new(move |_| Row::new(post(&body), refused(status, code, names)))
 }
 
 const MARK: &str = USER_MARKER;
 
-rows! {
-    // What premessage reads: event, options, payload, input, text, context, skills, user_defined,
-    // skill_variables, global.system, the browser language.
-    pre_payload_a_string: PreMessage => wrong_type("/payload", json!(MARK), "payload");
-    pre_payload_an_array: PreMessage => wrong_type("/payload", json!([1]), "payload");
-    pre_payload_null: PreMessage => wrong_type("/payload", Value::Null, "payload");
-    pre_missing_payload: PreMessage => body_refused(json!({"event": {"name": "message_received"}}), 422, "invalid_payload", "missing field `payload`");
-    pre_input_a_string: PreMessage => wrong_type("/payload/input", json!(MARK), "payload.input");
-    pre_input_an_array: PreMessage => wrong_type("/payload/input", json!([MARK]), "payload.input");
-    pre_text_a_number: PreMessage => wrong_type("/payload/input/text", json!(42), "payload.input.text");
-    pre_text_an_object: PreMessage => wrong_type("/payload/input/text", json!({"t": MARK}), "payload.input.text");
-    pre_text_an_array: PreMessage => wrong_type("/payload/input/text", json!([MARK]), "payload.input.text");
-    pre_text_a_boolean: PreMessage => wrong_type("/payload/input/text", json!(true), "payload.input.text");
-    pre_context_an_array: PreMessage => wrong_type("/payload/context", json!([]), "payload.context");
-    pre_skills_a_string: PreMessage => wrong_type("/payload/context/skills", json!("main skill"), "payload.context.skills");
-    pre_actions_skill_a_number: PreMessage => wrong_type("/payload/context/skills/actions skill", json!(1), "payload.context.skills.actions skill");
-    pre_user_defined_a_number: PreMessage => wrong_type("/payload/context/skills/main skill/user_defined", json!(7), "payload.context.skills.main skill.user_defined");
-    pre_skill_variables_a_string: PreMessage => wrong_type("/payload/context/skills/actions skill/skill_variables", json!(MARK), "payload.context.skills.actions skill.skill_variables");
-    pre_global_system_a_string: PreMessage => wrong_type("/payload/context/global/system", json!(MARK), "payload.context.global.system");
-    pre_browser_language_a_number: PreMessage => wrong_type("/payload/context/integrations/chat/browser_info/language", json!(5), "payload.context.integrations.chat.browser_info.language");
-    pre_event_a_string: PreMessage => wrong_type("/event", json!("message_received"), "event");
-    pre_event_name_a_number: PreMessage => wrong_type("/event/name", json!(1), "event.name");
-    pre_options_an_array: PreMessage => wrong_type("/options", json!([]), "options");
-    pre_unexpected_event_name: PreMessage => |f: Function| Row::new(post(&valid_with(f, "/event/name", json!("message_processed"))), refused(422, "unexpected_event", "message_received"));
-    pre_log_event_name: PreMessage => |f: Function| Row::new(post(&valid_with(f, "/event/name", json!("message_logged"))), refused(422, "unexpected_event", "message_received"));
-    pre_input_null_is_kept: PreMessage => odd_but_valid("/payload/input", Value::Null);
-    pre_text_null_is_kept: PreMessage => odd_but_valid("/payload/input/text", Value::Null);
-    pre_stored_language_a_number_is_ignored: PreMessage => odd_but_valid("/payload/context/skills/actions skill/user_defined/language", json!(42));
-    pre_no_event_member: PreMessage => |f: Function| {
-        let mut body = f.valid_body();
-        body.as_object_mut().unwrap().remove("event");
-        Row::new(post(&body), Expect::Accepted(answered_as_usual(f, body)))
-    };
-    pre_empty_payload: PreMessage => odd_but_valid("/payload", json!({}));
+/// Builds a row for a function.
+type MakeRow = Box<dyn Fn(Function) -> Row + Send + Sync>;
 
-    // What postmessage reads: output, generic and each typed item, context, the stored language.
-    post_payload_a_string: PostMessage => wrong_type("/payload", json!(MARK), "payload");
-    post_missing_payload: PostMessage => body_refused(json!({"event": {"name": "message_processed"}}), 422, "invalid_payload", "missing field `payload`");
-    post_output_a_string: PostMessage => wrong_type("/payload/output", json!(MARK), "payload.output");
-    post_generic_an_object: PostMessage => wrong_type("/payload/output/generic", json!({"response_type": "text", "text": MARK}), "payload.output.generic");
-    post_generic_item_a_string: PostMessage => wrong_type("/payload/output/generic/0", json!(MARK), "payload.output.generic[0]");
-    post_text_a_number: PostMessage => wrong_type("/payload/output/generic/0", json!({"response_type": "text", "text": 3}), "payload.output.generic[0]");
-    post_option_options_an_object: PostMessage => wrong_type("/payload/output/generic/0", json!({"response_type": "option", "title": MARK, "options": {"label": "a"}}), "payload.output.generic[0]");
-    post_option_label_a_number: PostMessage => wrong_type("/payload/output/generic/0", json!({"response_type": "option", "options": [{"label": 1, "value": {}}]}), "payload.output.generic[0]");
-    post_suggestions_a_string: PostMessage => wrong_type("/payload/output/generic/0", json!({"response_type": "suggestion", "suggestions": MARK}), "payload.output.generic[0]");
-    post_agent_available_a_string: PostMessage => wrong_type("/payload/output/generic/0", json!({"response_type": "connect_to_agent", "agent_available": MARK}), "payload.output.generic[0]");
-    post_search_header_a_number: PostMessage => wrong_type("/payload/output/generic/0", json!({"response_type": "search", "header": 9}), "payload.output.generic[0]");
-    post_image_alt_text_an_array: PostMessage => wrong_type("/payload/output/generic/0", json!({"response_type": "image", "alt_text": [MARK]}), "payload.output.generic[0]");
-    post_context_an_array: PostMessage => wrong_type("/payload/context", json!([MARK]), "payload.context");
-    post_skills_a_string: PostMessage => wrong_type("/payload/context/skills", json!(MARK), "payload.context.skills");
-    post_user_defined_a_number: PostMessage => wrong_type("/payload/context/skills/actions skill/user_defined", json!(5), "payload.context.skills.actions skill.user_defined");
-    post_event_name_an_object: PostMessage => wrong_type("/event/name", json!({}), "event.name");
-    post_unexpected_event_name: PostMessage => |f: Function| Row::new(post(&valid_with(f, "/event/name", json!("message_received"))), refused(422, "unexpected_event", "message_processed"));
-    post_stored_language_a_number_is_ignored: PostMessage => odd_but_valid("/payload/context/skills/actions skill/user_defined/language", json!(34));
-    post_unknown_response_type_is_kept: PostMessage => odd_but_valid("/payload/output/generic/0", json!({"response_type": "carousel_v9", "text": 5, "cards": [{"id": 1}]}));
-    post_item_without_response_type_is_kept: PostMessage => odd_but_valid("/payload/output/generic/0", json!({"text": ["x"], "title": {}}));
-    post_response_type_a_number_is_kept: PostMessage => odd_but_valid("/payload/output/generic/0", json!({"response_type": 7, "text": 1}));
-    post_event_name_null_is_kept: PostMessage => odd_but_valid("/event/name", Value::Null);
-    post_output_null_is_kept: PostMessage => odd_but_valid("/payload/output", Value::Null);
-    post_generic_empty_is_kept: PostMessage => odd_but_valid("/payload/output/generic", json!([]));
+/// The rows of one function each: one test per row, named after it.
+fn own_rows() -> Vec<(&'static str, Function, MakeRow)> {
+    vec![
+        // What premessage reads: event, options, payload, input, text, context, skills, user_defined,
+        // skill_variables, global.system, the browser language.
+        ("pre_payload_a_string", Function::PreMessage, wrong_type("/payload", json!(MARK), "payload")),
+        ("pre_payload_an_array", Function::PreMessage, wrong_type("/payload", json!([1]), "payload")),
+        ("pre_payload_null", Function::PreMessage, wrong_type("/payload", Value::Null, "payload")),
+        (
+            "pre_missing_payload",
+            Function::PreMessage,
+            body_refused(
+                json!({"event": {"name": "message_received"}}),
+                422,
+                "invalid_payload",
+                "missing field `payload`",
+            ),
+        ),
+        ("pre_input_a_string", Function::PreMessage, wrong_type("/payload/input", json!(MARK), "payload.input")),
+        ("pre_input_an_array", Function::PreMessage, wrong_type("/payload/input", json!([MARK]), "payload.input")),
+        ("pre_text_a_number", Function::PreMessage, wrong_type("/payload/input/text", json!(42), "payload.input.text")),
+        (
+            "pre_text_an_object",
+            Function::PreMessage,
+            wrong_type("/payload/input/text", json!({"t": MARK}), "payload.input.text"),
+        ),
+        (
+            "pre_text_an_array",
+            Function::PreMessage,
+            wrong_type("/payload/input/text", json!([MARK]), "payload.input.text"),
+        ),
+        (
+            "pre_text_a_boolean",
+            Function::PreMessage,
+            wrong_type("/payload/input/text", json!(true), "payload.input.text"),
+        ),
+        ("pre_context_an_array", Function::PreMessage, wrong_type("/payload/context", json!([]), "payload.context")),
+        (
+            "pre_skills_a_string",
+            Function::PreMessage,
+            wrong_type("/payload/context/skills", json!("main skill"), "payload.context.skills"),
+        ),
+        (
+            "pre_actions_skill_a_number",
+            Function::PreMessage,
+            wrong_type("/payload/context/skills/actions skill", json!(1), "payload.context.skills.actions skill"),
+        ),
+        (
+            "pre_user_defined_a_number",
+            Function::PreMessage,
+            wrong_type(
+                "/payload/context/skills/main skill/user_defined",
+                json!(7),
+                "payload.context.skills.main skill.user_defined",
+            ),
+        ),
+        (
+            "pre_skill_variables_a_string",
+            Function::PreMessage,
+            wrong_type(
+                "/payload/context/skills/actions skill/skill_variables",
+                json!(MARK),
+                "payload.context.skills.actions skill.skill_variables",
+            ),
+        ),
+        (
+            "pre_global_system_a_string",
+            Function::PreMessage,
+            wrong_type("/payload/context/global/system", json!(MARK), "payload.context.global.system"),
+        ),
+        (
+            "pre_browser_language_a_number",
+            Function::PreMessage,
+            wrong_type(
+                "/payload/context/integrations/chat/browser_info/language",
+                json!(5),
+                "payload.context.integrations.chat.browser_info.language",
+            ),
+        ),
+        ("pre_event_a_string", Function::PreMessage, wrong_type("/event", json!("message_received"), "event")),
+        ("pre_event_name_a_number", Function::PreMessage, wrong_type("/event/name", json!(1), "event.name")),
+        ("pre_options_an_array", Function::PreMessage, wrong_type("/options", json!([]), "options")),
+        (
+            "pre_unexpected_event_name",
+            Function::PreMessage,
+            Box::new(|f: Function| {
+                Row::new(
+                    post(&valid_with(f, "/event/name", json!("message_processed"))),
+                    refused(422, "unexpected_event", "message_received"),
+                )
+            }),
+        ),
+        (
+            "pre_log_event_name",
+            Function::PreMessage,
+            Box::new(|f: Function| {
+                Row::new(
+                    post(&valid_with(f, "/event/name", json!("message_logged"))),
+                    refused(422, "unexpected_event", "message_received"),
+                )
+            }),
+        ),
+        ("pre_input_null_is_kept", Function::PreMessage, odd_but_valid("/payload/input", Value::Null)),
+        ("pre_text_null_is_kept", Function::PreMessage, odd_but_valid("/payload/input/text", Value::Null)),
+        (
+            "pre_stored_language_a_number_is_ignored",
+            Function::PreMessage,
+            odd_but_valid("/payload/context/skills/actions skill/user_defined/language", json!(42)),
+        ),
+        (
+            "pre_no_event_member",
+            Function::PreMessage,
+            Box::new(|f: Function| {
+                let mut body = f.valid_body();
+                body.as_object_mut().unwrap().remove("event");
+                Row::new(post(&body), Expect::Accepted(answered_as_usual(f, body)))
+            }),
+        ),
+        ("pre_empty_payload", Function::PreMessage, odd_but_valid("/payload", json!({}))),
+        // What postmessage reads: output, generic and each typed item, context, the stored language.
+        ("post_payload_a_string", Function::PostMessage, wrong_type("/payload", json!(MARK), "payload")),
+        (
+            "post_missing_payload",
+            Function::PostMessage,
+            body_refused(
+                json!({"event": {"name": "message_processed"}}),
+                422,
+                "invalid_payload",
+                "missing field `payload`",
+            ),
+        ),
+        ("post_output_a_string", Function::PostMessage, wrong_type("/payload/output", json!(MARK), "payload.output")),
+        (
+            "post_generic_an_object",
+            Function::PostMessage,
+            wrong_type(
+                "/payload/output/generic",
+                json!({"response_type": "text", "text": MARK}),
+                "payload.output.generic",
+            ),
+        ),
+        (
+            "post_generic_item_a_string",
+            Function::PostMessage,
+            wrong_type("/payload/output/generic/0", json!(MARK), "payload.output.generic[0]"),
+        ),
+        (
+            "post_text_a_number",
+            Function::PostMessage,
+            wrong_type(
+                "/payload/output/generic/0",
+                json!({"response_type": "text", "text": 3}),
+                "payload.output.generic[0]",
+            ),
+        ),
+        (
+            "post_option_options_an_object",
+            Function::PostMessage,
+            wrong_type(
+                "/payload/output/generic/0",
+                json!({"response_type": "option", "title": MARK, "options": {"label": "a"}}),
+                "payload.output.generic[0]",
+            ),
+        ),
+        (
+            "post_option_label_a_number",
+            Function::PostMessage,
+            wrong_type(
+                "/payload/output/generic/0",
+                json!({"response_type": "option", "options": [{"label": 1, "value": {}}]}),
+                "payload.output.generic[0]",
+            ),
+        ),
+        (
+            "post_suggestions_a_string",
+            Function::PostMessage,
+            wrong_type(
+                "/payload/output/generic/0",
+                json!({"response_type": "suggestion", "suggestions": MARK}),
+                "payload.output.generic[0]",
+            ),
+        ),
+        (
+            "post_agent_available_a_string",
+            Function::PostMessage,
+            wrong_type(
+                "/payload/output/generic/0",
+                json!({"response_type": "connect_to_agent", "agent_available": MARK}),
+                "payload.output.generic[0]",
+            ),
+        ),
+        (
+            "post_search_header_a_number",
+            Function::PostMessage,
+            wrong_type(
+                "/payload/output/generic/0",
+                json!({"response_type": "search", "header": 9}),
+                "payload.output.generic[0]",
+            ),
+        ),
+        (
+            "post_image_alt_text_an_array",
+            Function::PostMessage,
+            wrong_type(
+                "/payload/output/generic/0",
+                json!({"response_type": "image", "alt_text": [MARK]}),
+                "payload.output.generic[0]",
+            ),
+        ),
+        (
+            "post_context_an_array",
+            Function::PostMessage,
+            wrong_type("/payload/context", json!([MARK]), "payload.context"),
+        ),
+        (
+            "post_skills_a_string",
+            Function::PostMessage,
+            wrong_type("/payload/context/skills", json!(MARK), "payload.context.skills"),
+        ),
+        (
+            "post_user_defined_a_number",
+            Function::PostMessage,
+            wrong_type(
+                "/payload/context/skills/actions skill/user_defined",
+                json!(5),
+                "payload.context.skills.actions skill.user_defined",
+            ),
+        ),
+        ("post_event_name_an_object", Function::PostMessage, wrong_type("/event/name", json!({}), "event.name")),
+        (
+            "post_unexpected_event_name",
+            Function::PostMessage,
+            Box::new(|f: Function| {
+                Row::new(
+                    post(&valid_with(f, "/event/name", json!("message_received"))),
+                    refused(422, "unexpected_event", "message_processed"),
+                )
+            }),
+        ),
+        (
+            "post_stored_language_a_number_is_ignored",
+            Function::PostMessage,
+            odd_but_valid("/payload/context/skills/actions skill/user_defined/language", json!(34)),
+        ),
+        (
+            "post_unknown_response_type_is_kept",
+            Function::PostMessage,
+            odd_but_valid(
+                "/payload/output/generic/0",
+                json!({"response_type": "carousel_v9", "text": 5, "cards": [{"id": 1}]}),
+            ),
+        ),
+        (
+            "post_item_without_response_type_is_kept",
+            Function::PostMessage,
+            odd_but_valid("/payload/output/generic/0", json!({"text": ["x"], "title": {}})),
+        ),
+        (
+            "post_response_type_a_number_is_kept",
+            Function::PostMessage,
+            odd_but_valid("/payload/output/generic/0", json!({"response_type": 7, "text": 1})),
+        ),
+        ("post_event_name_null_is_kept", Function::PostMessage, odd_but_valid("/event/name", Value::Null)),
+        ("post_output_null_is_kept", Function::PostMessage, odd_but_valid("/payload/output", Value::Null)),
+        ("post_generic_empty_is_kept", Function::PostMessage, odd_but_valid("/payload/output/generic", json!([]))),
+        // What dialog reads: action, text (a string, or a list for the Language Translator shape),
+        // target, source, model_id.
+        (
+            "dialog_action_a_number",
+            Function::Dialog,
+            body_refused(json!({"action": 1, "text": MARK}), 400, "invalid_parameter", "`action`"),
+        ),
+        (
+            "dialog_action_an_array",
+            Function::Dialog,
+            body_refused(json!({"action": ["detect"], "text": MARK}), 400, "invalid_parameter", "`action`"),
+        ),
+        (
+            "dialog_text_a_number",
+            Function::Dialog,
+            body_refused(json!({"action": "detect", "text": 5}), 400, "invalid_parameter", "`text`"),
+        ),
+        (
+            "dialog_text_an_object",
+            Function::Dialog,
+            body_refused(
+                json!({"action": "translate", "text": {"t": MARK}, "target": "es"}),
+                400,
+                "invalid_parameter",
+                "`text`",
+            ),
+        ),
+        (
+            "dialog_text_null",
+            Function::Dialog,
+            body_refused(json!({"action": "detect", "text": null}), 400, "invalid_parameter", "`text`"),
+        ),
+        (
+            "dialog_target_a_number",
+            Function::Dialog,
+            body_refused(
+                json!({"action": "translate", "text": MARK, "target": 34}),
+                400,
+                "invalid_parameter",
+                "`target`",
+            ),
+        ),
+        (
+            "dialog_target_not_a_language",
+            Function::Dialog,
+            body_refused(
+                json!({"action": "translate", "text": MARK, "target": "es'; drop"}),
+                400,
+                "invalid_parameter",
+                "`target`",
+            ),
+        ),
+        (
+            "dialog_source_an_array",
+            Function::Dialog,
+            body_refused(
+                json!({"action": "translate", "text": MARK, "target": "es", "source": ["en"]}),
+                400,
+                "invalid_parameter",
+                "`source`",
+            ),
+        ),
+        (
+            "dialog_model_id_a_number",
+            Function::Dialog,
+            body_refused(json!({"model_id": 12, "text": MARK}), 400, "invalid_parameter", "`model_id`"),
+        ),
+        (
+            "dialog_text_list_with_a_number",
+            Function::Dialog,
+            body_refused(json!({"model_id": "en-es", "text": [MARK, 2]}), 400, "invalid_parameter", "`text`"),
+        ),
+        (
+            "dialog_empty_text_list",
+            Function::Dialog,
+            body_refused(json!({"model_id": "en-es", "text": []}), 400, "invalid_parameter", "`text`"),
+        ),
+        (
+            "dialog_unknown_action",
+            Function::Dialog,
+            body_refused(json!({"action": "summarise", "text": MARK}), 400, "unknown_action", "action"),
+        ),
+        (
+            "dialog_missing_action",
+            Function::Dialog,
+            body_refused(json!({"text": MARK}), 400, "missing_parameter", "`action`"),
+        ),
+        (
+            "dialog_a_webhook_envelope",
+            Function::Dialog,
+            Box::new(|_| {
+                Row::new(post(&Function::PreMessage.valid_body()), refused(400, "missing_parameter", "`action`"))
+            }),
+        ),
+        // A translation of more characters than `MAX_TRANSLATE_CHARS` is the caller's problem: a
+        // 4xx naming `text`, not a 5xx, and never sent.
+        (
+            "dialog_translate_beyond_the_character_cap",
+            Function::Dialog,
+            body_refused(
+                json!({"action": "translate", "text": format!("qzx-user-words-7731 {}", "How are you? ".repeat(8000)), "target": "es"}),
+                400,
+                "invalid_parameter",
+                "`text`",
+            ),
+        ),
+        // No text to translate, and no source: answered without asking Translate (which refuses an
+        // empty text).
+        (
+            "dialog_translate_empty_text_without_source",
+            Function::Dialog,
+            Box::new(|_| {
+                let check = |subject: &Subject, body: &Value| {
+                    assert_eq!(body["translation"], "  ");
+                    assert!(subject.translate().calls().is_empty());
+                };
+                Row::new(
+                    post(&json!({"action": "translate", "text": "  ", "target": "es"})),
+                    Expect::Accepted(Box::new(check)),
+                )
+            }),
+        ),
+        (
+            "dialog_language_translator_with_an_empty_text",
+            Function::Dialog,
+            Box::new(|_| {
+                let check = |subject: &Subject, body: &Value| {
+                    assert_eq!(body["translations"], json!([{"translation": ""}, {"translation": "[en->de] Fine."}]));
+                    assert_eq!(subject.translate().calls().len(), 1);
+                };
+                Row::new(post(&json!({"target": "de", "text": ["", "Fine."]})), Expect::Accepted(Box::new(check)))
+            }),
+        ),
+        (
+            "dialog_language_translator_beyond_the_character_cap",
+            Function::Dialog,
+            body_refused(
+                json!({"model_id": "en-es", "text": ["Fine.", format!("qzx-user-words-7731 {}", "How are you? ".repeat(8000))]}),
+                400,
+                "invalid_parameter",
+                "`text`",
+            ),
+        ),
+        // The log function stores any event name and any shape on purpose: nothing is refused for its
+        // content, and nothing a request says can place an object outside the prefix.
+        (
+            "log_unknown_event_name_is_stored",
+            Function::Log,
+            Box::new(|f: Function| {
+                stored_under(
+                    valid_with(f, "/event/name", json!("conversation_summarized")),
+                    "event=conversation_summarized/dt=2025-06-01/",
+                )
+            }),
+        ),
+        (
+            "log_pre_message_event_is_stored",
+            Function::Log,
+            Box::new(|f: Function| {
+                stored_under(valid_with(f, "/event/name", json!("message_received")), "event=message_received/")
+            }),
+        ),
+        (
+            "log_event_name_traversal_stays_inside",
+            Function::Log,
+            Box::new(|f: Function| {
+                stored_under(valid_with(f, "/event/name", json!("../../../etc/cron.d/x")), "event=")
+            }),
+        ),
+        (
+            "log_id_traversal_stays_inside",
+            Function::Log,
+            Box::new(|f: Function| {
+                stored_under(
+                    valid_with(f, "/payload/log_id", json!("../../../../tmp/owned")),
+                    "event=message_logged/dt=2025-06-01/",
+                )
+            }),
+        ),
+        (
+            "log_payload_a_string_is_quarantined",
+            Function::Log,
+            Box::new(|f: Function| quarantined(valid_with(f, "/payload", json!(MARK)), "wrong_type")),
+        ),
+        (
+            "log_missing_payload_is_stored",
+            Function::Log,
+            Box::new(|_| stored_under(json!({"event": {"name": "message_logged"}}), "event=message_logged/")),
+        ),
+        (
+            "log_event_a_string_is_stored_unnamed",
+            Function::Log,
+            Box::new(|f: Function| stored_under(valid_with(f, "/event", json!("message_logged")), "event=unnamed/")),
+        ),
+        (
+            "log_event_name_a_number_is_stored_unnamed",
+            Function::Log,
+            Box::new(|f: Function| stored_under(valid_with(f, "/event/name", json!(5)), "event=unnamed/")),
+        ),
+        (
+            "log_id_a_number_uses_the_body_hash",
+            Function::Log,
+            Box::new(|f: Function| {
+                stored_under(valid_with(f, "/payload/log_id", json!(12345)), "event=message_logged/dt=2025-06-01/")
+            }),
+        ),
+        (
+            "log_timestamp_garbage_is_quarantined",
+            Function::Log,
+            Box::new(|f: Function| {
+                quarantined(valid_with(f, "/payload/request_timestamp", json!({"t": MARK})), "bad_timestamp")
+            }),
+        ),
+        ("log_empty_object_is_stored_unnamed", Function::Log, Box::new(|_| stored_under(json!({}), "event=unnamed/"))),
+        (
+            "log_input_text_a_number_is_stored",
+            Function::Log,
+            Box::new(|f: Function| {
+                stored_under(valid_with(f, "/payload/request/input/text", json!(42)), "event=message_logged/")
+            }),
+        ),
+    ]
+}
 
-    // What dialog reads: action, text (a string, or a list for the Language Translator shape),
-    // target, source, model_id.
-    dialog_action_a_number: Dialog => body_refused(json!({"action": 1, "text": MARK}), 400, "invalid_parameter", "`action`");
-    dialog_action_an_array: Dialog => body_refused(json!({"action": ["detect"], "text": MARK}), 400, "invalid_parameter", "`action`");
-    dialog_text_a_number: Dialog => body_refused(json!({"action": "detect", "text": 5}), 400, "invalid_parameter", "`text`");
-    dialog_text_an_object: Dialog => body_refused(json!({"action": "translate", "text": {"t": MARK}, "target": "es"}), 400, "invalid_parameter", "`text`");
-    dialog_text_null: Dialog => body_refused(json!({"action": "detect", "text": null}), 400, "invalid_parameter", "`text`");
-    dialog_target_a_number: Dialog => body_refused(json!({"action": "translate", "text": MARK, "target": 34}), 400, "invalid_parameter", "`target`");
-    dialog_target_not_a_language: Dialog => body_refused(json!({"action": "translate", "text": MARK, "target": "es'; drop"}), 400, "invalid_parameter", "`target`");
-    dialog_source_an_array: Dialog => body_refused(json!({"action": "translate", "text": MARK, "target": "es", "source": ["en"]}), 400, "invalid_parameter", "`source`");
-    dialog_model_id_a_number: Dialog => body_refused(json!({"model_id": 12, "text": MARK}), 400, "invalid_parameter", "`model_id`");
-    dialog_text_list_with_a_number: Dialog => body_refused(json!({"model_id": "en-es", "text": [MARK, 2]}), 400, "invalid_parameter", "`text`");
-    dialog_empty_text_list: Dialog => body_refused(json!({"model_id": "en-es", "text": []}), 400, "invalid_parameter", "`text`");
-    dialog_unknown_action: Dialog => body_refused(json!({"action": "summarise", "text": MARK}), 400, "unknown_action", "action");
-    dialog_missing_action: Dialog => body_refused(json!({"text": MARK}), 400, "missing_parameter", "`action`");
-    dialog_a_webhook_envelope: Dialog => |_| Row::new(post(&Function::PreMessage.valid_body()), refused(400, "missing_parameter", "`action`"));
-    // A translation of more than Translate's 10,000 bytes is the caller's problem: a 4xx naming
-    // `text`, not a 5xx, and never sent.
-    dialog_translate_100_kb: Dialog => body_refused(json!({"action": "translate", "text": "How are you? qzx-user-words-7731 ".repeat(3200), "target": "es"}), 400, "invalid_parameter", "`text`");
-    // No text to translate, and no source: answered without asking Translate (which refuses an
-    // empty text).
-    dialog_translate_empty_text_without_source: Dialog => |_| {
-        let check = |subject: &Subject, body: &Value| {
-            assert_eq!(body["translation"], "  ");
-            assert!(subject.translate().calls().is_empty());
-        };
-        Row::new(post(&json!({"action": "translate", "text": "  ", "target": "es"})), Expect::Accepted(Box::new(check)))
-    };
-    dialog_language_translator_with_an_empty_text: Dialog => |_| {
-        let check = |subject: &Subject, body: &Value| {
-            assert_eq!(body["translations"], json!([{"translation": ""}, {"translation": "[en->de] Fine."}]));
-            assert_eq!(subject.translate().calls().len(), 1);
-        };
-        Row::new(post(&json!({"target": "de", "text": ["", "Fine."]})), Expect::Accepted(Box::new(check)))
-    };
-    dialog_language_translator_100_kb: Dialog => body_refused(json!({"model_id": "en-es", "text": ["Fine.", "How are you? qzx-user-words-7731 ".repeat(3200)]}), 400, "invalid_parameter", "`text`");
+fn main() {
+    let mut trials = Vec::new();
+    for &(row, make) in COMMON_ROWS {
+        for function in Function::ALL {
+            trials.push(trial(format!("{row}::{function}"), move || run(function, make(function))));
+        }
+    }
+    for (name, function, make) in own_rows() {
+        trials.push(trial(name, move || run(function, make(function))));
+    }
+    table::run(trials)
+}
 
-    // The log function stores any event name and any shape on purpose: nothing is refused for its
-    // content, and nothing a request says can place an object outside the prefix.
-    log_unknown_event_name_is_stored: Log => |f: Function| stored_under(valid_with(f, "/event/name", json!("conversation_summarized")), "event=conversation_summarized/dt=2025-06-01/");
-    log_pre_message_event_is_stored: Log => |f: Function| stored_under(valid_with(f, "/event/name", json!("message_received")), "event=message_received/");
-    log_event_name_traversal_stays_inside: Log => |f: Function| stored_under(valid_with(f, "/event/name", json!("../../../etc/cron.d/x")), "event=");
-    log_id_traversal_stays_inside: Log => |f: Function| stored_under(valid_with(f, "/payload/log_id", json!("../../../../tmp/owned")), "event=message_logged/dt=2025-06-01/");
-    log_payload_a_string_is_stored: Log => |f: Function| stored_under(valid_with(f, "/payload", json!(MARK)), "event=message_logged/");
-    log_missing_payload_is_stored: Log => |_| stored_under(json!({"event": {"name": "message_logged"}}), "event=message_logged/");
-    log_event_a_string_is_stored_unnamed: Log => |f: Function| stored_under(valid_with(f, "/event", json!("message_logged")), "event=unnamed/");
-    log_event_name_a_number_is_stored_unnamed: Log => |f: Function| stored_under(valid_with(f, "/event/name", json!(5)), "event=unnamed/");
-    log_id_a_number_uses_the_body_hash: Log => |f: Function| stored_under(valid_with(f, "/payload/log_id", json!(12345)), "event=message_logged/dt=2025-06-01/");
-    log_timestamp_garbage_uses_receipt: Log => |f: Function| stored_under(valid_with(f, "/payload/request_timestamp", json!({"t": MARK})), "event=message_logged/dt=");
-    log_empty_object_is_stored_unnamed: Log => |_| stored_under(json!({}), "event=unnamed/");
-    log_input_text_a_number_is_stored: Log => |f: Function| stored_under(valid_with(f, "/payload/request/input/text", json!(42)), "event=message_logged/");
+/// A log row for an event the Athena table could not read: 201, one object in the quarantine
+/// outside the table (`quarantine/reason=<reason>/event=…/dt=…/<id>.json`), the answer naming the
+/// key and the reason, the object equal to the request.
+fn quarantined(body: Value, reason: &'static str) -> Row {
+    let request = body.clone();
+    let check = move |subject: &Subject, reply: &Value| {
+        let files = subject.stored_files();
+        assert_eq!(files.len(), 1, "{files:?}");
+        let key = &files[0];
+        let prefix = format!("quarantine/reason={reason}/event=message_logged/dt=");
+        assert!(key.starts_with(&prefix), "{key} under {prefix}");
+        assert_eq!(key.split('/').count(), 5, "quarantine/reason=/event=/dt=/id.json: {key}");
+        assert_eq!(reply["stored"].as_str(), Some(key.as_str()));
+        assert_eq!(reply["quarantined"].as_str(), Some(reason));
+        assert_eq!(subject.stored_json(key), request);
+    };
+    Row::new(post(&body), Expect::Accepted(Box::new(check)))
 }
 
 /// A log row: 201, one object, under `prefix`, inside the directory, equal to the request, and

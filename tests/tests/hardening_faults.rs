@@ -11,22 +11,25 @@
 //! 503 with `retry-after` and writes one fallback record from which the event can be recovered,
 //! and stores the retried delivery once S3 is back.
 //!
-//! Latency: each test warms the function up (the SDK client is built on first use), measures the
-//! healthy answer three times (the median is the baseline), then the faulty answer three times,
-//! and prints the worst added latency (worst faulty − baseline). The fake Translate closes only
-//! connections it accepts after the switch, and a warm client reuses its pooled one, so the
-//! closed-connection fault runs on a second, fresh function: its first faulty answer includes
-//! building the SDK client, which makes that figure an upper bound. Only the bound is asserted:
-//! answered within the deadline plus `SLACK` (scheduling on a busy 2-core machine). Run with
-//! `--nocapture --test-threads=1` to read undisturbed figures.
+//! The rows are data: `TRANSLATE_FAULTS` × the functions of `Function::ALL` that translate
+//! (`<fault>::<function>`), and `STORE_FAULTS` for the log function (`log::<fault>`), run by
+//! `table::run` (`harness = false`). No assertion reads a clock: that a deadline cut a hung or
+//! slow call is shown by the reason code it leaves (`timeout`, the dialog's `deadline_exceeded`),
+//! which only the deadline produces, since a hung fake never answers. The fake Translate closes
+//! only connections it accepts after the switch, and a warm client reuses its pooled one, so the
+//! closed-connection fault runs on a second, fresh function.
+//!
+//! Latency: each test still prints the healthy median and the worst faulty answer, for reading
+//! with `--nocapture --test-threads=1`; no assertion depends on them.
 
 use std::time::{Duration, Instant};
 
 use logwebhook::FALLBACK_MESSAGE;
 use serde_json::{Value, json};
 use webhook_tests::entry_point::{INVOCATION_ID, UrlEvent, UrlResponse, assert_nothing_leaks};
-use webhook_tests::hardening::{Function, SLACK, Subject, USER_MARKER};
+use webhook_tests::hardening::{Function, Subject, TestFunction, USER_MARKER};
 use webhook_tests::local_s3::closed_endpoint;
+use webhook_tests::table::{self, trial};
 use webhook_tests::{Behaviour, LocalS3, LogCapture, S3Behaviour, watson_authorization};
 
 /// `TRANSLATE_TIMEOUT_MS` for premessage and postmessage.
@@ -53,11 +56,10 @@ struct Timing {
 impl Timing {
     fn report(&self, function: &str, fault: &str, deadline_ms: u64) {
         println!(
-            "| {function} | {fault} | baseline {:.1} ms | worst under fault {:.1} ms | added {:.1} ms | bound {} ms |",
+            "| {function} | {fault} | baseline {:.1} ms | worst under fault {:.1} ms | added {:.1} ms | deadline {deadline_ms} ms |",
             ms(self.baseline),
             ms(self.worst),
             ms(self.worst.saturating_sub(self.baseline)),
-            deadline_ms + SLACK.as_millis() as u64
         );
     }
 }
@@ -73,14 +75,29 @@ fn median(mut times: Vec<Duration>) -> Duration {
     times[times.len() / 2]
 }
 
-fn translate_faults(name: &str) -> Behaviour {
-    match name {
-        "throttled" => Behaviour::Throttle,
-        "server_error" => Behaviour::ServerError,
-        "hang" => Behaviour::Hang,
-        "close_connection" => Behaviour::CloseConnection,
-        "garbage" => Behaviour::Garbage,
-        other => unreachable!("{other}"),
+/// A fault of Amazon Translate, and the reason code a function gives for it.
+struct TranslateFault {
+    name: &'static str,
+    behaviour: Behaviour,
+    /// `shared::aws::AwsError`'s code: `timeout` only when the deadline cut the call.
+    code: &'static str,
+}
+
+const TRANSLATE_FAULTS: &[TranslateFault] = &[
+    TranslateFault { name: "throttled", behaviour: Behaviour::Throttle, code: "throttled" },
+    TranslateFault { name: "server_error", behaviour: Behaviour::ServerError, code: "service_error" },
+    TranslateFault { name: "hang", behaviour: Behaviour::Hang, code: "timeout" },
+    TranslateFault { name: "close_connection", behaviour: Behaviour::CloseConnection, code: "network_error" },
+    TranslateFault { name: "garbage", behaviour: Behaviour::Garbage, code: "invalid_response" },
+];
+
+/// One translating function under one fault.
+async fn translate_fault(function: Function, fault: &'static TranslateFault) {
+    match function {
+        Function::PreMessage => premessage(fault).await,
+        Function::PostMessage => postmessage(fault).await,
+        Function::Dialog => dialog(fault).await,
+        other => panic!("{other} translates: give it a translate-fault test here"),
     }
 }
 
@@ -105,7 +122,8 @@ fn no_leaks(subject: &Subject, logs: &LogCapture, extra: &[&str]) {
 
 // ---- premessage ----------------------------------------------------------------------------
 
-async fn premessage(fault: &str) {
+async fn premessage(fault: &TranslateFault) {
+    let TranslateFault { name, code, .. } = fault;
     let (logs, _guard) = LogCapture::start();
     let deadline = TRANSLATE_DEADLINE_MS.to_string();
     let overrides = [("TRANSLATE_TIMEOUT_MS", deadline.as_str()), ("TRANSLATE_CACHE_ENTRIES", "0")];
@@ -128,33 +146,31 @@ async fn premessage(fault: &str) {
     let baseline = median(healthy.split_off(1));
 
     let cold;
-    let subject = match fault {
+    let subject = match fault.behaviour {
         // See the module doc: a fresh client, so that every connection it opens is closed.
-        "close_connection" => {
+        Behaviour::CloseConnection => {
             cold = Subject::start(subject.function, &overrides).await;
             &cold
         }
         _ => &subject,
     };
-    subject.translate().set_behaviour(translate_faults(fault));
+    subject.translate().set_behaviour(fault.behaviour.clone());
     let warned_before = warnings(&logs).len();
     let mut worst = Duration::ZERO;
     for run in 0..RUNS {
         let calls_before = subject.translate().calls().len();
         let (response, elapsed) = timed(subject, &event).await;
         worst = worst.max(elapsed);
-        assert_eq!(response.status, 200, "{fault}: {}", response.text());
-        assert_eq!(response.json()["payload"]["input"]["text"], USER_TEXT, "{fault}: passed through untranslated");
-        assert!(elapsed < Duration::from_millis(TRANSLATE_DEADLINE_MS) + SLACK, "{fault}: answered after {elapsed:?}");
+        assert_eq!(response.status, 200, "{name}: {}", response.text());
+        assert_eq!(response.json()["payload"]["input"]["text"], USER_TEXT, "{name}: passed through untranslated");
         let calls = subject.translate().calls().len() - calls_before;
-        assert!((1..=2).contains(&calls), "{fault}: {calls} calls (at most one retry)");
+        assert!((1..=2).contains(&calls), "{name}: {calls} calls (at most one retry)");
         // One WARN line per faulty turn, with the reason code and the invocation id.
         let new: Vec<Value> = warnings(&logs).split_off(warned_before + run);
-        assert_eq!(new.len(), 1, "{fault}: one line says so\n{}", logs.text());
+        assert_eq!(new.len(), 1, "{name}: one line says so\n{}", logs.text());
         assert_eq!(new[0]["fields"]["message"], "translation failed; the message goes on untranslated");
         assert_eq!(new[0]["fields"]["request_id"], INVOCATION_ID);
-        assert!(new[0]["fields"]["error"].as_str().is_some_and(|kind| kind != "disabled"), "{}", new[0]);
-        println!("premessage {fault}: error {}", new[0]["fields"]["error"]);
+        assert_eq!(new[0]["fields"]["error"], *code, "{name}: {}", new[0]);
     }
     // The warning is the turn's only line: no separate "turn" line repeats it.
     let last = warnings(&logs).pop().unwrap();
@@ -164,12 +180,13 @@ async fn premessage(fault: &str) {
     );
     assert!(subject.metrics_text().lines().last().unwrap().contains("\"PassThroughAfterFault\":1"));
     no_leaks(subject, &logs, &[USER_MARKER, "pedido"]);
-    Timing { baseline, worst }.report("premessage", fault, TRANSLATE_DEADLINE_MS);
+    Timing { baseline, worst }.report("premessage", name, TRANSLATE_DEADLINE_MS);
 }
 
 // ---- postmessage ---------------------------------------------------------------------------
 
-async fn postmessage(fault: &str) {
+async fn postmessage(fault: &TranslateFault) {
+    let TranslateFault { name, code, .. } = fault;
     let (logs, _guard) = LogCapture::start();
     let deadline = TRANSLATE_DEADLINE_MS.to_string();
     let overrides = [("TRANSLATE_TIMEOUT_MS", deadline.as_str()), ("TRANSLATE_CACHE_ENTRIES", "0")];
@@ -194,35 +211,34 @@ async fn postmessage(fault: &str) {
     let baseline = median(healthy.split_off(1));
 
     let cold;
-    let subject = match fault {
+    let subject = match fault.behaviour {
         // See the module doc: a fresh client, so that every connection it opens is closed.
-        "close_connection" => {
+        Behaviour::CloseConnection => {
             cold = Subject::start(subject.function, &overrides).await;
             &cold
         }
         _ => &subject,
     };
-    subject.translate().set_behaviour(translate_faults(fault));
+    subject.translate().set_behaviour(fault.behaviour.clone());
     let warned_before = warnings(&logs).len();
     let mut worst = Duration::ZERO;
     for run in 0..RUNS {
         let calls_before = subject.translate().calls().len();
         let (response, elapsed) = timed(subject, &event).await;
         worst = worst.max(elapsed);
-        assert_eq!(response.status, 200, "{fault}: {}", response.text());
+        assert_eq!(response.status, 200, "{name}: {}", response.text());
         assert_eq!(
             response.json()["payload"],
             request["payload"],
-            "{fault}: the reply goes out as it came, never half translated"
+            "{name}: the reply goes out as it came, never half translated"
         );
-        assert!(elapsed < Duration::from_millis(TRANSLATE_DEADLINE_MS) + SLACK, "{fault}: answered after {elapsed:?}");
         let calls = subject.translate().calls().len() - calls_before;
-        assert!((1..=8).contains(&calls), "{fault}: {calls} calls for 4 texts (at most one retry each)");
+        assert!((1..=8).contains(&calls), "{name}: {calls} calls for 4 texts (at most one retry each)");
         let new: Vec<Value> = warnings(&logs).split_off(warned_before + run);
-        assert_eq!(new.len(), 1, "{fault}: one line says so\n{}", logs.text());
+        assert_eq!(new.len(), 1, "{name}: one line says so\n{}", logs.text());
         assert_eq!(new[0]["fields"]["message"], "translation failed; the reply goes out untranslated");
         assert_eq!(new[0]["fields"]["request_id"], INVOCATION_ID);
-        println!("postmessage {fault}: error {}", new[0]["fields"]["error"]);
+        assert_eq!(new[0]["fields"]["error"], *code, "{name}: {}", new[0]);
     }
     let last = warnings(&logs).pop().unwrap();
     assert_eq!(last["fields"]["outcome"], "passed_through_after_fault");
@@ -230,12 +246,13 @@ async fn postmessage(fault: &str) {
         logs.lines_with_message("turn").iter().all(|line| line["fields"]["outcome"] != "passed_through_after_fault")
     );
     no_leaks(subject, &logs, &[USER_MARKER, "ships tomorrow", "Track another order"]);
-    Timing { baseline, worst }.report("postmessage", fault, TRANSLATE_DEADLINE_MS);
+    Timing { baseline, worst }.report("postmessage", name, TRANSLATE_DEADLINE_MS);
 }
 
 // ---- dialog --------------------------------------------------------------------------------
 
-async fn dialog(fault: &str) {
+async fn dialog(fault: &TranslateFault) {
+    let TranslateFault { name, code, .. } = fault;
     let (logs, _guard) = LogCapture::start();
     let (deadline, translate) = (DIALOG_DEADLINE_MS.to_string(), DIALOG_TRANSLATE_MS.to_string());
     let overrides = [
@@ -256,47 +273,33 @@ async fn dialog(fault: &str) {
     let baseline = median(healthy.split_off(1));
 
     let cold;
-    let subject = match fault {
+    let subject = match fault.behaviour {
         // See the module doc: a fresh client, so that every connection it opens is closed.
-        "close_connection" => {
+        Behaviour::CloseConnection => {
             cold = Subject::start(subject.function, &overrides).await;
             &cold
         }
         _ => &subject,
     };
-    subject.translate().set_behaviour(translate_faults(fault));
+    subject.translate().set_behaviour(fault.behaviour.clone());
     let mut worst = Duration::ZERO;
     for _ in 0..RUNS {
         let (response, elapsed) = timed(subject, &event).await;
         worst = worst.max(elapsed);
         let body = response.json();
-        assert!(matches!(response.status, 502 | 504), "{fault}: {} {body}", response.status);
-        assert!(matches!(body["error"]["code"].as_str(), Some("translation_failed" | "deadline_exceeded")), "{body}");
-        assert!(elapsed < Duration::from_millis(DIALOG_DEADLINE_MS) + SLACK, "{fault}: answered after {elapsed:?}");
+        // Translate's deadline (600 ms) is below the dialog's (1000 ms): Translate's fault is what
+        // the caller reads, its reason code in the message.
+        assert_eq!(response.status, 502, "{name}: {body}");
+        assert_eq!(body["error"]["code"], "translation_failed", "{body}");
+        assert_eq!(body["error"]["message"], format!("translation failed ({code})"), "{body}");
         assert_nothing_leaks(&[("the error body", &response.text())], &[USER_MARKER, "ships tomorrow"]);
-        println!("dialog {fault}: {} {}", response.status, body["error"]["message"]);
     }
     let failed = logs.lines_with_message("callout failed");
     assert_eq!(failed.len(), RUNS, "one line per failed callout\n{}", logs.text());
     assert!(failed.iter().all(|line| line["fields"]["request_id"] == INVOCATION_ID));
     no_leaks(subject, &logs, &[USER_MARKER, "ships tomorrow"]);
-    Timing { baseline, worst }.report("dialog", fault, DIALOG_DEADLINE_MS);
+    Timing { baseline, worst }.report("dialog", name, DIALOG_DEADLINE_MS);
 }
-
-macro_rules! translate_faults {
-    ($($fault:ident),* $(,)?) => {$(
-        mod $fault {
-            #[tokio::test]
-            async fn premessage() { super::premessage(stringify!($fault)).await }
-            #[tokio::test]
-            async fn postmessage() { super::postmessage(stringify!($fault)).await }
-            #[tokio::test]
-            async fn dialog() { super::dialog(stringify!($fault)).await }
-        }
-    )*};
-}
-
-translate_faults!(throttled, server_error, hang, close_connection, garbage);
 
 // ---- log -----------------------------------------------------------------------------------
 
@@ -311,11 +314,32 @@ const LOG_KEY: &str = "event=message_logged/dt=2025-06-01/58bebfd1-0118-419b-a55
 
 /// The log function on S3 that fails as `fault` says: 503, `retry-after`, one fallback record
 /// holding the whole event, within the store deadline; nothing lost once S3 is back.
-async fn log_store_down(fault: &str) {
+/// A fault of Amazon S3 behind the log function, and the reason code of its fallback record.
+struct StoreFault {
+    name: &'static str,
+    /// `None`: the store is pointed at a port where nothing listens.
+    behaviour: Option<S3Behaviour>,
+    code: &'static str,
+}
+
+const STORE_FAULTS: &[StoreFault] = &[
+    StoreFault { name: "server_error", behaviour: Some(S3Behaviour::ServerError), code: "service_error" },
+    StoreFault { name: "slow_down", behaviour: Some(S3Behaviour::SlowDown), code: "throttled" },
+    StoreFault { name: "hang", behaviour: Some(S3Behaviour::Hang), code: "timeout" },
+    StoreFault {
+        name: "slower_than_the_deadline",
+        behaviour: Some(S3Behaviour::Delay(Duration::from_millis(STORE_DEADLINE_MS * 2))),
+        code: "timeout",
+    },
+    StoreFault { name: "connection_refused", behaviour: None, code: "network_error" },
+];
+
+async fn log_store_down(fault: &StoreFault) {
+    let StoreFault { name, code, .. } = fault;
     let (logs, _guard) = LogCapture::start();
     let deadline = STORE_DEADLINE_MS.to_string();
     let s3 = LocalS3::start();
-    let closed = fault == "connection_refused";
+    let closed = fault.behaviour.is_none();
     let subject = if closed {
         // The same function, its store pointed at a port where nothing listens.
         Subject::log_on_s3_endpoint(&closed_endpoint(), &[("LOG_STORE_TIMEOUT_MS", &deadline)]).await
@@ -340,34 +364,26 @@ async fn log_store_down(fault: &str) {
         assert_eq!(subject.send(event.clone()).await.status, 201);
     }
 
-    s3.set_behaviour(match fault {
-        "server_error" => S3Behaviour::ServerError,
-        "slow_down" => S3Behaviour::SlowDown,
-        "hang" => S3Behaviour::Hang,
-        "slower_than_the_deadline" => S3Behaviour::Delay(Duration::from_millis(STORE_DEADLINE_MS * 2)),
-        "connection_refused" => S3Behaviour::Normal,
-        other => unreachable!("{other}"),
-    });
+    s3.set_behaviour(fault.behaviour.clone().unwrap_or(S3Behaviour::Normal));
     let before = logs.lines_with_message(FALLBACK_MESSAGE).len();
     let mut worst = Duration::ZERO;
     for _ in 0..RUNS {
         let (response, elapsed) = timed(&subject, &event).await;
         worst = worst.max(elapsed);
-        assert_eq!(response.status, 503, "{fault}: {}", response.text());
+        assert_eq!(response.status, 503, "{name}: {}", response.text());
         assert_eq!(response.header("retry-after"), Some("1"));
         assert_eq!(response.error_code().as_deref(), Some("store_unavailable"));
         assert_nothing_leaks(&[("the error body", &response.text())], &[USER_MARKER]);
-        assert!(elapsed < Duration::from_millis(STORE_DEADLINE_MS) + SLACK, "{fault}: answered after {elapsed:?}");
     }
     let fallback: Vec<Value> = logs.lines_with_message(FALLBACK_MESSAGE).split_off(before);
-    assert_eq!(fallback.len(), RUNS, "{fault}: one fallback record per refused delivery\n{}", logs.text());
+    assert_eq!(fallback.len(), RUNS, "{name}: one fallback record per refused delivery\n{}", logs.text());
     for record in &fallback {
         let fields = &record["fields"];
         assert_eq!(fields["request_id"], INVOCATION_ID);
         assert_eq!(fields["key"], LOG_KEY);
         let recovered: Value = serde_json::from_str(fields["event"].as_str().unwrap()).unwrap();
-        assert_eq!(recovered, request, "{fault}: the event can be recovered whole");
-        println!("log {fault}: fallback record, error {}", fields["error"]);
+        assert_eq!(recovered, request, "{name}: the event can be recovered whole");
+        assert_eq!(fields["error"], *code, "{name}: {fields}");
     }
     // The fallback record is the one place user text may be logged, on purpose (`functions/log/README.md`); never a
     // secret or the token.
@@ -383,52 +399,38 @@ async fn log_store_down(fault: &str) {
         assert_eq!((response.status, response.json()), (201, json!({"stored": LOG_KEY})));
         assert_eq!(s3.objects().await[LOG_KEY].json(), request);
     }
-    Timing { baseline, worst }.report("log", fault, STORE_DEADLINE_MS);
+    Timing { baseline, worst }.report("log", name, STORE_DEADLINE_MS);
 }
 
-macro_rules! store_faults {
-    ($($fault:ident),* $(,)?) => {$(
-        #[tokio::test]
-        async fn $fault() { log_store_down(stringify!($fault)).await }
-    )*};
-}
-
-mod log {
-    use super::*;
-    store_faults!(server_error, slow_down, hang, slower_than_the_deadline, connection_refused);
-
-    /// Slow but within the deadline: stored (201), and the added latency is the delay.
-    #[tokio::test]
-    async fn slow_within_the_deadline() {
-        let (logs, _guard) = LogCapture::start();
-        let s3 = LocalS3::start();
-        let deadline = STORE_DEADLINE_MS.to_string();
-        let subject = Subject::log_on_s3(&s3, &[("LOG_STORE_TIMEOUT_MS", &deadline)]).await;
-        let event = UrlEvent::post(&log_event().to_string());
-        let mut healthy = Vec::new();
-        for _ in 0..=RUNS {
-            healthy.push(timed(&subject, &event).await.1);
-        }
-        let baseline = median(healthy.split_off(1));
-        let delay = Duration::from_millis(STORE_DEADLINE_MS / 3);
-        s3.set_behaviour(S3Behaviour::Delay(delay));
-        let mut worst = Duration::ZERO;
-        for _ in 0..RUNS {
-            let (response, elapsed) = timed(&subject, &event).await;
-            worst = worst.max(elapsed);
-            assert_eq!(response.status, 201, "{}", response.text());
-            assert!(elapsed >= delay && elapsed < Duration::from_millis(STORE_DEADLINE_MS) + SLACK, "{elapsed:?}");
-        }
-        assert!(logs.lines_with_message(FALLBACK_MESSAGE).is_empty());
-        assert_eq!(s3.objects().await[LOG_KEY].json(), log_event());
-        no_leaks(&subject, &logs, &[USER_MARKER]);
-        Timing { baseline, worst }.report("log", "slow_within_the_deadline (200 ms)", STORE_DEADLINE_MS);
+/// Slow but within the deadline: stored (201), no fallback record.
+async fn log_slow_within_the_deadline() {
+    let (logs, _guard) = LogCapture::start();
+    let s3 = LocalS3::start();
+    let deadline = STORE_DEADLINE_MS.to_string();
+    let subject = Subject::log_on_s3(&s3, &[("LOG_STORE_TIMEOUT_MS", &deadline)]).await;
+    let event = UrlEvent::post(&log_event().to_string());
+    let mut healthy = Vec::new();
+    for _ in 0..=RUNS {
+        healthy.push(timed(&subject, &event).await.1);
     }
+    let baseline = median(healthy.split_off(1));
+    let delay = Duration::from_millis(STORE_DEADLINE_MS / 3);
+    s3.set_behaviour(S3Behaviour::Delay(delay));
+    let mut worst = Duration::ZERO;
+    for _ in 0..RUNS {
+        let (response, elapsed) = timed(&subject, &event).await;
+        worst = worst.max(elapsed);
+        assert_eq!(response.status, 201, "{}", response.text());
+    }
+    assert!(logs.lines_with_message(FALLBACK_MESSAGE).is_empty());
+    assert_eq!(s3.objects().await[LOG_KEY].json(), log_event());
+    no_leaks(&subject, &logs, &[USER_MARKER]);
+    Timing { baseline, worst }.report("log", "slow_within_the_deadline (200 ms)", STORE_DEADLINE_MS);
 }
 
 /// A Translate deadline longer than the dialog's (a misconfiguration): the dialog's own deadline
-/// still answers, 504 with a JSON error, before the assistant gives up on the callout.
-#[tokio::test]
+/// still answers, 504 with a JSON error, before the assistant gives up on the callout: only the
+/// dialog's deadline gives `deadline_exceeded` (Translate's own would say `timeout`, after 5 s).
 async fn dialog_hang_past_its_own_deadline() {
     let (logs, _guard) = LogCapture::start();
     let deadline = DIALOG_DEADLINE_MS.to_string();
@@ -443,26 +445,19 @@ async fn dialog_hang_past_its_own_deadline() {
         "{}",
         response.text()
     );
-    assert!(
-        elapsed >= Duration::from_millis(DIALOG_DEADLINE_MS)
-            && elapsed < Duration::from_millis(DIALOG_DEADLINE_MS) + SLACK,
-        "{elapsed:?}"
-    );
     assert_eq!(logs.lines_with_message("callout failed").len(), 1);
     no_leaks(&subject, &logs, &[USER_MARKER, "ships tomorrow"]);
     println!(
-        "| dialog | hang, Translate deadline 5000 ms > dialog deadline | answered 504 after {:.1} ms | bound {} ms |",
-        ms(elapsed),
-        DIALOG_DEADLINE_MS + SLACK.as_millis() as u64
+        "| dialog | hang, Translate deadline 5000 ms > dialog deadline | answered 504 after {:.1} ms | deadline {DIALOG_DEADLINE_MS} ms |",
+        ms(elapsed)
     );
 }
 
 /// One throttle is retried once (the SDK's one retry) and the turn is translated after all.
-#[tokio::test]
 async fn one_throttle_is_retried_once_and_the_turn_is_translated() {
     let (_logs, _guard) = LogCapture::start();
     let deadline = TRANSLATE_DEADLINE_MS.to_string();
-    for function in [Function::PreMessage, Function::PostMessage, Function::Dialog] {
+    for function in Function::ALL.into_iter().filter(|function| function.facts().translates) {
         let subject = Subject::start(function, &[("TRANSLATE_TIMEOUT_MS", &deadline)]).await;
         subject.translate().set_behaviour(Behaviour::ThrottleOnce);
         let (request, translated) = match function {
@@ -473,12 +468,30 @@ async fn one_throttle_is_retried_once_and_the_turn_is_translated() {
             Function::PostMessage => (function.body_with_text(REPLY_TEXT), format!("[en->es] {REPLY_TEXT}")),
             _ => (function.body_with_text(USER_TEXT), format!("[es->en] {USER_TEXT}")),
         };
-        let (response, elapsed) = timed(&subject, &UrlEvent::post(&request.to_string())).await;
+        let response = subject.send(UrlEvent::post(&request.to_string())).await;
         assert_eq!(response.status, 200, "{}: {}", function.name(), response.text());
         assert_eq!(subject.translate().calls().len(), 2, "{}: the throttled call and its retry", function.name());
         let answer = response.json();
         let text = function.text_after(&subject, &answer).or_else(|| answer["translation"].as_str().map(str::to_owned));
         assert_eq!(text, Some(translated), "{}", function.name());
-        assert!(elapsed < Duration::from_millis(TRANSLATE_DEADLINE_MS) + SLACK, "{}: {elapsed:?}", function.name());
     }
+}
+
+fn main() {
+    let mut trials = Vec::new();
+    for fault in TRANSLATE_FAULTS {
+        for function in Function::ALL.into_iter().filter(|function| function.facts().translates) {
+            trials.push(trial(format!("{}::{function}", fault.name), move || translate_fault(function, fault)));
+        }
+    }
+    for fault in STORE_FAULTS {
+        trials.push(trial(format!("log::{}", fault.name), move || log_store_down(fault)));
+    }
+    trials.push(trial("log::slow_within_the_deadline", log_slow_within_the_deadline));
+    trials.push(trial("dialog_hang_past_its_own_deadline", dialog_hang_past_its_own_deadline));
+    trials.push(trial(
+        "one_throttle_is_retried_once_and_the_turn_is_translated",
+        one_throttle_is_retried_once_and_the_turn_is_translated,
+    ));
+    table::run(trials)
 }

@@ -20,7 +20,7 @@ use serde_json::{Map, Value, json};
 use shared::payload::{PostMessageRequest, PreMessageRequest};
 use webhook_tests::LogCapture;
 use webhook_tests::entry_point::{UrlEvent, assert_nothing_leaks};
-use webhook_tests::hardening::{Function, Subject};
+use webhook_tests::hardening::{Function, Subject, TestFunction};
 
 // ---- strategies ----------------------------------------------------------------------------
 

@@ -594,6 +594,50 @@ async fn a_phone_call_switches_its_speech_models_once_and_a_web_chat_never() {
 }
 
 #[tokio::test]
+async fn the_phone_switch_goes_out_once_per_change_when_postmessage_s_context_is_thrown_away() {
+    let translate = FakeTranslate::start().await;
+    let spanish = "¿Dónde está mi pedido? Lo pedí hace una semana.";
+    translate.phrase(spanish, "en", "Where is my order? I ordered it a week ago.");
+    let english = "Sorry, could you please tell me in English where my order is right now?";
+    let pre = config(&[]).premessage(translate.translator(DEADLINE));
+    let post = config(&[]).postmessage(translate.translator(DEADLINE));
+    let reply = json!([{"response_type": "text", "text": "Your order shipped yesterday."}]);
+    let mut request = english_session_request(spanish);
+    request["payload"]["context"]["integrations"] = phone_integrations();
+    let mut sent = Vec::new();
+    for text in [spanish, spanish, english, english, spanish, spanish] {
+        request["payload"]["input"]["text"] = json!(text);
+        let answer = pre_turn(&pre, &request).await;
+        assert!(!answer.skip, "{}", answer.body);
+        let context = answer.context().clone();
+        let out = post_turn(&post, &post_request(&context, reply.clone())).await;
+        let generic = &out["output"]["generic"];
+        let voice = generic
+            .as_array()
+            .unwrap()
+            .iter()
+            .find_map(|item| item["command_info"]["parameters"]["synthesize"]["voice"].as_str())
+            .unwrap_or("-");
+        sent.push(format!("{} {voice}", response_types(generic).len() - 1));
+        // The assistant keeps premessage's context changes and throws postmessage's away.
+        request["payload"]["context"] = context;
+    }
+    let switch = |voice: &str| format!("2 {voice}");
+    assert_eq!(
+        sent,
+        [
+            switch("es-ES_EnriqueV3Voice"),
+            "0 -".into(),
+            switch("en-US_AllisonV3Voice"),
+            "0 -".into(),
+            switch("es-ES_EnriqueV3Voice"),
+            "0 -".into()
+        ],
+        "once per change"
+    );
+}
+
+#[tokio::test]
 async fn a_phone_choice_switches_the_speech_in_the_skip_reply_and_not_again() {
     let translate = FakeTranslate::start().await;
     let pre = config(&[]).premessage(translate.translator(DEADLINE));

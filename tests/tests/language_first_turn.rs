@@ -46,10 +46,12 @@ async fn an_id_inside_chinese_or_japanese_is_kept_and_the_words_around_it_transl
         let (received, calls) = turn(ENABLED, text).await;
         assert_eq!(calls.len(), 1, "{text}: one call");
         assert_eq!((calls[0].source.as_str(), calls[0].target.as_str()), (source, "en"), "{text}");
-        // The ideographs go as words; each id goes marked do-not-translate, alone.
+        // The ideographs go as words; each id is a per-user value: it goes as its own numbered
+        // placeholder, marked do-not-translate, alone, and never reaches Translate itself.
         for (index, id) in ids.iter().enumerate() {
-            let span = format!("<span translate=\"no\" data-p=\"{index}\">{id}</span>");
+            let span = format!("<span translate=\"no\" data-p=\"{index}\">{{{}}}</span>", index + 1);
             assert!(calls[0].text.contains(&span), "{text}: {}", calls[0].text);
+            assert!(id.len() < 2 || !calls[0].text.contains(id), "{text}: {id} sent: {}", calls[0].text);
         }
         assert!(!calls[0].text.contains(&format!("{}</span>", text.chars().last().unwrap())), "{}", calls[0].text);
         // The translation reaches the assistant with every id as typed.

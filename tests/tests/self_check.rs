@@ -1,7 +1,8 @@
-//! `webhooks self-check` against the four functions served over real HTTP on loopback (each built
+//! `webhooks self-check` against every function served over real HTTP on loopback (each built
 //! as its main.rs builds it, behind a fake Translate): all good, a wrong secret, Translate failing,
 //! and a function missing. The table and the verdict are what a user reads.
 
+use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,7 +49,7 @@ async fn serve(subject: Subject) -> (String, Arc<Subject>) {
 }
 
 struct Served {
-    urls: [Option<String>; 4],
+    urls: BTreeMap<Function, String>,
     subjects: Vec<Arc<Subject>>,
 }
 
@@ -58,18 +59,18 @@ async fn serve_all() -> Served {
 
 /// Every function, premessage and postmessage with `overrides` on their config.
 async fn serve_all_with(overrides: &[(&str, &str)]) -> Served {
-    let mut urls: [Option<String>; 4] = Default::default();
+    let mut urls = BTreeMap::new();
     let mut subjects = Vec::new();
-    for (slot, function) in urls.iter_mut().zip(Function::ALL) {
+    for function in Function::ALL {
         let own = if matches!(function, Function::PreMessage | Function::PostMessage) { overrides } else { &[] };
         let (url, subject) = serve(Subject::start(function, own).await).await;
-        *slot = Some(url);
+        urls.insert(function, url);
         subjects.push(subject);
     }
     Served { urls, subjects }
 }
 
-fn targets(urls: [Option<String>; 4], secret: &str) -> Targets {
+fn targets(urls: BTreeMap<Function, String>, secret: &str) -> Targets {
     Targets {
         urls,
         secret: Some(secret.to_owned()),
@@ -98,7 +99,7 @@ async fn all_good_prints_every_function_passing_and_what_to_paste_where() {
     assert_eq!(translations, ["es->en ok", "en->es ok, markup kept", "translate en->es ok", "stored"], "{table}");
     assert!(report.rows.iter().all(|row| row.auth.ends_with(": ok") && row.p50.is_some() && row.p95.is_some()));
     assert!(table.contains("self-check: 4 passed, 0 failed"), "{table}");
-    for url in served.urls.iter().flatten() {
+    for url in served.urls.values() {
         assert!(table.contains(url.as_str()), "{url} missing from what to paste: {table}");
     }
     assert!(!table.contains(SECRET) && !table.contains(DIALOG_CREDENTIALS), "a secret was printed");
@@ -186,7 +187,7 @@ async fn a_wrong_secret_fails_with_what_to_fix() {
     let table = report.render(&targets);
     assert!(!report.passed(), "{table}");
     for row in &report.rows {
-        let expect_refused = row.function != self_check::Function::Dialog;
+        let expect_refused = row.function.takes_signed_jwt();
         assert_eq!(!row.passed(), expect_refused, "{table}");
         if expect_refused {
             assert!(row.problems[0].starts_with("wrong secret"), "{table}");
@@ -220,9 +221,9 @@ async fn a_missing_function_is_named() {
     let mut urls = served.urls.clone();
     // A port nothing listens on.
     let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    urls[1] = Some(format!("http://{}/", closed.local_addr().unwrap()));
+    urls.insert(Function::PostMessage, format!("http://{}/", closed.local_addr().unwrap()));
     drop(closed);
-    urls[3] = None;
+    urls.remove(&Function::Log);
     let targets = targets(urls, SECRET);
     let report = self_check::run(&targets).await;
     let table = report.render(&targets);

@@ -10,7 +10,7 @@ use serde_json::json;
 use shared::config::{EdgeConfig, Variables};
 use shared::secrets::read_stored;
 use webhook_tests::entry_point::{UrlEvent, invoke};
-use webhook_tests::hardening::Function;
+use webhook_tests::hardening::{Function, TestFunction};
 use webhook_tests::local_moto::moto;
 use webhook_tests::{FakeTranslate, config, sign_jwt};
 

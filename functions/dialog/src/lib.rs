@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 use shared::auth::AuthMode;
 use shared::aws::AwsError;
 use shared::config::{ConfigError, EdgeConfig, Languages, Variables};
+use shared::functions::Function;
 use shared::http::json_response;
 use shared::language::{Detection, LanguageDetector, Strength, choice};
 use shared::metrics::MetricsSink;
@@ -166,7 +167,8 @@ impl<T: Translator> Dialog<T> {
     /// Language Translator's list form: every text in one batch through the pipeline (the cache,
     /// then one memory read for all of the list's misses, then Translate for the rest at once),
     /// with the same rules as [`Self::translate`] for empty texts and same-language pairs. The
-    /// first text that fails fails the call, as one text alone would.
+    /// first text that fails fails the call, as one text alone would: a list beyond
+    /// `MAX_TEXTS_PER_REPLY` or `MAX_TRANSLATE_CHARS` is the caller's problem (400 naming `text`).
     async fn translate_list(
         &self,
         texts: &[String],
@@ -199,6 +201,10 @@ fn dialog_error(error: TranslateError) -> DialogError {
         TranslateError::TextTooLong { .. } => {
             DialogError::InvalidParameter { name: "text", expected: "at most 10000 bytes of UTF-8 to translate" }
         }
+        TranslateError::BeyondCap => DialogError::InvalidParameter {
+            name: "text",
+            expected: "at most MAX_TRANSLATE_CHARS characters to translate",
+        },
         // An unsupported language pair, or a text Translate cannot place: the node's input.
         TranslateError::Aws(AwsError::Refused { .. }) => DialogError::TranslationRefused,
         error => DialogError::TranslationFailed { kind: error.kind() },
@@ -227,8 +233,7 @@ impl TranslatedOutcome for CalloutOutcome {
 }
 
 impl<T: Translator> Webhook for Dialog<T> {
-    const NAME: &'static str = "dialog";
-    const EVENT: Option<&'static str> = None;
+    const FUNCTION: Function = Function::Dialog;
     type Event = Map<String, Value>;
     type Outcome = Metered<CalloutOutcome>;
 

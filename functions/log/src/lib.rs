@@ -22,6 +22,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value, json};
 use shared::aws::AwsError;
 use shared::config::EdgeConfig;
+use shared::functions::Function;
 use shared::http::{error_response, json_response};
 use shared::metrics::{Count, MetricLine, MetricsSink};
 use shared::webhook::Webhook;
@@ -280,8 +281,7 @@ pub fn announce(settings: &LogSettings, store: &impl LogStore) {
 /// Method, auth, content type, size and JSON object, as for every webhook; but any event name and
 /// any payload shape are accepted: a log event is never refused for its content.
 impl<S: LogStore> Webhook for LogWebhook<S> {
-    const NAME: &'static str = "log";
-    const EVENT: Option<&'static str> = None;
+    const FUNCTION: Function = Function::Log;
     type Event = Map<String, Value>;
     /// Each store logs its own line (stored, kept beside, quarantined, refused, or the fallback record).
     type Outcome = ();

@@ -9,11 +9,12 @@ use std::collections::HashMap;
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use shared::config::{self, ConfigError, EdgeConfig, Variables};
+use shared::functions::Function;
 use shared::language::voice::VoiceModels;
 use shared::language::{ORIGINAL_OUTPUT_KEY, SessionLanguage};
 use shared::mask::MaskSettings;
 use shared::metrics::MetricsSink;
-use shared::payload::{Envelope, GenericItem, MessageOutput, MessageResponse, event_names, reply_texts_mut};
+use shared::payload::{Envelope, GenericItem, MessageOutput, MessageResponse};
 use shared::translate::{
     Audience, Metered, SourceLanguage, TranslatedOutcome, Translating, TranslationPipeline, Translator,
 };
@@ -32,13 +33,25 @@ pub enum Outcome {
         target: String,
         texts: usize,
     },
-    /// A translation failed: the whole reply went out untranslated (fail open, and never half
-    /// translated).
+    /// Some texts were not translated (a failed call, a cap, the deadline): they went out as they
+    /// were, every other text translated.
+    PartlyTranslated {
+        target: String,
+        texts: usize,
+        /// The positions in `output.generic` of the items holding them (never their text).
+        untranslated: Vec<usize>,
+        /// Why the first of them was not.
+        error: &'static str,
+    },
+    /// No text could be translated: the whole reply went out as it was (fail open).
     Failed {
         target: String,
         error: &'static str,
     },
 }
+
+/// At most this many item positions on the turn's log line.
+const LOGGED_POSITIONS: usize = 20;
 
 /// What the post-message webhook reads beside the edge's settings and its translation part's.
 #[derive(Debug, Clone)]
@@ -80,7 +93,7 @@ impl<T: Translator> PostMessage<T> {
     /// reconfigures the call's speech for the session's language.
     pub async fn translate_response(&self, payload: &mut MessageResponse) -> Outcome {
         let outcome = self.translate_reply(payload).await;
-        if !matches!(outcome, Outcome::Translated { .. }) {
+        if !matches!(outcome, Outcome::Translated { .. } | Outcome::PartlyTranslated { .. }) {
             // An earlier turn's original would describe this one wrongly.
             if let Some(context) = payload.context.as_mut()
                 && context.user_defined(ORIGINAL_OUTPUT_KEY).is_some()
@@ -113,17 +126,16 @@ impl<T: Translator> PostMessage<T> {
         }
     }
 
-    /// On the phone channel, when the session's language is not the one the call is configured
-    /// for, the speech model and voice for it go first in `output.generic` (once per change).
+    /// On the phone channel, on the turn the pre-message webhook recorded a change of language
+    /// (`speech_switch`), the speech model and voice for it go first in `output.generic`: once
+    /// per change, whether or not the assistant keeps this webhook's context.
     fn configure_phone(&self, payload: &mut MessageResponse) {
-        let assistant = self.settings.assistant_language.as_str();
         let Some(context) = payload.context.as_mut() else { return };
-        let language = SessionLanguage::stored(Some(context)).unwrap_or_else(|| assistant.to_owned());
-        let commands = self.settings.voice_models.switch(context, &language, assistant);
+        let commands = self.settings.voice_models.recorded_switch(context);
         if commands.is_empty() {
             return;
         }
-        tracing::info!(speech_language = language.as_str(), commands = commands.len(), "phone speech reconfigured");
+        tracing::info!(commands = commands.len(), "phone speech reconfigured");
         let output = payload.output.get_or_insert_with(MessageOutput::default);
         let generic = output.generic.get_or_insert_with(Vec::new);
         generic.splice(0..0, commands);
@@ -137,48 +149,93 @@ impl<T: Translator> PostMessage<T> {
         // Who reads the reply: the session (admission to the memory) and its per-user values (templates).
         let audience = Audience::from_context(payload.context.as_ref());
         let Some(items) = payload.generic_mut() else { return Outcome::NothingToTranslate };
-        let mut texts: Vec<&mut String> = reply_texts_mut(items);
+        items.iter_mut().for_each(GenericItem::prepare_for_translation);
+        let mut texts: Vec<(usize, &mut String)> = items
+            .iter_mut()
+            .enumerate()
+            .flat_map(|(position, item)| item.user_visible_texts_mut().into_iter().map(move |text| (position, text)))
+            .filter(|(_, text)| !text.trim().is_empty())
+            .collect();
         if texts.is_empty() {
             return Outcome::NothingToTranslate;
         }
-        let mut distinct: Vec<String> = Vec::new();
-        for text in &texts {
-            if !distinct.iter().any(|seen| seen == text.as_str()) {
-                distinct.push(text.to_string());
-            }
-        }
+        let original_output = original_output(&texts);
         let source = SourceLanguage::Code(assistant.to_owned());
-        let all: Vec<&str> = distinct.iter().map(String::as_str).collect();
-        let results = self.translator().translate_for(&all, &source, &target, &audience).await;
-        let mut translated: HashMap<&str, String> = HashMap::with_capacity(distinct.len());
-        for (original, result) in distinct.iter().zip(results) {
-            match result {
-                Ok(translation) => {
-                    translated.insert(original.as_str(), translation.text);
+        let (distinct, slots) = distinct_texts(&texts);
+        let results = self.translator().translate_for(&distinct, &source, &target, &audience).await;
+        let mut untranslated: Vec<usize> = Vec::new();
+        let mut first_error = None;
+        for ((position, text), slot) in texts.iter_mut().zip(slots) {
+            match &results[slot] {
+                Ok(translation) => **text = translation.text.clone(),
+                Err(error) => {
+                    first_error.get_or_insert(error.kind());
+                    if untranslated.last() != Some(position) {
+                        untranslated.push(*position);
+                    }
                 }
-                Err(error) => return Outcome::Failed { target, error: error.kind() },
-            }
-        }
-        let originals: Vec<String> = texts.iter().map(|text| text.to_string()).collect();
-        for text in texts.iter_mut() {
-            if let Some(translation) = translated.get(text.as_str()) {
-                **text = translation.clone();
             }
         }
         let count = texts.len();
         drop(texts);
+        let Some(error) = first_error else {
+            self.finish(payload, original_output);
+            return Outcome::Translated { target, texts: count };
+        };
+        if results.iter().all(Result::is_err) {
+            return Outcome::Failed { target, error };
+        }
+        self.finish(payload, original_output);
+        Outcome::PartlyTranslated { target, texts: count, untranslated, error }
+    }
+
+    /// After a translation: the citations' ranges moved onto the translated answers, and the
+    /// assistant's original recorded.
+    fn finish(&self, payload: &mut MessageResponse, original_output: String) {
         if let Some(items) = payload.generic_mut() {
             items.iter_mut().for_each(GenericItem::realign_citation_ranges);
         }
-        let original_output: String = originals.join("\n").chars().take(ORIGINAL_OUTPUT_MAX_CHARS).collect();
         payload.context_mut().set_user_defined(ORIGINAL_OUTPUT_KEY, Value::String(original_output));
-        Outcome::Translated { target, texts: count }
     }
 }
 
+/// The distinct texts in order of first appearance, and for each text the index of its own:
+/// one pass, one hash lookup per text.
+fn distinct_texts<'t>(texts: &'t [(usize, &mut String)]) -> (Vec<&'t str>, Vec<usize>) {
+    let mut index: HashMap<&str, usize> = HashMap::with_capacity(texts.len());
+    let mut distinct = Vec::new();
+    let slots = texts
+        .iter()
+        .map(|(_, text)| {
+            *index.entry(text.as_str()).or_insert_with(|| {
+                distinct.push(text.as_str());
+                distinct.len() - 1
+            })
+        })
+        .collect();
+    (distinct, slots)
+}
+
+/// The assistant's texts, one a line, at most `ORIGINAL_OUTPUT_MAX_CHARS` characters.
+fn original_output(texts: &[(usize, &mut String)]) -> String {
+    let mut original = String::new();
+    let mut chars = 0;
+    for (index, (_, text)) in texts.iter().enumerate() {
+        if chars >= ORIGINAL_OUTPUT_MAX_CHARS {
+            break;
+        }
+        let separated = (index > 0).then_some("\n").into_iter().chain([text.as_str()]);
+        for part in separated {
+            let taken: String = part.chars().take(ORIGINAL_OUTPUT_MAX_CHARS - chars).collect();
+            chars += taken.chars().count();
+            original.push_str(&taken);
+        }
+    }
+    original
+}
+
 impl<T: Translator> Webhook for PostMessage<T> {
-    const NAME: &'static str = "postmessage";
-    const EVENT: Option<&'static str> = Some(event_names::MESSAGE_PROCESSED);
+    const FUNCTION: Function = Function::PostMessage;
     type Event = Envelope<MessageResponse>;
     type Outcome = Metered<Outcome>;
 
@@ -197,8 +254,15 @@ impl<T: Translator> Webhook for PostMessage<T> {
 }
 
 impl TranslatedOutcome for Outcome {
+    /// A reply left wholly or partly untranslated by a fault (a cap or a text no call can carry
+    /// is not one).
     fn downstream_fault(&self) -> bool {
-        matches!(self, Outcome::Failed { .. })
+        match self {
+            Outcome::Failed { error, .. } | Outcome::PartlyTranslated { error, .. } => {
+                !matches!(*error, "beyond_cap" | "text_too_long")
+            }
+            _ => false,
+        }
     }
 
     fn log(&self, request_id: &str, translate_calls: u64) {
@@ -210,6 +274,17 @@ impl TranslatedOutcome for Outcome {
             Outcome::Translated { target, texts } => {
                 tracing::info!(request_id, outcome = "translated", target, texts, translate_calls, "turn")
             }
+            // The one line that names the items left as they were: positions, never text.
+            Outcome::PartlyTranslated { target, texts, untranslated, error } => tracing::warn!(
+                request_id,
+                outcome = "partly_translated",
+                target,
+                texts,
+                untranslated_items = %positions(untranslated),
+                error,
+                translate_calls,
+                "some texts could not be translated and go out as they were; the rest is translated"
+            ),
             // The one line that says a fault sent the reply out untranslated: a warning, no user text.
             Outcome::Failed { target, error } => tracing::warn!(
                 request_id,
@@ -221,4 +296,13 @@ impl TranslatedOutcome for Outcome {
             ),
         }
     }
+}
+
+/// `3,7,12`, the first `LOGGED_POSITIONS` of them, then `…` if there are more.
+fn positions(untranslated: &[usize]) -> String {
+    let mut shown: Vec<String> = untranslated.iter().take(LOGGED_POSITIONS).map(usize::to_string).collect();
+    if untranslated.len() > LOGGED_POSITIONS {
+        shown.push("…".to_owned());
+    }
+    shown.join(",")
 }

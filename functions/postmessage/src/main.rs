@@ -2,13 +2,16 @@
 
 use postmessage::{PostMessage, PostMessageSettings};
 use shared::config;
-use shared::translate::Translating;
-use shared::webhook;
+use shared::translate::{Engine, Translating};
+use shared::webhook::{self, Webhook};
+
+/// This binary's name, from its type's place in the one list of functions (`shared::functions`).
+const NAME: &str = <PostMessage<Engine> as Webhook>::NAME;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::logging::init();
-    let edge = webhook::start("postmessage").await?;
-    let settings = config::settings("postmessage", PostMessageSettings::read)?;
-    webhook::run(PostMessage::new(edge, settings, Translating::configured("postmessage")?)).await
+    let edge = webhook::start(NAME).await?;
+    let settings = config::settings(NAME, PostMessageSettings::read)?;
+    webhook::run(PostMessage::new(edge, settings, Translating::configured(NAME)?)).await
 }

@@ -12,15 +12,14 @@ pub mod decision;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value};
 use shared::config::{ConfigError, EdgeConfig, LanguageChoiceConfig, Languages, Variables};
+use shared::functions::Function;
 use shared::language::{
     self, LanguageDetector, ORIGINAL_INPUT_KEY, SessionLanguage, choice, store_language, store_locked_language,
     word_count,
 };
 use shared::mask::MaskSettings;
 use shared::metrics::MetricsSink;
-use shared::payload::{
-    Envelope, Field, GenericItem, MessageOutput, MessageRequest, MessageResponse, TextItem, event_names,
-};
+use shared::payload::{Envelope, Field, GenericItem, MessageOutput, MessageRequest, MessageResponse, TextItem};
 use shared::protect::Protected;
 use shared::translate::{
     Audience, Metered, SourceLanguage, TranslatedOutcome, Translating, TranslationPipeline, Translator,
@@ -129,11 +128,26 @@ impl<T: Translator> PreMessage<T> {
             }
         };
         match end {
-            TurnEnd::Continue(outcome) => (outcome, None),
+            TurnEnd::Continue(outcome) => {
+                self.record_speech(payload);
+                (outcome, None)
+            }
             TurnEnd::Answer(answer) => {
                 let (outcome, response) = self.answer(payload, answer).await;
                 (outcome, Some(response))
             }
+        }
+    }
+
+    /// On the phone, whether this turn moves the call to the session's language, recorded for
+    /// the post-message webhook in the context the assistant keeps (see
+    /// [`shared::language::voice`]).
+    fn record_speech(&self, payload: &mut MessageRequest) {
+        let assistant = self.assistant();
+        let Some(context) = payload.context.as_mut() else { return };
+        let language = SessionLanguage::stored(Some(context)).unwrap_or_else(|| assistant.to_owned());
+        if self.settings.choice.voice_models.record_switch(context, &language, assistant) {
+            tracing::info!(speech_language = language.as_str(), "phone speech switch recorded");
         }
     }
 
@@ -296,8 +310,7 @@ impl<T: Translator> PreMessage<T> {
 }
 
 impl<T: Translator> Webhook for PreMessage<T> {
-    const NAME: &'static str = "premessage";
-    const EVENT: Option<&'static str> = Some(event_names::MESSAGE_RECEIVED);
+    const FUNCTION: Function = Function::PreMessage;
     type Event = Envelope<MessageRequest>;
     type Outcome = Metered<Outcome>;
 

@@ -2,13 +2,16 @@
 
 use premessage::{PreMessage, PreMessageSettings};
 use shared::config;
-use shared::translate::Translating;
-use shared::webhook;
+use shared::translate::{Engine, Translating};
+use shared::webhook::{self, Webhook};
+
+/// This binary's name, from its type's place in the one list of functions (`shared::functions`).
+const NAME: &str = <PreMessage<Engine> as Webhook>::NAME;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::logging::init();
-    let edge = webhook::start("premessage").await?;
-    let settings = config::settings("premessage", PreMessageSettings::read)?;
-    webhook::run(PreMessage::new(edge, settings, Translating::configured("premessage")?)).await
+    let edge = webhook::start(NAME).await?;
+    let settings = config::settings(NAME, PreMessageSettings::read)?;
+    webhook::run(PreMessage::new(edge, settings, Translating::configured(NAME)?)).await
 }

@@ -10,6 +10,15 @@
 //!
 //! `speech_language` in `user_defined` records the language the call is configured for, so the
 //! commands go out once per change. A call starts in the assistant's language.
+//!
+//! The pre-message webhook keeps both records, because the assistant keeps the context changes it
+//! makes; whether it keeps those the post-message webhook makes after processing is not
+//! documented. On a turn that moves the call to another language, pre-message sets
+//! `speech_switch` to that language ([`VoiceModels::record_switch`]) and on every other turn
+//! removes it; post-message sends the commands the marker asks for
+//! ([`VoiceModels::recorded_switch`]). So they go out once per change whether or not the
+//! post-message context survives the turn. (A choice answered by pre-message itself carries the
+//! commands in its own reply, [`VoiceModels::switch`].)
 
 use serde_json::{Value, json};
 
@@ -18,6 +27,9 @@ use crate::payload::{Context, GenericItem, KeptItem};
 use super::codes;
 
 pub const SPEECH_LANGUAGE_KEY: &str = "speech_language";
+
+/// Set by pre-message on the turn the call moves to another language: that language.
+pub const SPEECH_SWITCH_KEY: &str = "speech_switch";
 
 /// The integration whose presence marks the phone channel.
 pub const PHONE_INTEGRATION: &str = "voice_telephony";
@@ -97,21 +109,61 @@ impl VoiceModels {
     /// is not configured for it yet, and records it in `speech_language`. Elsewhere, or with no
     /// entry for the language, nothing.
     pub fn switch(&self, context: &mut Context, language: &str, assistant: &str) -> Vec<GenericItem> {
+        clear_switch(context);
+        match self.moves_to(context, language, assistant) {
+            Some(model) => {
+                context.set_user_defined(SPEECH_LANGUAGE_KEY, Value::String(language.to_owned()));
+                configuration_responses(model)
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// Pre-message, on a turn the assistant will answer: when the call moves to `language`,
+    /// records it in `speech_language` and asks post-message for the commands
+    /// (`speech_switch`); on any other turn, takes an earlier turn's request back. Whether it
+    /// asked. A context off the phone with nothing to take back is left untouched.
+    pub fn record_switch(&self, context: &mut Context, language: &str, assistant: &str) -> bool {
+        clear_switch(context);
+        if self.moves_to(context, language, assistant).is_none() {
+            return false;
+        }
+        context.set_user_defined(SPEECH_LANGUAGE_KEY, Value::String(language.to_owned()));
+        context.set_user_defined(SPEECH_SWITCH_KEY, Value::String(language.to_owned()));
+        true
+    }
+
+    /// Post-message: the commands pre-message asked for on this turn (none without its request,
+    /// off the phone, or for a language without an entry). The request is taken out of the
+    /// context that goes back.
+    pub fn recorded_switch(&self, context: &mut Context) -> Vec<GenericItem> {
+        let asked = context.user_defined(SPEECH_SWITCH_KEY).and_then(Value::as_str).and_then(codes::normalize);
+        clear_switch(context);
+        match asked {
+            Some(language) if context.has_integration(PHONE_INTEGRATION) => {
+                self.get(&language).map(configuration_responses).unwrap_or_default()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The entry to move to, on the phone, when the call is not configured for `language` yet.
+    fn moves_to(&self, context: &Context, language: &str, assistant: &str) -> Option<&VoiceModel> {
         if !context.has_integration(PHONE_INTEGRATION) {
-            return Vec::new();
+            return None;
         }
         let current = context
             .user_defined(SPEECH_LANGUAGE_KEY)
             .and_then(Value::as_str)
             .and_then(codes::normalize)
             .unwrap_or_else(|| assistant.to_owned());
-        if current == language {
-            return Vec::new();
-        }
-        let Some(model) = self.get(language) else { return Vec::new() };
-        let items = configuration_responses(model);
-        context.set_user_defined(SPEECH_LANGUAGE_KEY, Value::String(language.to_owned()));
-        items
+        if current == language { None } else { self.get(language) }
+    }
+}
+
+fn clear_switch(context: &mut Context) {
+    if context.user_defined(SPEECH_SWITCH_KEY).is_some() {
+        context.remove_user_defined(SPEECH_SWITCH_KEY);
     }
 }
 
@@ -181,5 +233,29 @@ mod tests {
         assert!(models.switch(&mut phone, "es", "en").is_empty(), "once");
         assert_eq!(models.switch(&mut phone, "en", "en").len(), 2, "and back");
         assert!(models.switch(&mut phone, "sv", "en").is_empty(), "no entry: nothing to switch");
+    }
+
+    #[test]
+    fn premessage_s_record_asks_postmessage_once_per_change() {
+        let models = VoiceModels::parse(DEFAULT_VOICE_MODELS).unwrap();
+        let mut web: Context = serde_json::from_value(json!({"integrations": {"chat": {}}})).unwrap();
+        assert!(!models.record_switch(&mut web, "es", "en"));
+        assert_eq!(web, serde_json::from_value(json!({"integrations": {"chat": {}}})).unwrap(), "untouched");
+        // Premessage's context is the one that lasts; postmessage's is thrown away each turn.
+        let mut kept: Context = serde_json::from_value(json!({"integrations": {"voice_telephony": {}}})).unwrap();
+        let mut sent = Vec::new();
+        for language in ["en", "es", "es", "en", "en", "sv", "es"] {
+            models.record_switch(&mut kept, language, "en");
+            let mut post = kept.clone();
+            let commands = models.recorded_switch(&mut post);
+            assert!(post.user_defined(SPEECH_SWITCH_KEY).is_none(), "taken out of postmessage's context");
+            assert_eq!(models.recorded_switch(&mut post).len(), 0, "and not sent twice if it is kept");
+            sent.push(commands.len());
+        }
+        assert_eq!(sent, [0, 2, 0, 2, 0, 0, 2]);
+        let mut other: Context = serde_json::from_value(json!({"integrations": {"chat": {}},
+            "skills": {"main skill": {"user_defined": {"speech_switch": "es"}}}}))
+        .unwrap();
+        assert!(models.recorded_switch(&mut other).is_empty(), "off the phone");
     }
 }

@@ -7,23 +7,24 @@
 //! back after [`Batch::results`]. Admission to the shared memory (`crate::memory::admission`) is
 //! [`Batch::admitted_entries`], called by [`Batch::write_back`] with the turn's session.
 //!
-//! Where the next pieces of work slot in:
-//! - long texts split at paragraph and sentence boundaries: pieces as items of the same batch,
-//!   joined by a phase after [`Batch::answer_from_translator`]; caps on texts and characters where
-//!   the batch is made; bounded concurrency in [`Batch::answer_from_translator`] (its engine calls
-//!   are one iterator of futures); a deadline that covers the CPU work too around the pipeline's
-//!   `run`, which drives every phase;
-//! - per-item failure is already so: each item has its own result.
+//! Each item has its own result: one that fails leaves the others translated.
+//!
+//! Around the batch (`split.rs`, `limits.rs`): a text too long for one engine
+//! call comes as its pieces, each an item, and is joined again from the items' results after the
+//! last phase; the caps on texts and characters and the deadline's check of the CPU work are
+//! applied where the items are made; [`Batch::answer_from_translator`] keeps at most the
+//! configured number of calls in flight and stops at the deadline.
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::future::{join, join_all};
+use futures::future::join;
 
 use super::cache::{CACHE_MAX_TEXT_BYTES, CacheKey, Cached, WarmCache};
 use super::counters::Counters;
+use super::limits;
 use super::uses::{PendingUses, report_flush};
 use super::{SourceLanguage, Translation, TranslationResult};
 use crate::aws::AwsError;
@@ -228,10 +229,15 @@ impl<'a> Batch<'a> {
         }
     }
 
-    /// Phase 3: what is still missing goes to the engine, each distinct text once, all at once.
+    /// Phase 3: what is still missing goes to the engine, each distinct text once, `concurrency`
+    /// calls at a time, until `deadline` ([`limits::drive`]).
     /// `engine`: one call for one text (and its scan, if the caller made one).
-    pub async fn answer_from_translator<F>(&mut self, engine: impl Fn(&'a str, Option<Protected>) -> F)
-    where
+    pub async fn answer_from_translator<F>(
+        &mut self,
+        concurrency: usize,
+        deadline: tokio::time::Instant,
+        engine: impl Fn(&'a str, Option<Protected>) -> F,
+    ) where
         F: Future<Output = TranslationResult>,
     {
         let mut slots: HashMap<&'a str, usize> = HashMap::new();
@@ -242,7 +248,7 @@ impl<'a> Batch<'a> {
                 calls.push((item.text, item.scanned.take()));
             }
         }
-        let results = join_all(calls.into_iter().map(|(text, scanned)| engine(text, scanned))).await;
+        let results = limits::drive(calls, &engine, concurrency, deadline).await;
         for item in self.items.iter_mut().filter(|item| item.result.is_none()) {
             let result = results[slots[item.text]].clone();
             item.translated = result.is_ok();

@@ -13,6 +13,9 @@ pub const CACHE_MISSES: Count = Count("CacheMisses");
 pub const MEMORY_HITS: Count = Count("MemoryHits");
 pub const MEMORY_MISSES: Count = Count("MemoryMisses");
 pub const REVIEWED_HITS: Count = Count("ReviewedHits");
+pub const TEXTS_SPLIT: Count = Count("TextsSplit");
+pub const TEXTS_BEYOND_CAP: Count = Count("TextsBeyondCap");
+pub const TEXTS_PAST_DEADLINE: Count = Count("TextsPastDeadline");
 
 /// Counters of a pipeline. Monotonic; a turn's figures are the difference over it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -29,6 +32,12 @@ pub struct TranslateCounters {
     pub memory_misses: u64,
     /// Memory hits on a reviewed translation.
     pub reviewed_hits: u64,
+    /// Texts too long for one engine call, sent in pieces.
+    pub texts_split: u64,
+    /// Texts left as they were beyond `MAX_TEXTS_PER_REPLY` or `MAX_TRANSLATE_CHARS`.
+    pub texts_beyond_cap: u64,
+    /// Texts left as they were when `TRANSLATE_REPLY_DEADLINE_MS` passed.
+    pub texts_past_deadline: u64,
 }
 
 impl TranslateCounters {
@@ -41,6 +50,9 @@ impl TranslateCounters {
         line.count(MEMORY_HITS, self.memory_hits);
         line.count(MEMORY_MISSES, self.memory_misses);
         line.count(REVIEWED_HITS, self.reviewed_hits);
+        line.count(TEXTS_SPLIT, self.texts_split);
+        line.count(TEXTS_BEYOND_CAP, self.texts_beyond_cap);
+        line.count(TEXTS_PAST_DEADLINE, self.texts_past_deadline);
     }
 }
 
@@ -55,6 +67,9 @@ impl std::ops::Sub for TranslateCounters {
             memory_hits: self.memory_hits.saturating_sub(earlier.memory_hits),
             memory_misses: self.memory_misses.saturating_sub(earlier.memory_misses),
             reviewed_hits: self.reviewed_hits.saturating_sub(earlier.reviewed_hits),
+            texts_split: self.texts_split.saturating_sub(earlier.texts_split),
+            texts_beyond_cap: self.texts_beyond_cap.saturating_sub(earlier.texts_beyond_cap),
+            texts_past_deadline: self.texts_past_deadline.saturating_sub(earlier.texts_past_deadline),
         }
     }
 }
@@ -69,6 +84,9 @@ pub(super) struct Counters {
     memory_hits: AtomicU64,
     memory_misses: AtomicU64,
     reviewed_hits: AtomicU64,
+    texts_split: AtomicU64,
+    texts_beyond_cap: AtomicU64,
+    texts_past_deadline: AtomicU64,
 }
 
 impl Counters {
@@ -96,6 +114,13 @@ impl Counters {
         self.memory_misses.fetch_add(texts as u64, Ordering::Relaxed);
     }
 
+    /// A request's texts sent in pieces, left beyond a cap, and left when its deadline passed.
+    pub(super) fn limited(&self, split: usize, beyond_cap: usize, past_deadline: usize) {
+        self.texts_split.fetch_add(split as u64, Ordering::Relaxed);
+        self.texts_beyond_cap.fetch_add(beyond_cap as u64, Ordering::Relaxed);
+        self.texts_past_deadline.fetch_add(past_deadline as u64, Ordering::Relaxed);
+    }
+
     pub(super) fn snapshot(&self) -> TranslateCounters {
         TranslateCounters {
             calls: self.calls.load(Ordering::Relaxed),
@@ -105,6 +130,9 @@ impl Counters {
             memory_hits: self.memory_hits.load(Ordering::Relaxed),
             memory_misses: self.memory_misses.load(Ordering::Relaxed),
             reviewed_hits: self.reviewed_hits.load(Ordering::Relaxed),
+            texts_split: self.texts_split.load(Ordering::Relaxed),
+            texts_beyond_cap: self.texts_beyond_cap.load(Ordering::Relaxed),
+            texts_past_deadline: self.texts_past_deadline.load(Ordering::Relaxed),
         }
     }
 }
@@ -123,6 +151,7 @@ mod tests {
             memory_hits: 2,
             memory_misses: 1,
             reviewed_hits: 0,
+            ..TranslateCounters::default()
         };
         let after = TranslateCounters {
             calls: 7,
@@ -132,6 +161,9 @@ mod tests {
             memory_hits: 6,
             memory_misses: 2,
             reviewed_hits: 1,
+            texts_split: 1,
+            texts_beyond_cap: 4,
+            texts_past_deadline: 2,
         };
         let mut line = MetricLine::new("postmessage");
         (after - before).measure(&mut line);
@@ -151,11 +183,14 @@ mod tests {
                 "CacheMisses",
                 "MemoryHits",
                 "MemoryMisses",
-                "ReviewedHits"
+                "ReviewedHits",
+                "TextsSplit",
+                "TextsBeyondCap",
+                "TextsPastDeadline"
             ]
         );
         let values: Vec<u64> = names.iter().map(|name| line[*name].as_u64().unwrap()).collect();
-        assert_eq!(values, [2, 30, 3, 2, 4, 1, 1]);
+        assert_eq!(values, [2, 30, 3, 2, 4, 1, 1, 1, 4, 2]);
     }
 
     #[test]
@@ -168,6 +203,7 @@ mod tests {
         counters.memory_hit(true);
         counters.memory_hit(false);
         counters.memory_misses(4);
+        counters.limited(1, 2, 3);
         let expected = TranslateCounters {
             calls: 2,
             characters: 15,
@@ -176,6 +212,9 @@ mod tests {
             memory_hits: 2,
             memory_misses: 4,
             reviewed_hits: 1,
+            texts_split: 1,
+            texts_beyond_cap: 2,
+            texts_past_deadline: 3,
         };
         assert_eq!(counters.snapshot(), expected);
     }

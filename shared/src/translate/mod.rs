@@ -6,6 +6,8 @@
 //! | this one | the trait and its contract, the languages, a translation, why one did not happen |
 //! | [`settings`] | what the operator asks of every translation (formality, profanity, terminology) and the translating functions' settings |
 //! | [`engine`] | the one place an engine is chosen ([`Engine`]); how to add one |
+//! | [`limits`] | what bounds one request's translations: the caps, the calls in flight, the deadline |
+//! | `split` | a text too long for one engine call cut into pieces at safe places, and the pieces joined |
 //! | [`amazon`] | Amazon Translate: the client, its service-error readings, the credentials probe |
 //! | [`pipeline`] | the pipeline: what it holds, what it offers, its phases in order |
 //! | `batch` | one call's texts and each phase's work on them |
@@ -20,9 +22,11 @@ mod batch;
 pub mod cache;
 pub mod counters;
 pub mod engine;
+pub mod limits;
 pub mod part;
 pub mod pipeline;
 pub mod settings;
+mod split;
 pub mod template;
 pub mod uses;
 
@@ -34,6 +38,7 @@ pub use amazon::{AmazonTranslate, MAX_TEXT_BYTES, aws_credentials_configured};
 pub use cache::CACHE_MAX_TEXT_BYTES;
 pub use counters::TranslateCounters;
 pub use engine::Engine;
+pub use limits::TranslateLimits;
 pub use part::{Metered, TranslatedOutcome, Translating};
 pub use pipeline::{Audience, MemoryKey, TranslationPipeline};
 pub use settings::{Formality, TranslationConfig, TranslationSettings};
@@ -71,6 +76,12 @@ pub enum TranslateError {
     Disabled,
     #[error("text of {bytes} bytes is over the engine's limit")]
     TextTooLong { bytes: usize },
+    /// Beyond `MAX_TEXTS_PER_REPLY` or `MAX_TRANSLATE_CHARS`: not sent.
+    #[error("beyond the request's translation cap")]
+    BeyondCap,
+    /// Not done by `TRANSLATE_REPLY_DEADLINE_MS`.
+    #[error("the request's translation deadline passed")]
+    DeadlinePassed,
     /// The answer lost, repeated or invented a protected piece: the original is kept instead.
     #[error("the translation did not keep the protected pieces")]
     MarkupLost,
@@ -85,6 +96,8 @@ impl TranslateError {
         match self {
             TranslateError::Disabled => "disabled",
             TranslateError::TextTooLong { .. } => "text_too_long",
+            TranslateError::BeyondCap => "beyond_cap",
+            TranslateError::DeadlinePassed => "deadline_passed",
             TranslateError::MarkupLost => "markup_lost",
             TranslateError::Aws(error) => error.kind(),
         }

@@ -51,13 +51,14 @@ impl Translating<Engine> {
 
 impl<T: Translator> Translating<T> {
     /// `engine` behind the pipeline `config` describes (warm cache size, protected terms, memory
-    /// refresh interval), with no memory and the metric line on stdout.
+    /// refresh interval, limits), with no memory and the metric line on stdout.
     pub fn new(config: &TranslationConfig, engine: T) -> Self {
         let protector = Protector::new(&config.protected_terms);
         let pipeline = TranslationPipeline::new(engine, config.cache_entries, protector)
             .with_refresh(config.memory_refresh)
             .with_admission(&config.admission)
-            .with_templates(config.templates);
+            .with_templates(config.templates)
+            .with_limits(config.limits);
         Translating { pipeline, metrics: MetricsSink::stdout() }
     }
 

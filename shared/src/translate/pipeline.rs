@@ -11,6 +11,11 @@
 //! 4. **write back**: the translations admitted this turn ([`crate::memory::admission`]) in one
 //!    memory write, then the cache.
 //!
+//! Before the phases, the request's texts become the batch's items ([`super::split`]): a text
+//! too long for one engine call becomes its pieces, and a text beyond a cap
+//! ([`super::limits`]) or past the deadline is left out; after them, each text's result is read
+//! back, a cut text's from its pieces'.
+//!
 //! A text with nothing to translate (ids, URLs, numbers, protected terms) costs no call. Only
 //! successes are kept. Each text has its own result: one that fails leaves the others translated.
 
@@ -20,6 +25,8 @@ use std::time::Duration;
 use super::batch::{Batch, Stores};
 use super::cache::WarmCache;
 use super::counters::{Counters, TranslateCounters};
+use super::limits::{Caps, TranslateLimits};
+use super::split::Plan;
 use super::template::{self, Templated, TurnValues};
 use super::uses::{PendingUses, report_flush};
 use super::{SourceLanguage, TranslateError, Translation, TranslationResult, Translator};
@@ -82,6 +89,7 @@ pub struct TranslationPipeline<T> {
     engine: T,
     protector: Protector,
     stores: Stores,
+    limits: TranslateLimits,
     /// `TRANSLATION_TEMPLATES`.
     templates: bool,
 }
@@ -98,7 +106,7 @@ impl<T: Translator> TranslationPipeline<T> {
             admission: Admission::new(&AdmissionSettings { sessions: 1, key: None }),
             writes: true,
         };
-        TranslationPipeline { engine, protector, stores, templates: true }
+        TranslationPipeline { engine, protector, stores, limits: TranslateLimits::default(), templates: true }
     }
 
     /// What enters the memory (`MEMORY_ADMIT_SESSIONS`, `MEMORY_ADMIT_KEY`); a pipeline built
@@ -135,6 +143,12 @@ impl<T: Translator> TranslationPipeline<T> {
         } else {
             Templated { key: text.to_owned(), values: Vec::new() }
         }
+    }
+
+    /// The caps, the calls in flight and the deadline of one request's translations.
+    pub fn with_limits(mut self, limits: TranslateLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// How long a machine translation is served from the cache before the memory is asked again
@@ -235,6 +249,7 @@ impl<T: Translator> TranslationPipeline<T> {
         target: &'a str,
         audience: &Audience,
     ) -> Vec<TranslationResult> {
+        let deadline = tokio::time::Instant::now() + self.limits.deadline;
         let texts: Vec<(&str, Option<Protected>)> = texts.into_iter().collect();
         let templates: Vec<Templated> = texts.iter().map(|(text, _)| self.template(text, &audience.values)).collect();
         // A scan of the text is a scan of its template only when nothing was replaced.
@@ -242,12 +257,35 @@ impl<T: Translator> TranslationPipeline<T> {
             .into_iter()
             .zip(&templates)
             .map(|((_, scanned), templated)| (templated.key.as_str(), scanned.filter(|_| templated.values.is_empty())));
-        let mut batch = Batch::new(&self.stores, keys, source, target, self.settings_key(target));
+        let mut caps = Caps::new(self.limits);
+        let mut plan = Plan::new(keys, &self.protector, &mut caps, deadline);
+        let beyond_cap = caps.report();
+        let items = std::mem::take(&mut plan.items);
+        let mut batch = Batch::new(&self.stores, items, source, target, self.settings_key(target));
         batch.answer_from_cache(&self.stores);
         batch.answer_from_memory(&self.stores).await;
-        batch.answer_from_translator(|text, scanned| self.call_engine(text, scanned, source, target)).await;
+        let engine = |text, scanned| self.call_engine(text, scanned, source, target);
+        batch.answer_from_translator(self.limits.concurrency, deadline, engine).await;
         batch.write_back(&self.stores, audience.session.as_deref()).await;
-        fill_values(batch.results(), &templates)
+        let split = plan.split;
+        let results = plan.join(batch.results());
+        self.count_limited(split, beyond_cap, &results);
+        fill_values(results, &templates)
+    }
+
+    /// A request's texts sent in pieces, left beyond a cap and left past the deadline, counted;
+    /// the last said in one line (the caps say so themselves, [`Caps::report`]).
+    fn count_limited(&self, split: usize, beyond_cap: usize, results: &[TranslationResult]) {
+        let past_deadline =
+            results.iter().filter(|result| matches!(result, Err(TranslateError::DeadlinePassed))).count();
+        if past_deadline > 0 {
+            tracing::warn!(
+                texts_past_deadline = past_deadline,
+                deadline_ms = self.limits.deadline.as_millis() as u64,
+                "the translation deadline passed: the texts not done go out as they were"
+            );
+        }
+        self.stores.counters.limited(split, beyond_cap, past_deadline);
     }
 
     /// One engine call for one text, as protected HTML, mapped back; counted when it reached the

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use super::limits::TranslateLimits;
 use crate::config::{ConfigError, Variables};
 use crate::language;
 use crate::memory::MemorySettings;
@@ -116,6 +117,9 @@ pub struct TranslationConfig {
     /// from its cache before it asks the memory again, so that a reviewed translation imported
     /// meanwhile reaches it within that time (0: ask on every use).
     pub memory_refresh: Duration,
+    /// `MAX_TEXTS_PER_REPLY`, `MAX_TRANSLATE_CHARS`, `TRANSLATE_CONCURRENCY`,
+    /// `TRANSLATE_REPLY_DEADLINE_MS`: what bounds one request's translations.
+    pub limits: TranslateLimits,
     /// `MEMORY_ADMIT_SESSIONS`, `MEMORY_ADMIT_KEY`: what enters the memory.
     pub admission: AdmissionSettings,
     /// `TRANSLATION_TEMPLATES` (`on` unless `off`): per-user values replaced by placeholders
@@ -144,6 +148,7 @@ impl TranslationConfig {
             admission: AdmissionSettings::read(variables, memory.is_some())?,
             memory,
             memory_refresh: Duration::from_secs(refresh_seconds),
+            limits: TranslateLimits::read(variables)?,
             templates,
         })
     }
@@ -168,6 +173,7 @@ mod tests {
         assert_eq!(config.cache_entries, DEFAULT_TRANSLATE_CACHE_ENTRIES);
         assert_eq!((config.memory, config.memory_refresh), (None, Duration::from_secs(300)));
         assert_eq!(config.settings, TranslationSettings::default());
+        assert_eq!(config.limits, TranslateLimits::default());
         assert!(config.templates, "templates are on unless turned off");
         assert!(!self::config(&[("TRANSLATION_TEMPLATES", "off")]).unwrap().templates);
         let error = config_error(&[("TRANSLATION_TEMPLATES", "no")]);
