@@ -17,6 +17,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use shared::aws::AwsError;
 use shared::config::EdgeConfig;
+use shared::functions::Function;
 use shared::http::{error_response, json_response};
 use shared::webhook::Webhook;
 
@@ -121,8 +122,7 @@ pub fn announce(settings: &AudioSettings, store: &impl RecordingStore) {
 /// Method, auth, then a `multipart/form-data` body of at most `MAX_BODY_BYTES` with its two parts
 /// (see [`Recording`]); any recording is taken.
 impl<S: RecordingStore> Webhook for AudioWebhook<S> {
-    const NAME: &'static str = "audio";
-    const EVENT: Option<&'static str> = None;
+    const FUNCTION: Function = Function::Audio;
     type Event = Recording;
     /// Each store logs its own line (stored, or not stored).
     type Outcome = ();

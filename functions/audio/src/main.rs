@@ -2,13 +2,16 @@
 
 use audio::{AudioSettings, AudioWebhook, ConfiguredStore};
 use shared::config;
-use shared::webhook;
+use shared::webhook::{self, Webhook};
+
+/// This binary's name, from its type's place in the one list of functions (`shared::functions`).
+const NAME: &str = <AudioWebhook<ConfiguredStore> as Webhook>::NAME;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::logging::init();
-    let edge = webhook::start("audio").await?;
-    let settings = config::settings("audio", AudioSettings::read)?;
+    let edge = webhook::start(NAME).await?;
+    let settings = config::settings(NAME, AudioSettings::read)?;
     let store = ConfiguredStore::open(&settings).await;
     audio::announce(&settings, &store);
     webhook::run(AudioWebhook::new(edge, settings, store)).await
