@@ -213,7 +213,8 @@ impl Subject {
                     overrides.iter().copied().filter(|(key, _)| key.starts_with("AUDIO_")).collect();
                 vars.push(("AUDIO_DIR", &root));
                 let settings = crate::config(&vars).read(AudioSettings::read);
-                let webhook = Webhook::AudioDir(AudioWebhook::new(config.edge(), settings, DirRecordingStore::new(&root)));
+                let webhook =
+                    Webhook::AudioDir(AudioWebhook::new(config.edge(), settings, DirRecordingStore::new(&root)));
                 (webhook, None, Some(dir))
             }
         };

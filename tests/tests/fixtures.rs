@@ -243,7 +243,8 @@ async fn every_ready_local_event_is_accepted() {
         let secret = if function == Function::Dialog { LOCAL_DIALOG_SECRET } else { LOCAL_SECRET };
         let subject = Subject::start(function, &[("WEBHOOK_SECRET", secret)]).await;
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(function.facts().invoke);
-        let event: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("the ready event")).expect("JSON");
+        let event: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("the ready event")).expect("JSON");
         assert_eq!(event["isBase64Encoded"], !function.json_body(), "{function}: base64 exactly when not JSON");
         let response = subject.send_as_is(&UrlEvent::from_json(event)).await;
         assert_eq!(response.status, function.accepted_status(), "{function}: {}", response.text());

@@ -96,7 +96,11 @@ async fn all_good_prints_every_function_passing_and_what_to_paste_where() {
     println!("{table}");
     assert!(report.passed(), "{table}");
     let translations: Vec<&str> = report.rows.iter().map(|row| row.translation.as_str()).collect();
-    assert_eq!(translations, ["es->en ok", "en->es ok, markup kept", "translate en->es ok", "stored", "stored"], "{table}");
+    assert_eq!(
+        translations,
+        ["es->en ok", "en->es ok, markup kept", "translate en->es ok", "stored", "stored"],
+        "{table}"
+    );
     assert!(report.rows.iter().all(|row| row.auth.ends_with(": ok") && row.p50.is_some() && row.p95.is_some()));
     assert!(table.contains("self-check: 5 passed, 0 failed"), "{table}");
     for url in served.urls.values() {

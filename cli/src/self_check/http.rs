@@ -84,9 +84,8 @@ impl Http {
         for (name, value) in headers {
             request = request.header(name.as_str(), value.as_str());
         }
-        let request = request
-            .body(Full::new(body.into()))
-            .map_err(|error| Failure::Unreachable(format!("bad URL: {error}")))?;
+        let request =
+            request.body(Full::new(body.into())).map_err(|error| Failure::Unreachable(format!("bad URL: {error}")))?;
         let started = Instant::now();
         let call = async {
             let response =
