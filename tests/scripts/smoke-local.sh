@@ -57,7 +57,8 @@ echo "$out" | grep -q '"statusCode":201' || fail "log did not store the event: $
 [ -f logs/event=message_logged/dt=2025-06-01/58bebfd1-0118-419b-a555-b152a1efbbe8.json ] || fail "log wrote no file under ./logs"
 
 # The audio webhook's multipart recording, stored under ./recordings with its metadata beside it.
-recorded=recordings/dt=2024-10-21/50989a59-9976-4b3f-9a98-af42adcad69a
+# AUDIO_DIR (./recordings) holds the keys, which start with AUDIO_KEY_PREFIX (recordings/).
+recorded=recordings/recordings/dt=2024-10-21/50989a59-9976-4b3f-9a98-af42adcad69a
 rm -rf "$recorded"
 out=$(invoke audio audio-recording.json) || fail "invoke audio"
 echo "$out" | grep -q '"statusCode":200' || fail "audio did not store the recording: $out"
