@@ -1,7 +1,7 @@
 //! `webhooks self-check`: what a user runs right after `sam deploy`, or against
 //! `tests/scripts/run-local.sh`. It sends signed sample turns to every function (an
 //! assistant-language turn, a foreign turn, a rich reply, a dialog `translate` and `detect`, a log
-//! event, and a request with a wrong credential), checks each answer, measures latency over a few
+//! event, a caller's recording, and a request with a wrong credential), checks each answer, measures latency over a few
 //! turns, prints one table and exactly what to paste where in the assistant, and exits non-zero
 //! with what to fix when anything fails. It prints no secret.
 
@@ -17,7 +17,7 @@ mod credentials;
 mod http;
 pub use credentials::OAuthClient;
 use credentials::credentials;
-use http::Http;
+use http::{Answer, Failure, Http};
 
 /// Where the functions answer and how to sign for them.
 #[derive(Debug, Clone, clap::Args)]
@@ -36,10 +36,10 @@ pub struct Args {
     /// (repeat it; the names are the binaries': `shared/functions.json`).
     #[arg(long = "url", value_name = "FUNCTION=URL", value_parser = function_url)]
     pub urls: Vec<(Function, String)>,
-    /// The pre-/post-message and log secret (the stack's WebhookSecret).
+    /// The pre-/post-message, log and audio secret (the stack's WebhookSecret).
     #[arg(long, env = "WEBHOOK_SECRET", hide_env_values = true)]
     pub secret: Option<String>,
-    /// How premessage and postmessage authenticate (WebhookAuth); the log webhook always uses jwt.
+    /// How premessage and postmessage authenticate (WebhookAuth); the log and audio webhooks always use jwt.
     #[arg(long, default_value = "jwt", value_parser = ["jwt", "basic", "bearer", "api-key", "oauth2", "none"])]
     pub auth: String,
     /// oauth2: the issuer's token endpoint (the stack output OAuthTokenUrl).
@@ -403,14 +403,68 @@ fn post_message(text: &str, language: Option<&str>) -> Value {
         "context": {"skills": {"actions skill": {"user_defined": user_defined}}}}})
 }
 
-/// A `message_logged` event with an id of its own: a stored event is never replaced, so each check
-/// stores a new one.
-fn log_event() -> Value {
+/// A request body the self-check sends: JSON, or the audio webhook's `multipart/form-data`.
+#[derive(Debug, Clone)]
+enum Sample {
+    Json(Value),
+    Multipart { boundary: &'static str, body: Vec<u8> },
+}
+
+impl Sample {
+    async fn post(&self, client: &Http, url: &str, headers: &[(String, String)]) -> Result<Answer, Failure> {
+        match self {
+            Sample::Json(body) => client.post(url, headers, body).await,
+            Sample::Multipart { boundary, body } => {
+                let content_type = format!("multipart/form-data; boundary={boundary}");
+                client.post_as(url, headers, &content_type, body.clone()).await
+            }
+        }
+    }
+}
+
+/// The multipart boundary of the self-check's recordings.
+const RECORDING_BOUNDARY: &str = "webhooks-self-check-3f9c1e7a";
+
+/// A caller's recording as the audio webhook receives it (IBM's "Defining an audio webhook"): a
+/// `metadata` part, marked, with a recording id of its own (a stored recording is never replaced,
+/// so each check stores a new one), and a tenth of a second of 8 kHz μ-law silence.
+fn recording() -> Sample {
+    let metadata = json!({
+        "assistant_id": SELF_CHECK_MARKER, "environment_id": SELF_CHECK_MARKER, "session_id": SELF_CHECK_MARKER,
+        "recording_id": format!("{SELF_CHECK_MARKER}-{}", unique()),
+    });
+    let mut body = Vec::new();
+    for (name, content_type, bytes) in [
+        ("metadata", "application/json", metadata.to_string().into_bytes()),
+        ("audio_recording", "audio/mulaw;rate=8000", vec![0xFF; 800]),
+    ] {
+        body.extend_from_slice(
+            format!(
+                "--{RECORDING_BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\
+                 Content-Type: {content_type}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(&bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{RECORDING_BOUNDARY}--\r\n").as_bytes());
+    Sample::Multipart { boundary: RECORDING_BOUNDARY, body }
+}
+
+/// `<milliseconds since the epoch>-<a count>`: unique per run and request.
+fn unique() -> String {
     static SENT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
     let n = SENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{now}-{n}")
+}
+
+/// A `message_logged` event with an id of its own: a stored event is never replaced, so each check
+/// stores a new one.
+fn log_event() -> Value {
     json!({"event": {"name": "message_logged"}, "options": {}, "payload": {
-        "log_id": format!("{SELF_CHECK_MARKER}-{now}-{n}"),
+        "log_id": format!("{SELF_CHECK_MARKER}-{}", unique()),
         "request": {"input": {"text": "self-check"}},
         "response": {"output": {"generic": [{"response_type": "text", "text": "self-check"}]}},
         "assistant_id": SELF_CHECK_MARKER, "session_id": SELF_CHECK_MARKER, "skill_id": SELF_CHECK_MARKER,
@@ -448,8 +502,9 @@ async fn check_function(
     let mut times = Vec::new();
     let mut last = Value::Null;
     for _ in 0..targets.turns {
-        let body = if function == Function::Log { log_event() } else { plain.clone() };
-        match client.post(url, &good, &body).await {
+        // A new log event or recording each time (each is stored under its own id).
+        let body = if function.facts().translates { plain.clone() } else { samples(function, targets).0 };
+        match body.post(client, url, &good).await {
             Ok(answer) if (200..300).contains(&answer.status) => {
                 times.push(answer.took);
                 last = answer.body;
@@ -482,6 +537,9 @@ async fn check_function(
         row.problems
             .push(format!("dialog detect answered {} for a {} message", last["language"], targets.user_language));
     }
+    if function == Function::Audio && last.pointer("/stored/audio").and_then(Value::as_str).is_none() {
+        row.problems.push(format!("audio answered without naming the stored recording: {last}"));
+    }
     row.p50 = percentile(&mut times, 0.5);
     row.p95 = percentile(&mut times, 0.95);
     row.auth = format!("{mode}: ok");
@@ -494,7 +552,7 @@ async fn check_function(
     }
     match foreign {
         Some(foreign) => check_translation(client, targets, url, (&good, &foreign), &mut row).await,
-        None if function == Function::Log => row.translation = "stored".into(),
+        None if matches!(function, Function::Log | Function::Audio) => row.translation = "stored".into(),
         None => {}
     }
     row
@@ -537,10 +595,10 @@ async fn check_refusal(
     targets: &Targets,
     url: &str,
     bad: &[(String, String)],
-    body: &Value,
+    body: &Sample,
     row: &mut Row,
 ) {
-    match client.post(url, bad, body).await {
+    match body.post(client, url, bad).await {
         Ok(answer) if answer.status == 401 => {}
         Ok(answer) => row.problems.push(format!(
             "a wrong credential got {} instead of 401: check the function's WEBHOOK_AUTH",
@@ -572,9 +630,9 @@ async fn check_translation(
 }
 
 /// The assistant-language body and the translating one, per function.
-fn samples(function: Function, targets: &Targets) -> (Value, Option<Value>) {
+fn samples(function: Function, targets: &Targets) -> (Sample, Option<Value>) {
     let (assistant, user) = (targets.assistant_language.as_str(), targets.user_language.as_str());
-    match function {
+    let (plain, foreign) = match function {
         Function::PreMessage => (pre_message(ENGLISH), Some(pre_message(FOREIGN))),
         Function::PostMessage => (post_message(ENGLISH, None), Some(post_message(RICH_REPLY, Some(user)))),
         Function::Dialog => (
@@ -582,7 +640,9 @@ fn samples(function: Function, targets: &Targets) -> (Value, Option<Value>) {
             Some(json!({"action": "translate", "text": ENGLISH, "source": assistant, "target": user})),
         ),
         Function::Log => (log_event(), None),
-    }
+        Function::Audio => return (recording(), None),
+    };
+    (Sample::Json(plain), foreign)
 }
 
 const NOT_TRANSLATED: &str = "answered but did not translate: check that the function's role allows \
@@ -622,7 +682,7 @@ fn translation_verdict(function: Function, targets: &Targets, body: &Value) -> R
             }
             Ok(format!("translate {assistant}->{user} ok"))
         }
-        Function::Log => Ok("stored".into()),
+        Function::Log | Function::Audio => Ok("stored".into()),
     }
 }
 

@@ -20,6 +20,7 @@ pub enum Function {
     PostMessage,
     Dialog,
     Log,
+    Audio,
 }
 
 /// How a function authenticates as the template deploys it.
@@ -57,12 +58,16 @@ pub struct Facts {
     pub paste_where: &'static str,
     /// Whether it calls the translation engine (and writes the translation metric line).
     pub translates: bool,
+    /// Whether its request body is JSON: the JSON tables of the tests (bad input, forged tokens,
+    /// properties) run against it. `false`: the audio webhook's `multipart/form-data`, whose
+    /// refusals have a test file of their own (`tests/tests/audio.rs`).
+    pub json_body: bool,
     /// The status of an accepted request.
     pub accepted_status: u16,
     /// A ready function-URL event for the local run (`tests/invoke/`), signed for it.
     pub invoke: &'static str,
     /// The valid request body the test tables start from (`tests/data/`); `None`: the body of
-    /// `invoke`.
+    /// `invoke`. Where the body is not JSON, a sample request of its own kind.
     pub fixture: Option<&'static str>,
 }
 
@@ -80,6 +85,7 @@ const PRE_MESSAGE: Facts = Facts {
     stack_output: "PreMessageWebhookUrl",
     paste_where: "Environments > your environment > Settings > Pre-message webhook",
     translates: true,
+    json_body: true,
     accepted_status: 200,
     invoke: "tests/invoke/premessage-english.json",
     fixture: Some("tests/data/ibm-docs-pre-message-request-sms-attachment.json"),
@@ -96,6 +102,7 @@ const POST_MESSAGE: Facts = Facts {
     stack_output: "PostMessageWebhookUrl",
     paste_where: "Environments > your environment > Settings > Post-message webhook",
     translates: true,
+    json_body: true,
     accepted_status: 200,
     invoke: "tests/invoke/postmessage-spanish.json",
     fixture: Some("tests/data/ibm-docs-post-message-request-actions.json"),
@@ -116,6 +123,7 @@ const DIALOG: Facts = Facts {
     stack_output: "DialogWebhookUrl",
     paste_where: "Dialog skill > Options > Webhooks",
     translates: true,
+    json_body: true,
     accepted_status: 200,
     invoke: "tests/invoke/dialog-detect.json",
     fixture: None,
@@ -132,14 +140,36 @@ const LOG: Facts = Facts {
     stack_output: "LogWebhookUrl",
     paste_where: "Environments > your environment > Settings > Log webhook",
     translates: false,
+    json_body: true,
     accepted_status: 201,
     invoke: "tests/invoke/log-message-logged.json",
     fixture: Some("tests/data/constructed-log-message-logged.json"),
 };
 
+const AUDIO: Facts = Facts {
+    name: "audio",
+    package: "audio",
+    webhook: "audio",
+    event: None,
+    // The audio webhook always signs a JWT with its Secret, as the log webhook does; only
+    // `WebhookAuth=none` turns the check off (template.yaml).
+    auth: AuthDefault { mode: "jwt", mode_parameter: None, secret_parameter: "WebhookSecret" },
+    logical_id: "Audio",
+    log_group: "AudioFunctionLogGroup",
+    stack_output: "AudioWebhookUrl",
+    paste_where: "Environments > your environment > Settings > Audio webhook",
+    translates: false,
+    json_body: false,
+    // IBM documents no status; its example server answers 200 (functions/audio/README.md).
+    accepted_status: 200,
+    invoke: "tests/invoke/audio-recording.json",
+    fixture: Some("tests/data/ibm-assistant-toolkit-audio-webhook-request.multipart"),
+};
+
 impl Function {
     /// Every function, in the order tables and reports list them.
-    pub const ALL: [Function; 4] = [Function::PreMessage, Function::PostMessage, Function::Dialog, Function::Log];
+    pub const ALL: [Function; 5] =
+        [Function::PreMessage, Function::PostMessage, Function::Dialog, Function::Log, Function::Audio];
 
     /// The one table.
     pub const fn facts(self) -> &'static Facts {
@@ -148,6 +178,7 @@ impl Function {
             Function::PostMessage => &POST_MESSAGE,
             Function::Dialog => &DIALOG,
             Function::Log => &LOG,
+            Function::Audio => &AUDIO,
         }
     }
 
@@ -172,6 +203,16 @@ impl Function {
     /// and log webhooks); dialog callouts carry none.
     pub fn takes_signed_jwt(self) -> bool {
         self.facts().auth.mode == "jwt"
+    }
+
+    /// Whether its request body is JSON (every function but the audio webhook).
+    pub const fn json_body(self) -> bool {
+        self.facts().json_body
+    }
+
+    /// The functions whose request body is JSON: the ones the JSON test tables run against.
+    pub fn with_json_body() -> impl Iterator<Item = Function> {
+        Function::ALL.into_iter().filter(|function| function.json_body())
     }
 
     pub const fn accepted_status(self) -> u16 {

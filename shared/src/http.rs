@@ -18,6 +18,16 @@ pub enum RequestError {
     Unauthorized,
     #[error("the body must be JSON (content-type: application/json)")]
     UnsupportedMediaType,
+    #[error("the body must be multipart/form-data with a boundary")]
+    NotMultipart,
+    /// A `multipart/form-data` body that cannot be read, or lacks a part: `problem` is the
+    /// webhook's own words (which part, what is wrong), never a value from the body.
+    #[error("the multipart body is invalid: {problem}")]
+    InvalidMultipart { problem: &'static str },
+    /// A part of a type the webhook does not take (the audio webhook's `audio_recording` part
+    /// that is not audio).
+    #[error("the `{part}` part must be {expected}")]
+    UnsupportedPart { part: &'static str, expected: &'static str },
     #[error("the body is larger than the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("the body is empty")]
@@ -39,11 +49,14 @@ impl RequestError {
         match self {
             RequestError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             RequestError::Unauthorized => StatusCode::UNAUTHORIZED,
-            RequestError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            RequestError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            RequestError::EmptyBody | RequestError::InvalidUtf8 | RequestError::InvalidJson { .. } => {
-                StatusCode::BAD_REQUEST
+            RequestError::UnsupportedMediaType | RequestError::NotMultipart | RequestError::UnsupportedPart { .. } => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
             }
+            RequestError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            RequestError::EmptyBody
+            | RequestError::InvalidUtf8
+            | RequestError::InvalidJson { .. }
+            | RequestError::InvalidMultipart { .. } => StatusCode::BAD_REQUEST,
             RequestError::NotAnObject | RequestError::InvalidPayload { .. } | RequestError::UnexpectedEvent { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
@@ -55,7 +68,9 @@ impl RequestError {
         match self {
             RequestError::MethodNotAllowed => "method_not_allowed",
             RequestError::Unauthorized => "unauthorized",
-            RequestError::UnsupportedMediaType => "unsupported_media_type",
+            RequestError::UnsupportedMediaType | RequestError::NotMultipart => "unsupported_media_type",
+            RequestError::InvalidMultipart { .. } => "invalid_multipart",
+            RequestError::UnsupportedPart { .. } => "unsupported_part_type",
             RequestError::PayloadTooLarge { .. } => "payload_too_large",
             RequestError::EmptyBody => "empty_body",
             RequestError::InvalidUtf8 => "invalid_utf8",

@@ -66,12 +66,29 @@ pub async fn run<W: Webhook>(webhook: W) -> Result<(), lambda_http::Error> {
         .await
 }
 
-/// A parsed request body: its event name, if it has one.
-pub trait Accepted: DeserializeOwned + Send {
+/// A request body as the webhook takes it, read after auth: its content type, size and shape
+/// ([`Accepted::read`]), and its event name, if it has one.
+pub trait Accepted: Sized + Send {
+    /// The body of an authenticated request, or why it is refused (a 4xx). `max_body_bytes` is
+    /// the edge's `MAX_BODY_BYTES`. A JSON webhook's body is [`read_json`]; the audio webhook's
+    /// is `multipart/form-data`.
+    fn read(request: &Request, max_body_bytes: usize) -> impl Future<Output = Result<Self, RequestError>> + Send;
+
     fn event_name(&self) -> Option<&str>;
 }
 
+/// The JSON webhooks' body: `application/json`, at most `max_body_bytes`, a UTF-8 JSON object of
+/// the shape `T`.
+pub fn read_json<T: DeserializeOwned>(request: &Request, max_body_bytes: usize) -> Result<T, RequestError> {
+    http::check_content_type(request.headers())?;
+    http::parse_json_body(request.body(), max_body_bytes)
+}
+
 impl<P: DeserializeOwned + Send> Accepted for Envelope<P> {
+    async fn read(request: &Request, max_body_bytes: usize) -> Result<Self, RequestError> {
+        read_json(request, max_body_bytes)
+    }
+
     fn event_name(&self) -> Option<&str> {
         Envelope::event_name(self)
     }
@@ -79,6 +96,10 @@ impl<P: DeserializeOwned + Send> Accepted for Envelope<P> {
 
 /// A body taken as a plain JSON object (a dialog node's parameters, a log event of any name).
 impl Accepted for serde_json::Map<String, serde_json::Value> {
+    async fn read(request: &Request, max_body_bytes: usize) -> Result<Self, RequestError> {
+        read_json(request, max_body_bytes)
+    }
+
     fn event_name(&self) -> Option<&str> {
         None
     }
@@ -140,20 +161,14 @@ pub async fn serve<W: Webhook>(webhook: &W, request: Request) -> Response<Body> 
 /// flood of junk requests costs one log line each.
 // The error is the finished response, built once per refused request: boxing it buys nothing.
 #[allow(clippy::result_large_err)]
-pub async fn accept<T: DeserializeOwned>(edge: &EdgeConfig, request: &Request) -> Result<T, Response<Body>> {
-    check(edge, request).await.map_err(|(error, reason)| refuse(request, error, reason))
-}
-
-async fn check<T: DeserializeOwned>(
-    edge: &EdgeConfig,
-    request: &Request,
-) -> Result<T, (RequestError, Option<&'static str>)> {
-    http::check_method(request).map_err(|error| (error, None))?;
-    if let Err(failure) = edge.auth.verify(request.headers()).await {
-        return Err((RequestError::Unauthorized, Some(failure.reason())));
+pub async fn accept<T: Accepted>(edge: &EdgeConfig, request: &Request) -> Result<T, Response<Body>> {
+    if let Err(error) = http::check_method(request) {
+        return Err(refuse(request, error, None));
     }
-    http::check_content_type(request.headers()).map_err(|error| (error, None))?;
-    http::parse_json_body(request.body(), edge.max_body_bytes).map_err(|error| (error, None))
+    if let Err(failure) = edge.auth.verify(request.headers()).await {
+        return Err(refuse(request, RequestError::Unauthorized, Some(failure.reason())));
+    }
+    T::read(request, edge.max_body_bytes).await.map_err(|error| refuse(request, error, None))
 }
 
 fn refuse(request: &Request, error: RequestError, reason: Option<&'static str>) -> Response<Body> {

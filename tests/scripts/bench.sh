@@ -90,12 +90,14 @@ json.dump(data("constructed-log-message-logged.json"), open(f"{out}/log-message-
 PY
 
 scenarios=()
-run() {  # name binary body count cold-runs [extra env...]
+run() {  # name binary body count cold-runs [extra env...]; EVENT=file: send that ready event as it is (body -)
   local name=$1 fn=$2 body=$3 count=$4 cold=$5; shift 5
   scenarios+=("$name")
   local envs=(--env WEBHOOK_AUTH=none --env "AWS_ENDPOINT_URL_TRANSLATE=http://127.0.0.1:$port")
   for e in "$@"; do envs+=(--env "$e"); done
-  python3 tests/scripts/bench_process.py "target/release/$fn" "$out/$body" "$count" --cold-runs "$cold" --expect-status "${EXPECT:-200}" \
+  local body_file=$out/$body
+  if [ -n "${EVENT:-}" ]; then body_file=-; envs+=(--envelope "$EVENT"); fi
+  python3 tests/scripts/bench_process.py "target/release/$fn" "$body_file" "$count" --cold-runs "$cold" --expect-status "${EXPECT:-200}" \
     "${envs[@]}" --log "$out/$name.log" --json-out "$out/$name.json" > "$out/$name.out"
 }
 
@@ -109,12 +111,12 @@ run postmessage-six-items-cached postmessage post-six-items.json "$warm" 0
 run postmessage-5000-texts postmessage post-5000-texts.json 20 0 TRANSLATE_CACHE_ENTRIES=0
 run dialog-detect dialog dialog-detect.json "$warm" "$cold_runs"
 EXPECT=201 run log-to-directory log log-message-logged.json "$warm" "$cold_runs" "LOG_DIR=$out/logs"
-# A function with no scenario above still gets one: the body of its ready local event, answered
-# with its accepted status, cold and warm.
+# A function with no scenario above still gets one: its ready local event as it is (its body and
+# content type: the audio webhook's is a base64 multipart recording), answered with its accepted
+# status, cold and warm.
 while read -r fn _ status invoke; do
   if ! printf '%s\n' "${scenarios[@]}" | grep -q "^$fn-"; then
-    python3 -c 'import json,sys; open(sys.argv[2],"w").write(json.load(open(sys.argv[1]))["body"])' "$invoke" "$out/$fn-sample.json"
-    EXPECT=$status run "$fn-sample" "$fn" "$fn-sample.json" "$warm" "$cold_runs" "LOG_DIR=$out/logs"
+    EXPECT=$status EVENT=$invoke run "$fn-sample" "$fn" - "$warm" "$cold_runs" "LOG_DIR=$out/logs" "AUDIO_DIR=$out/recordings"
   fi
 done <<<"$registry"
 

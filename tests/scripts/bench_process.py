@@ -204,6 +204,9 @@ def summary(name, values_ms, ps):
 
 def build_event(args):
     envelope = json.load(open(args.envelope))
+    if args.body_file == "-":
+        # The envelope is a whole ready event (tests/invoke/): sent as it is.
+        return json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode()
     raw = open(args.body_file, "rb").read()
     try:
         body = json.dumps(json.loads(raw), ensure_ascii=False, separators=(",", ":"))
@@ -217,7 +220,8 @@ def build_event(args):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("binary")
-    ap.add_argument("body_file", help="webhook request JSON that becomes the function URL event's body")
+    ap.add_argument("body_file", help="webhook request JSON that becomes the function URL event's body; "
+                    "-: send --envelope as it is (a ready event of tests/invoke/)")
     ap.add_argument("count", type=int, help="warm invocations on one process (0 = none)")
     ap.add_argument("--cold-runs", type=int, default=0, help="separate spawns for the cold-start figure")
     ap.add_argument("--envelope", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "function-url-post-event.json"))

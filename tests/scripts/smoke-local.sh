@@ -56,6 +56,15 @@ out=$(invoke log log-message-logged.json) || fail "invoke log"
 echo "$out" | grep -q '"statusCode":201' || fail "log did not store the event: $out"
 [ -f logs/event=message_logged/dt=2025-06-01/58bebfd1-0118-419b-a555-b152a1efbbe8.json ] || fail "log wrote no file under ./logs"
 
+# The audio webhook's multipart recording, stored under ./recordings with its metadata beside it.
+# AUDIO_DIR (./recordings) holds the keys, which start with AUDIO_KEY_PREFIX (recordings/).
+recorded=recordings/recordings/dt=2024-10-21/50989a59-9976-4b3f-9a98-af42adcad69a
+rm -rf "$recorded"
+out=$(invoke audio audio-recording.json) || fail "invoke audio"
+echo "$out" | grep -q '"statusCode":200' || fail "audio did not store the recording: $out"
+compgen -G "$recorded/3daeb5d2-f52b-4c3e-a869-328b6fc6327c.*.mulaw" >/dev/null || fail "audio wrote no recording under ./recordings"
+compgen -G "$recorded/3daeb5d2-f52b-4c3e-a869-328b6fc6327c.*.json" >/dev/null || fail "audio wrote no metadata under ./recordings"
+
 token=$(python3 -c 'import json;print(json.load(open("tests/invoke/premessage-english.json"))["headers"]["authorization"])')
 body=$(python3 -c 'import json;print(json.load(open("tests/invoke/premessage-english.json"))["body"])')
 status=$(curl -s -o /tmp/smoke-english.json -w '%{http_code}' -H "authorization: $token" -H 'content-type: application/json' \
@@ -72,4 +81,4 @@ if target/debug/webhooks self-check --local --turns 1 --secret not-the-local-sec
   fail "self-check passed with a wrong secret: $(cat /tmp/smoke-self-check.txt)"
 fi
 grep -q 'wrong secret' /tmp/smoke-self-check.txt || fail "self-check did not say what to fix: $(cat /tmp/smoke-self-check.txt)"
-echo "smoke: $((checked + 9)) passed, 0 failed"
+echo "smoke: $((checked + 10)) passed, 0 failed"

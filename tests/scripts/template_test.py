@@ -14,7 +14,8 @@ dimension (shared/src/metrics.rs), the metric names (each declared once as a `Co
 `Milliseconds("…")` constant: the edge's in shared/src/metrics.rs, translation's in
 shared/src/translate/counters.rs), the functions that write a metric line (those whose `Webhook`
 impl returns a sink from `fn metrics`), and the event names the log function stores under
-(shared/src/payload/envelope.rs, functions/log/src/key.rs).
+(shared/src/payload/envelope.rs, functions/log/src/key.rs), and the log line of a recording the audio
+function could not store (functions/audio/src/lib.rs), which a metric filter counts.
 """
 import copy
 import json
@@ -73,8 +74,9 @@ def rust_facts():
     envelope = read("shared/src/payload/envelope.rs")
     events = re.findall(r'pub const (?:MESSAGE_LOGGED|CDR_LOGGED): &str = "([^"]+)"', envelope)
     unnamed = re.search(r'pub const UNNAMED_EVENT: &str = "([^"]+)"', read("functions/log/src/key.rs")).group(1)
+    not_stored = re.search(r'pub const NOT_STORED_MESSAGE: &str = "([^"]+)"', read("functions/audio/src/lib.rs")).group(1)
     return {"namespace": namespace, "dimensions": dimensions, "metrics": metric_names,
-            "emitters": emitters, "events": events + [unnamed]}
+            "emitters": emitters, "events": events + [unnamed], "audio_not_stored": not_stored}
 
 
 def transform(template_path):
@@ -476,6 +478,65 @@ def test_log_quarantine(t, facts):
           "quarantined events never expire")
 
 
+def test_recordings(t, facts):
+    """The audio webhook's recordings: KMS on every object (the bucket's default and the function's
+    own requests, the same key), private, retained, expiring, written by the function alone, which
+    may write and nothing else; a recording not stored is counted and alarmed on."""
+    key = {"Fn::If": ["CreatesRecordingsKey", {"Fn::GetAtt": ["RecordingsKey", "Arn"]}, {"Ref": "KmsKeyArn"}]}
+    check(t["Conditions"].get("CreatesRecordingsKey") == {"Fn::Equals": [{"Ref": "KmsKeyArn"}, ""]},
+          "CreatesRecordingsKey is not 'KmsKeyArn is empty'")
+    recordings_key = t["Resources"]["RecordingsKey"]
+    check(recordings_key.get("Condition") == "CreatesRecordingsKey", "the recordings key is not conditional")
+    check(recordings_key.get("DeletionPolicy") == "Retain", "the recordings key is deleted with the stack")
+    check(recordings_key["Properties"].get("EnableKeyRotation") is True, "the recordings key does not rotate")
+    bucket = t["Resources"]["RecordingsBucket"]
+    check(bucket.get("DeletionPolicy") == "Retain", "the recordings bucket is deleted with the stack")
+    p = bucket["Properties"]
+    sse = p["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    check(sse["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key},
+          "the recordings bucket's default is not SSE-KMS with the recordings key")
+    check(sse.get("BucketKeyEnabled") is True, "the recordings bucket uses no S3 Bucket Key")
+    block = p["PublicAccessBlockConfiguration"]
+    check(all(block.get(k) is True for k in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")),
+          "the recordings bucket does not block public access")
+    expiring = [r["Fn::If"] for r in p["LifecycleConfiguration"]["Rules"] if "Fn::If" in r]
+    check(expiring and expiring[0][0] == "StoredAudioExpires"
+          and expiring[0][1].get("ExpirationInDays") == {"Ref": "StoredAudioRetentionDays"},
+          "recordings never expire after StoredAudioRetentionDays")
+    env = t["Resources"]["AudioFunction"]["Properties"]["Environment"]["Variables"]
+    check(env.get("AUDIO_KMS_KEY_ARN") == key, "the audio function does not ask for the recordings key")
+    check(env.get("AUDIO_BUCKET") == {"Ref": "RecordingsBucket"}, "the audio function writes elsewhere")
+    check(env.get("WEBHOOK_AUTH") == {"Fn::If": ["WebhookAuthIsNone", "none", "jwt"]},
+          "the audio function does not check the Signed JWT the audio webhook sends")
+    role = t["Resources"]["AudioFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    actions = sorted(a for r in role for a in r["Action"])
+    check(actions == ["kms:GenerateDataKey", "s3:PutObject"], f"the audio function may {actions}, not only write")
+    kms = [r for r in role if r["Action"] == ["kms:GenerateDataKey"]]
+    check(kms[0]["Resource"] == key, "the audio function's kms:GenerateDataKey is not on the recordings key")
+    statements = t["Resources"]["RecordingsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    check(any(s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false" and s["Effect"] == "Deny"
+              for s in statements), "the recordings bucket accepts plain HTTP")
+    check(any(float(s.get("Condition", {}).get("NumericLessThan", {}).get("s3:TlsVersion", 0)) == 1.2
+              for s in statements), "the recordings bucket has no TLS 1.2 floor")
+    check(any(s["Effect"] == "Deny" and s["Action"] == "s3:PutObject"
+              and s.get("Condition", {}).get("StringNotEquals", {}).get("s3:x-amz-server-side-encryption") == "aws:kms"
+              for s in statements), "the recordings bucket accepts objects not encrypted with KMS")
+    writers = [s for s in statements if "aws:PrincipalArn" in s.get("Condition", {}).get("ArnNotLike", {})]
+    check(len(writers) == 1 and writers[0]["Effect"] == "Deny" and writers[0]["Action"] == "s3:PutObject"
+          and writers[0]["Condition"]["ArnNotLike"]["aws:PrincipalArn"] == {"Fn::GetAtt": ["AudioFunctionRole", "Arn"]},
+          "someone other than the audio function may write recordings")
+    filters = resources_of_type(t, "AWS::Logs::MetricFilter")
+    counted = [f["Properties"] for f in filters.values()
+               if f["Properties"].get("LogGroupName") == {"Ref": "AudioFunctionLogGroup"}
+               and f'$.fields.message = "{facts["audio_not_stored"]}"' in f["Properties"].get("FilterPattern", "")]
+    check(len(counted) == 1, f"no metric filter counts the audio function's \"{facts['audio_not_stored']}\" lines")
+    metric = counted[0]["MetricTransformations"][0]
+    alarms = resources_of_type(t, "AWS::CloudWatch::Alarm")
+    check(any(a["Properties"].get("Namespace") == metric["MetricNamespace"] and a["Properties"].get("MetricName") == metric["MetricName"]
+              and a["Properties"].get("Threshold") == 1 and a["Properties"].get("Statistic") == "Sum" for a in alarms.values()),
+          "no alarm on a recording not stored")
+
+
 # ---------------------------------------------------------------------------------------------
 # Mutants: for each test, changes to the transformed template that it must catch.
 
@@ -739,6 +800,23 @@ MUTANTS = {
         ("the log gets the secret", lambda t: res(t, "LogFunction")["Environment"]["Variables"].update({"MASK_SECRET": {"Ref": "MaskSecret"}})),
         ("no rule", lambda t: t["Rules"].pop("MaskSecretRequiredWhenMasking")),
         ("on by default", lambda t: set_path(t, ["Parameters", "MaskPersonalData", "Default"], "all")),
+    ],
+    test_recordings: [
+        ("bucket on SSE-S3", lambda t: res(t, "RecordingsBucket")["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+            .update({"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}})),
+        ("function asks for no key", lambda t: res(t, "AudioFunction")["Environment"]["Variables"].pop("AUDIO_KMS_KEY_ARN")),
+        ("key deleted with the stack", lambda t: t["Resources"]["RecordingsKey"].update({"DeletionPolicy": "Delete"})),
+        ("recordings kept forever", lambda t: res(t, "RecordingsBucket")["LifecycleConfiguration"]["Rules"].pop(0)),
+        ("function may read", lambda t: res(t, "AudioFunctionRole")["Policies"][0]["PolicyDocument"]["Statement"][0]["Action"].append("s3:GetObject")),
+        ("objects without KMS accepted", lambda t: [s["Condition"]["StringNotEquals"].update({"s3:x-amz-server-side-encryption": "AES256"})
+                                                    for s in res(t, "RecordingsBucketPolicy")["PolicyDocument"]["Statement"]
+                                                    if "StringNotEquals" in s.get("Condition", {})]),
+        ("anyone writes", lambda t: [s["Condition"]["ArnNotLike"].update({"aws:PrincipalArn": "arn:aws:iam::*"})
+                                     for s in res(t, "RecordingsBucketPolicy")["PolicyDocument"]["Statement"]
+                                     if "ArnNotLike" in s.get("Condition", {})]),
+        ("filter on another message", lambda t: res(t, "AudioNotStoredMetricFilter").update(
+            {"FilterPattern": '{ $.fields.message = "recording lost" }'})),
+        ("no alarm on it", lambda t: t["Resources"].pop("AudioNotStoredAlarm")),
     ],
     test_athena_limit: [
         ("no scan limit", lambda t: res(t, "LogWorkGroup")["WorkGroupConfiguration"].pop("BytesScannedCutoffPerQuery")),

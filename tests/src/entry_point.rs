@@ -46,6 +46,11 @@ pub struct UrlEvent {
 
 impl UrlEvent {
     /// A POST with `content-type: application/json`, no credentials, and `body` as text.
+    /// A whole function URL event as given (a ready event of `tests/invoke/`).
+    pub fn from_json(event: Value) -> Self {
+        UrlEvent { event }
+    }
+
     pub fn post(body: &str) -> Self {
         let mut event = fixture_json("function-url-post-event.json");
         event["body"] = Value::String(body.to_owned());

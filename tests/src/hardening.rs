@@ -4,6 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use audio::{AudioSettings, AudioWebhook, DirRecordingStore};
 use base64::Engine as _;
 use dialog::Dialog;
 use logwebhook::{DirLogStore, LogWebhook, S3LogStore};
@@ -30,7 +31,8 @@ pub use shared::functions::Function;
 
 /// What the tests know of each function beyond `shared::functions`' table: how to build a request
 /// around a text, where the text is afterwards, and what the usual answer is. Code, not data; the
-/// compiler lists every arm to fill in for a new function.
+/// compiler lists every arm to fill in for a new function. For the functions whose body is JSON
+/// (`Function::with_json_body`): the audio webhook's multipart requests are `tests/audio.rs`'.
 pub trait TestFunction: Copy {
     /// A body the function accepts, as the assistant sends it: the table's `fixture`, else the
     /// body of its `invoke` event.
@@ -56,6 +58,7 @@ fn repo_json(path: &str) -> Value {
 impl TestFunction for Function {
     fn valid_body(self) -> Value {
         let facts = self.facts();
+        not_json(self);
         match facts.fixture {
             Some(path) => repo_json(path),
             None => {
@@ -75,6 +78,7 @@ impl TestFunction for Function {
             }
             Function::Dialog => body = json!({"action": "detect", "text": text}),
             Function::Log => set_pointer(&mut body, "/payload/request/input/text", json!(text)),
+            Function::Audio => unreachable!("valid_body refused it"),
         }
         body
     }
@@ -88,6 +92,10 @@ impl TestFunction for Function {
             Function::Log => {
                 let files = subject.stored_files();
                 text(&subject.stored_json(files.first()?)["payload"]["request"]["input"]["text"])
+            }
+            Function::Audio => {
+                not_json(self);
+                None
             }
         }
     }
@@ -104,8 +112,15 @@ impl TestFunction for Function {
                 assert!(files[0].starts_with("event="), "{files:?}");
                 assert_eq!(&subject.stored_json(&files[0]), request);
             }
+            Function::Audio => not_json(self),
         }
     }
+}
+
+/// Panics for a function whose body is not JSON: a JSON table reached it, which it must not
+/// (iterate `Function::with_json_body()`).
+fn not_json(function: Function) {
+    assert!(function.json_body(), "{function}'s body is not JSON: its requests are in a test file of its own");
 }
 
 /// Sets the member at a JSON pointer, creating the objects on the way.
@@ -134,6 +149,7 @@ pub enum Webhook {
     Dialog(Dialog<AmazonTranslate>),
     LogDir(LogWebhook<DirLogStore>),
     LogS3(LogWebhook<S3LogStore>),
+    AudioDir(AudioWebhook<DirRecordingStore>),
 }
 
 impl Handler for Webhook {
@@ -144,6 +160,7 @@ impl Handler for Webhook {
             Webhook::Dialog(webhook) => webhook.handle(request).await,
             Webhook::LogDir(webhook) => webhook.handle(request).await,
             Webhook::LogS3(webhook) => webhook.handle(request).await,
+            Webhook::AudioDir(webhook) => webhook.handle(request).await,
         }
     }
 }
@@ -154,7 +171,7 @@ pub struct Subject {
     pub webhook: Webhook,
     /// Behind premessage, postmessage and dialog.
     pub translate: Option<FakeTranslate>,
-    /// Behind the log function when it writes to a directory.
+    /// Behind the log function (or the audio function) when it writes to a directory.
     pub log_dir: Option<TempDir>,
     metrics: Arc<Mutex<Vec<u8>>>,
 }
@@ -162,8 +179,8 @@ pub struct Subject {
 impl Subject {
     /// The function with its production config plus `overrides` (environment variables such as
     /// `MAX_BODY_BYTES`, `TRANSLATE_TIMEOUT_MS`, `DIALOG_DEADLINE_MS`, `WEBHOOK_SECRET_PREVIOUS`).
-    /// premessage, postmessage and dialog get a healthy fake Translate; the log function a
-    /// fresh directory.
+    /// premessage, postmessage and dialog get a healthy fake Translate; the log and audio functions
+    /// a fresh directory.
     pub async fn start(function: Function, overrides: &[(&str, &str)]) -> Subject {
         let (sink, metrics) = MetricsSink::buffer();
         let config = function_config(function, overrides);
@@ -187,6 +204,17 @@ impl Subject {
                 vars.push(("LOG_DIR", &root));
                 let webhook =
                     Webhook::LogDir(LogWebhook::new(config.edge(), log_settings(&vars), DirLogStore::new(&root)));
+                (webhook, None, Some(dir))
+            }
+            Function::Audio => {
+                let dir = TempDir::new("hardening-audio");
+                let root = dir.path().to_str().expect("a UTF-8 temp path").to_owned();
+                let mut vars: Vec<(&str, &str)> =
+                    overrides.iter().copied().filter(|(key, _)| key.starts_with("AUDIO_")).collect();
+                vars.push(("AUDIO_DIR", &root));
+                let settings = crate::config(&vars).read(AudioSettings::read);
+                let webhook =
+                    Webhook::AudioDir(AudioWebhook::new(config.edge(), settings, DirRecordingStore::new(&root)));
                 (webhook, None, Some(dir))
             }
         };
@@ -259,7 +287,7 @@ impl Subject {
         ]
     }
 
-    /// The files the log function wrote to its directory.
+    /// The files the log (or audio) function wrote to its directory.
     pub fn stored_files(&self) -> Vec<String> {
         self.log_dir.as_ref().map(TempDir::files).unwrap_or_default()
     }

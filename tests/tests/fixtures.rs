@@ -229,3 +229,24 @@ fn the_list_of_functions_is_the_workspace_s() {
     listed.sort();
     assert_eq!(listed, found, "(folder, package, binaries) of shared::functions against functions/*/Cargo.toml");
 }
+
+/// Each function's ready local event (its row's `invoke` in `tests/invoke/`, signed for the local
+/// secrets of `run-local.sh`, which `smoke-local.sh` and `bench.sh` send) gets its accepted status
+/// through the real entry point: for the audio webhook, a base64 multipart recording.
+#[tokio::test]
+async fn every_ready_local_event_is_accepted() {
+    use webhook_tests::entry_point::UrlEvent;
+    use webhook_tests::hardening::{Function, Subject};
+    const LOCAL_SECRET: &str = "local-dev-secret-not-for-any-deployment";
+    const LOCAL_DIALOG_SECRET: &str = "watson:local-dev-secret-not-for-any-deployment";
+    for function in Function::ALL {
+        let secret = if function == Function::Dialog { LOCAL_DIALOG_SECRET } else { LOCAL_SECRET };
+        let subject = Subject::start(function, &[("WEBHOOK_SECRET", secret)]).await;
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(function.facts().invoke);
+        let event: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("the ready event")).expect("JSON");
+        assert_eq!(event["isBase64Encoded"], !function.json_body(), "{function}: base64 exactly when not JSON");
+        let response = subject.send_as_is(&UrlEvent::from_json(event)).await;
+        assert_eq!(response.status, function.accepted_status(), "{function}: {}", response.text());
+    }
+}

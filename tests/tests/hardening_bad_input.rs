@@ -1,5 +1,7 @@
-//! Hostile and odd input through the real lambda_http entry point of every function, one test per
-//! row and function: the rows are data (`COMMON_ROWS` × `Function::ALL`, then `own_rows`), run by
+//! Hostile and odd input through the real lambda_http entry point of every function whose body is
+//! JSON, one test per row and function: the rows are data (`COMMON_ROWS` ×
+//! `Function::with_json_body()`, then `own_rows`; the audio webhook's multipart refusals are
+//! `tests/audio.rs`'), run by
 //! `table::run` (`harness = false`). Every answer is JSON with the right status: a 4xx whose `error.message`
 //! names the problem, or the normal answer where the input is valid but odd. Never a panic, never
 //! a 5xx. In every row the log output is captured from the test's start, and no secret, token or
@@ -367,7 +369,7 @@ mod common {
 /// A row every function gets, built for one.
 type CommonRow = fn(Function) -> Row;
 
-/// The rows every function gets: one test per row and function of `Function::ALL`, named
+/// The rows every JSON function gets: one test per row and function of `Function::with_json_body()`, named
 /// `<row>::<function>`.
 const COMMON_ROWS: &[(&str, CommonRow)] = &[
     ("not_json", common::not_json),
@@ -924,7 +926,7 @@ fn own_rows() -> Vec<(&'static str, Function, MakeRow)> {
 fn main() {
     let mut trials = Vec::new();
     for &(row, make) in COMMON_ROWS {
-        for function in Function::ALL {
+        for function in Function::with_json_body() {
             trials.push(trial(format!("{row}::{function}"), move || run(function, make(function))));
         }
     }

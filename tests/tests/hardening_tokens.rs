@@ -1,6 +1,7 @@
 //! Forged, stale and misplaced tokens against the Signed JWT mode, through the real lambda_http
 //! entry point of each function that takes one (premessage, postmessage, log), one test per row
-//! and function: `CASES` × the functions of `Function::ALL` that take a Signed JWT, run by
+//! and function: `CASES` × the functions of `Function::with_json_body()` that take a Signed JWT
+//! (the audio webhook's tokens, on its multipart body, are `tests/audio.rs`'), run by
 //! `table::run` (`harness = false`). The config is the template's: `WEBHOOK_AUTH=jwt`, `WEBHOOK_SECRET`, and
 //! `WEBHOOK_SECRET_PREVIOUS` set as during a rotation.
 //!
@@ -339,7 +340,7 @@ async fn run(function: Function, case: Case) {
 /// Builds a case (tokens carry the current time, so each test signs its own).
 type MakeCase = fn() -> Case;
 
-/// The cases, each run against every function of `Function::ALL` that takes a Signed JWT, as
+/// The cases, each run against every JSON function that takes a Signed JWT, as
 /// `<case>::<function>`.
 const CASES: &[(&str, MakeCase)] = &[
     ("alg_none_unsigned", cases::alg_none_unsigned),
@@ -400,7 +401,7 @@ const CASES: &[(&str, MakeCase)] = &[
 fn main() {
     let mut trials = Vec::new();
     for &(name, case) in CASES {
-        for function in Function::ALL.into_iter().filter(|f| f.takes_signed_jwt()) {
+        for function in Function::with_json_body().filter(|f| f.takes_signed_jwt()) {
             trials.push(trial(format!("{name}::{function}"), move || run(function, case())));
         }
     }
@@ -408,7 +409,7 @@ fn main() {
     table::run(trials)
 }
 
-/// The other auth modes, end to end through every function: Basic (a password with a space in
+/// The other auth modes, end to end through every JSON function: Basic (a password with a space in
 /// it), an API key in its header (and not in another), and none. A refusal is the generic 401.
 async fn the_other_auth_modes_work_end_to_end() {
     let (_logs, _guard) = LogCapture::start();
@@ -437,7 +438,7 @@ async fn the_other_auth_modes_work_end_to_end() {
         ("api-key, none sent", api_key_mode, None, false),
         ("none", &[("WEBHOOK_AUTH", "none")], None, true),
     ];
-    for function in Function::ALL {
+    for function in Function::with_json_body() {
         for (name, overrides, credentials, accepted) in &rows {
             let subject = Subject::start(function, overrides).await;
             let mut event = UrlEvent::post(&function.valid_body().to_string());

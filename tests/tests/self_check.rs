@@ -1,5 +1,5 @@
 //! `webhooks self-check` against every function served over real HTTP on loopback (each built
-//! as its main.rs builds it, behind a fake Translate): all good, a wrong secret, Translate failing,
+//! as its main.rs builds it, behind a fake Translate; log and audio on a directory): all good, a wrong secret, Translate failing,
 //! and a function missing. The table and the verdict are what a user reads.
 
 use std::collections::BTreeMap;
@@ -96,9 +96,13 @@ async fn all_good_prints_every_function_passing_and_what_to_paste_where() {
     println!("{table}");
     assert!(report.passed(), "{table}");
     let translations: Vec<&str> = report.rows.iter().map(|row| row.translation.as_str()).collect();
-    assert_eq!(translations, ["es->en ok", "en->es ok, markup kept", "translate en->es ok", "stored"], "{table}");
+    assert_eq!(
+        translations,
+        ["es->en ok", "en->es ok, markup kept", "translate en->es ok", "stored", "stored"],
+        "{table}"
+    );
     assert!(report.rows.iter().all(|row| row.auth.ends_with(": ok") && row.p50.is_some() && row.p95.is_some()));
-    assert!(table.contains("self-check: 4 passed, 0 failed"), "{table}");
+    assert!(table.contains("self-check: 5 passed, 0 failed"), "{table}");
     for url in served.urls.values() {
         assert!(table.contains(url.as_str()), "{url} missing from what to paste: {table}");
     }
@@ -112,6 +116,15 @@ async fn all_good_prints_every_function_passing_and_what_to_paste_where() {
     for key in &stored {
         assert_eq!(served.subjects[3].stored_json(key)["payload"]["customer_id"], SELF_CHECK_MARKER, "{key}");
     }
+    // Three recordings (a new one each turn), each with its metadata, marked the same way and
+    // filed under the marker as the session.
+    let recorded = served.subjects[4].stored_files();
+    let metadata: Vec<&String> = recorded.iter().filter(|key| key.ends_with(".json")).collect();
+    assert_eq!((recorded.len(), metadata.len()), (6, 3), "three recordings and their metadata: {recorded:?}");
+    for key in metadata {
+        assert!(key.contains(&format!("/{SELF_CHECK_MARKER}/")), "{key}");
+        assert_eq!(served.subjects[4].stored_json(key)["session_id"], SELF_CHECK_MARKER, "{key}");
+    }
 }
 
 #[tokio::test]
@@ -124,7 +137,7 @@ async fn the_wrong_credential_is_random_not_derived_from_the_secret() {
     // The refused request's token is signed with a random key: its log line gives the reason
     // only, and nothing in the logs holds the secret or a variant of it.
     assert!(!logs.text().contains(SECRET), "{}", logs.text());
-    assert_eq!(logs.lines_with_message("webhook auth failed").len(), 4, "{}", logs.text());
+    assert_eq!(logs.lines_with_message("webhook auth failed").len(), Function::ALL.len(), "{}", logs.text());
 }
 
 #[tokio::test]
@@ -134,7 +147,7 @@ async fn plain_http_outside_local_is_warned_about() {
     targets.local = false;
     let report = self_check::run(&targets).await;
     let table = report.render(&targets);
-    assert_eq!(report.warnings.len(), 4, "{table}");
+    assert_eq!(report.warnings.len(), Function::ALL.len(), "{table}");
     assert!(table.starts_with("warning: http://127.0.0.1:"), "{table}");
     assert!(table.contains("travel unencrypted"), "{table}");
     targets.local = true;
@@ -176,7 +189,7 @@ async fn oauth2_gets_a_token_from_the_issuer_and_uses_it() {
     let table = report.render(&targets);
     assert!(report.rows[0].problems[0].starts_with("no OAuth token: the token endpoint answered 400"), "{table}");
     assert!(report.rows[1].problems[0].starts_with("no OAuth token"), "{table}");
-    assert!(report.rows[2].passed() && report.rows[3].passed(), "{table}");
+    assert!(report.rows[2..].iter().all(|row| row.passed()), "{table}");
 }
 
 #[tokio::test]
@@ -194,7 +207,7 @@ async fn a_wrong_secret_fails_with_what_to_fix() {
             assert!(row.auth.ends_with("FAIL"), "{table}");
         }
     }
-    assert!(table.contains("self-check: 1 passed, 3 failed"), "{table}");
+    assert!(table.contains("self-check: 1 passed, 4 failed"), "{table}");
 }
 
 #[tokio::test]
@@ -212,7 +225,7 @@ async fn translate_failing_is_said_with_where_to_look() {
     assert!(report.rows[0].problems[0].contains("translate:TranslateText"), "{table}");
     assert!(report.rows[1].problems[0].contains("did not translate"), "{table}");
     assert!(report.rows[2].problems[0].contains("answered 502"), "{table}");
-    assert!(report.rows[3].passed(), "the log function needs no Translate: {table}");
+    assert!(report.rows[3].passed() && report.rows[4].passed(), "log and audio need no Translate: {table}");
 }
 
 #[tokio::test]
@@ -227,10 +240,10 @@ async fn a_missing_function_is_named() {
     let targets = targets(urls, SECRET);
     let report = self_check::run(&targets).await;
     let table = report.render(&targets);
-    assert!(report.rows[0].passed() && report.rows[2].passed(), "{table}");
+    assert!(report.rows[0].passed() && report.rows[2].passed() && report.rows[4].passed(), "{table}");
     assert!(report.rows[1].problems[0].starts_with("function missing"), "{table}");
     assert!(report.rows[3].problems[0].contains("LogWebhookUrl"), "{table}");
-    assert!(table.contains("self-check: 2 passed, 2 failed"), "{table}");
+    assert!(table.contains("self-check: 3 passed, 2 failed"), "{table}");
 }
 
 #[test]

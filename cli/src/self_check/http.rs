@@ -57,20 +57,35 @@ impl Http {
     }
 
     pub(super) async fn post(&self, url: &str, headers: &[(String, String)], body: &Value) -> Result<Answer, Failure> {
+        self.post_as(url, headers, "application/json", body.to_string()).await
+    }
+
+    /// A POST of `body` with `headers` and this `Content-Type`.
+    pub(super) async fn post_as(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+        content_type: &str,
+        body: impl Into<Bytes>,
+    ) -> Result<Answer, Failure> {
         let mut headers = headers.to_vec();
-        headers.push(("content-type".to_owned(), "application/json".to_owned()));
-        self.send(url, &headers, body.to_string()).await
+        headers.push(("content-type".to_owned(), content_type.to_owned()));
+        self.send(url, &headers, body).await
     }
 
     /// A POST of `body` with exactly `headers`.
-    pub(super) async fn send(&self, url: &str, headers: &[(String, String)], body: String) -> Result<Answer, Failure> {
+    pub(super) async fn send(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+        body: impl Into<Bytes>,
+    ) -> Result<Answer, Failure> {
         let mut request = hyper::Request::post(url);
         for (name, value) in headers {
             request = request.header(name.as_str(), value.as_str());
         }
-        let request = request
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|error| Failure::Unreachable(format!("bad URL: {error}")))?;
+        let request =
+            request.body(Full::new(body.into())).map_err(|error| Failure::Unreachable(format!("bad URL: {error}")))?;
         let started = Instant::now();
         let call = async {
             let response =

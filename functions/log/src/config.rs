@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use shared::config::{ConfigError, Variables};
+use shared::object_key::{bucket_name, key_prefix as prefix};
 
 use crate::redact::RedactPath;
 use crate::table::ColumnType;
@@ -44,7 +45,7 @@ impl LogSettings {
         let get = |name: &str| variables.get(name);
 
         let backend = match get("LOG_BUCKET") {
-            Some(bucket) => Backend::S3 { bucket: bucket_name(&bucket)? },
+            Some(bucket) => Backend::S3 { bucket: bucket_name("LOG_BUCKET", &bucket)? },
             None => {
                 Backend::Directory { root: PathBuf::from(get("LOG_DIR").unwrap_or_else(|| DEFAULT_LOG_DIR.to_owned())) }
             }
@@ -105,46 +106,6 @@ fn queryable_when_redacted(path: &RedactPath) -> Result<(), ConfigError> {
             other.kind()
         ),
     })
-}
-
-/// S3's naming rules: 3 to 63 lowercase letters, digits, dots and hyphens, starting and ending
-/// with a letter or digit. Catches an ARN or an `s3://` URL given instead of the name.
-fn bucket_name(value: &str) -> Result<String, ConfigError> {
-    let valid = (3..=63).contains(&value.len())
-        && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
-        && value.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && value.ends_with(|c: char| c.is_ascii_alphanumeric());
-    if valid {
-        Ok(value.to_owned())
-    } else {
-        Err(ConfigError::Invalid {
-            variable: "LOG_BUCKET",
-            why: format!("`{value}` is not an S3 bucket name (give the name alone, not an ARN or an s3:// URL)"),
-        })
-    }
-}
-
-/// `logs`, `/logs/`, `a/b` → `logs/`, `logs/`, `a/b/`. Each segment is made of
-/// `[A-Za-z0-9._-]` and is not `.` or `..`, so the prefix is the same path on S3 and on disk.
-fn prefix(variable: &'static str, value: &str) -> Result<String, ConfigError> {
-    let trimmed = value.trim_matches('/');
-    if trimmed.is_empty() {
-        return Ok(String::new());
-    }
-    let valid = trimmed.split('/').all(|segment| {
-        !segment.is_empty()
-            && segment != "."
-            && segment != ".."
-            && segment.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-    });
-    if valid {
-        Ok(format!("{trimmed}/"))
-    } else {
-        Err(ConfigError::Invalid {
-            variable,
-            why: "expected segments of letters, digits, `.`, `_` and `-` separated by `/` (no `..`)".into(),
-        })
-    }
 }
 
 /// The quarantine must be outside what the table reads: not empty, and not under the table's

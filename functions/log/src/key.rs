@@ -13,9 +13,10 @@
 use std::time::SystemTime;
 
 use aws_smithy_types::DateTime;
-use aws_smithy_types::date_time::Format;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+pub(crate) use shared::object_key::hex;
+pub use shared::object_key::{parse_timestamp, sanitise, utc_date};
 use shared::payload::event_names::{CDR_LOGGED, MESSAGE_LOGGED};
 
 /// The partition of an event without a name.
@@ -107,23 +108,8 @@ fn event_date(
     (utc_date(&received), "received", None)
 }
 
-/// RFC 3339 with `Z` or an offset, such as `2025-06-01T10:00:05.120Z`.
-pub fn parse_timestamp(text: &str) -> Option<DateTime> {
-    DateTime::from_str(text.trim(), Format::DateTimeWithOffset).ok()
-}
-
 fn plausible(date: &DateTime, received: &DateTime) -> bool {
     (EARLIEST_EVENT_SECS..=received.secs() + LATEST_AHEAD_SECS).contains(&date.secs())
-}
-
-/// `YYYY-MM-DD` of the instant in UTC.
-pub fn utc_date(date: &DateTime) -> String {
-    // RFC 3339 in UTC always starts with the 10-character date; the epoch is a safe fallback
-    // that cannot happen for the dates `plausible` lets through.
-    date.fmt(Format::DateTime)
-        .ok()
-        .and_then(|text| text.get(..10).map(str::to_owned))
-        .unwrap_or_else(|| "1970-01-01".to_owned())
 }
 
 fn event_id<'a>(name: &str, payload: Option<&'a Value>) -> Option<(&'a str, &'static str)> {
@@ -139,29 +125,11 @@ fn event_id<'a>(name: &str, payload: Option<&'a Value>) -> Option<(&'a str, &'st
     })
 }
 
-/// The value itself when it is already safe (`[A-Za-z0-9._-]`, not starting with `.`, at most
-/// `max` characters). Otherwise its safe characters, cut to 64, then `-` and the first 16 hex
-/// digits of its SHA-256: distinct ids stay distinct, and the same id always maps to the same name.
-pub fn sanitise(value: &str, max: usize) -> String {
-    let safe = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
-    if !value.is_empty() && value.len() <= max && value.chars().all(safe) && !value.starts_with('.') {
-        return value.to_owned();
-    }
-    let kept: String = value.chars().take(MAX_KEPT_CHARS).map(|c| if safe(c) { c } else { '_' }).collect();
-    let kept = kept.trim_start_matches('.');
-    let digest = hex(&Sha256::digest(value.as_bytes()));
-    format!("{kept}-{}", &digest[..16])
-}
-
 /// The key of the `copy`-th record kept beside the one at `object_key` (a different record under
 /// the same id): `<id>.copy-<copy>.json`, in the same partition, so Athena reads both.
 pub fn copy_key(object_key: &str, copy: usize) -> String {
     let stem = object_key.strip_suffix(".json").unwrap_or(object_key);
     format!("{stem}.copy-{copy}.json")
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 #[cfg(test)]
