@@ -10,14 +10,16 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 pub use shared::functions::Function;
 
 mod credentials;
 mod http;
+mod samples;
 pub use credentials::OAuthClient;
 use credentials::credentials;
-use http::{Answer, Failure, Http};
+use http::Http;
+use samples::{Sample, samples, translation_verdict};
 
 /// Where the functions answer and how to sign for them.
 #[derive(Debug, Clone, clap::Args)]
@@ -386,92 +388,6 @@ fn percentile(times: &mut [Duration], p: f64) -> Option<Duration> {
     Some(times[index.min(times.len() - 1)])
 }
 
-const FOREIGN: &str = "¿Dónde está mi pedido? Necesito ayuda con la entrega, por favor.";
-const ENGLISH: &str = "Where is my order? I need help with the delivery, please.";
-const RICH_REPLY: &str = "See our [help page](https://example.com/help) or write to help@example.com.";
-
-fn pre_message(text: &str) -> Value {
-    json!({"event": {"name": "message_received"}, "options": {}, "payload": {
-        "input": {"message_type": "text", "text": text},
-        "context": {"skills": {"actions skill": {"user_defined": {}, "skill_variables": {}}}}}})
-}
-
-fn post_message(text: &str, language: Option<&str>) -> Value {
-    let user_defined = language.map_or(json!({}), |language| json!({"language": language}));
-    json!({"event": {"name": "message_processed"}, "options": {}, "payload": {
-        "output": {"generic": [{"response_type": "text", "text": text}]},
-        "context": {"skills": {"actions skill": {"user_defined": user_defined}}}}})
-}
-
-/// A request body the self-check sends: JSON, or the audio webhook's `multipart/form-data`.
-#[derive(Debug, Clone)]
-enum Sample {
-    Json(Value),
-    Multipart { boundary: &'static str, body: Vec<u8> },
-}
-
-impl Sample {
-    async fn post(&self, client: &Http, url: &str, headers: &[(String, String)]) -> Result<Answer, Failure> {
-        match self {
-            Sample::Json(body) => client.post(url, headers, body).await,
-            Sample::Multipart { boundary, body } => {
-                let content_type = format!("multipart/form-data; boundary={boundary}");
-                client.post_as(url, headers, &content_type, body.clone()).await
-            }
-        }
-    }
-}
-
-/// The multipart boundary of the self-check's recordings.
-const RECORDING_BOUNDARY: &str = "webhooks-self-check-3f9c1e7a";
-
-/// A caller's recording as the audio webhook receives it (IBM's "Defining an audio webhook"): a
-/// `metadata` part, marked, with a recording id of its own (a stored recording is never replaced,
-/// so each check stores a new one), and a tenth of a second of 8 kHz μ-law silence.
-fn recording() -> Sample {
-    let metadata = json!({
-        "assistant_id": SELF_CHECK_MARKER, "environment_id": SELF_CHECK_MARKER, "session_id": SELF_CHECK_MARKER,
-        "recording_id": format!("{SELF_CHECK_MARKER}-{}", unique()),
-    });
-    let mut body = Vec::new();
-    for (name, content_type, bytes) in [
-        ("metadata", "application/json", metadata.to_string().into_bytes()),
-        ("audio_recording", "audio/mulaw;rate=8000", vec![0xFF; 800]),
-    ] {
-        body.extend_from_slice(
-            format!(
-                "--{RECORDING_BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\
-                 Content-Type: {content_type}\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(&bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{RECORDING_BOUNDARY}--\r\n").as_bytes());
-    Sample::Multipart { boundary: RECORDING_BOUNDARY, body }
-}
-
-/// `<milliseconds since the epoch>-<a count>`: unique per run and request.
-fn unique() -> String {
-    static SENT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
-    let n = SENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    format!("{now}-{n}")
-}
-
-/// A `message_logged` event with an id of its own: a stored event is never replaced, so each check
-/// stores a new one.
-fn log_event() -> Value {
-    json!({"event": {"name": "message_logged"}, "options": {}, "payload": {
-        "log_id": format!("{SELF_CHECK_MARKER}-{}", unique()),
-        "request": {"input": {"text": "self-check"}},
-        "response": {"output": {"generic": [{"response_type": "text", "text": "self-check"}]}},
-        "assistant_id": SELF_CHECK_MARKER, "session_id": SELF_CHECK_MARKER, "skill_id": SELF_CHECK_MARKER,
-        "request_timestamp": "2025-06-01T10:00:00.000Z", "response_timestamp": "2025-06-01T10:00:00.100Z",
-        "language": "en", "customer_id": SELF_CHECK_MARKER}})
-}
-
 async fn check_function(
     client: &Http,
     targets: &Targets,
@@ -498,48 +414,19 @@ async fn check_function(
     }
     let (plain, foreign) = samples(function, targets);
 
-    // Latency, and whether the credentials are accepted, over a few assistant-language turns.
-    let mut times = Vec::new();
-    let mut last = Value::Null;
-    for _ in 0..targets.turns {
-        // A new log event or recording each time (each is stored under its own id).
-        let body = if function.facts().translates { plain.clone() } else { samples(function, targets).0 };
-        match body.post(client, url, &good).await {
-            Ok(answer) if (200..300).contains(&answer.status) => {
-                times.push(answer.took);
-                last = answer.body;
-            }
-            Ok(answer) if answer.status == 401 || answer.status == 403 => {
-                row.auth = format!("{mode}: FAIL");
-                row.problems.push(format!(
-                    "wrong secret: the function refused the credentials ({}); the secret you pass must be the one \
-                     deployed ({}), and the assistant's webhook must use the same",
-                    answer.status,
-                    function.facts().auth.secret_parameter
-                ));
-                return row;
-            }
-            Ok(answer) => {
-                row.problems.push(format!(
-                    "answered {} to a valid request ({}); read the function's CloudWatch log",
-                    answer.status,
-                    answer.body.pointer("/error/code").and_then(Value::as_str).unwrap_or("no error code")
-                ));
-                return row;
-            }
-            Err(failure) => {
-                row.problems.push(failure.explain(url, targets.timeout));
-                return row;
-            }
+    let (mut times, last) = match timed_turns(client, targets, function, url, &good, &plain).await {
+        Ok(found) => found,
+        Err(TurnsFailed::WrongSecret(problem)) => {
+            row.auth = format!("{mode}: FAIL");
+            row.problems.push(problem);
+            return row;
         }
-    }
-    if function == Function::Dialog && last["language"].as_str() != Some(targets.user_language.as_str()) {
-        row.problems
-            .push(format!("dialog detect answered {} for a {} message", last["language"], targets.user_language));
-    }
-    if function == Function::Audio && last.pointer("/stored/audio").and_then(Value::as_str).is_none() {
-        row.problems.push(format!("audio answered without naming the stored recording: {last}"));
-    }
+        Err(TurnsFailed::Problem(problem)) => {
+            row.problems.push(problem);
+            return row;
+        }
+    };
+    row.problems.extend(answer_problem(function, targets, &last));
     row.p50 = percentile(&mut times, 0.5);
     row.p95 = percentile(&mut times, 0.95);
     row.auth = format!("{mode}: ok");
@@ -556,6 +443,66 @@ async fn check_function(
         None => {}
     }
     row
+}
+
+/// Why the timed turns stopped: the credentials were refused, or anything else.
+enum TurnsFailed {
+    WrongSecret(String),
+    Problem(String),
+}
+
+/// Latency, and whether the credentials are accepted, over a few assistant-language turns: the
+/// times of the answers and the last answer's body.
+async fn timed_turns(
+    client: &Http,
+    targets: &Targets,
+    function: Function,
+    url: &str,
+    good: &[(String, String)],
+    plain: &Sample,
+) -> Result<(Vec<Duration>, Value), TurnsFailed> {
+    let mut times = Vec::new();
+    let mut last = Value::Null;
+    for _ in 0..targets.turns {
+        // A new log event or recording each time (each is stored under its own id).
+        let body = if function.facts().translates { plain.clone() } else { samples(function, targets).0 };
+        match body.post(client, url, good).await {
+            Ok(answer) if (200..300).contains(&answer.status) => {
+                times.push(answer.took);
+                last = answer.body;
+            }
+            Ok(answer) if answer.status == 401 || answer.status == 403 => {
+                return Err(TurnsFailed::WrongSecret(format!(
+                    "wrong secret: the function refused the credentials ({}); the secret you pass must be the one \
+                     deployed ({}), and the assistant's webhook must use the same",
+                    answer.status,
+                    function.facts().auth.secret_parameter
+                )));
+            }
+            Ok(answer) => {
+                return Err(TurnsFailed::Problem(format!(
+                    "answered {} to a valid request ({}); read the function's CloudWatch log",
+                    answer.status,
+                    answer.body.pointer("/error/code").and_then(Value::as_str).unwrap_or("no error code")
+                )));
+            }
+            Err(failure) => return Err(TurnsFailed::Problem(failure.explain(url, targets.timeout))),
+        }
+    }
+    Ok((times, last))
+}
+
+/// What the last assistant-language answer must show beyond its status.
+fn answer_problem(function: Function, targets: &Targets, last: &Value) -> Option<String> {
+    match function {
+        Function::Dialog if last["language"].as_str() != Some(targets.user_language.as_str()) => {
+            Some(format!("dialog detect answered {} for a {} message", last["language"], targets.user_language))
+        }
+        Function::Audio if last.pointer("/stored/audio").and_then(Value::as_str).is_none() => {
+            Some(format!("audio answered without naming the stored recording: {last}"))
+        }
+        _ => None,
+    }
 }
 
 /// The function's auth mode and credential: dialog's own, the log webhook's Signed JWT, or the
@@ -630,62 +577,6 @@ async fn check_translation(
 }
 
 /// The assistant-language body and the translating one, per function.
-fn samples(function: Function, targets: &Targets) -> (Sample, Option<Value>) {
-    let (assistant, user) = (targets.assistant_language.as_str(), targets.user_language.as_str());
-    let (plain, foreign) = match function {
-        Function::PreMessage => (pre_message(ENGLISH), Some(pre_message(FOREIGN))),
-        Function::PostMessage => (post_message(ENGLISH, None), Some(post_message(RICH_REPLY, Some(user)))),
-        Function::Dialog => (
-            json!({"action": "detect", "text": FOREIGN}),
-            Some(json!({"action": "translate", "text": ENGLISH, "source": assistant, "target": user})),
-        ),
-        Function::Log => (log_event(), None),
-        Function::Audio => return (recording(), None),
-    };
-    (Sample::Json(plain), foreign)
-}
-
-const NOT_TRANSLATED: &str = "answered but did not translate: check that the function's role allows \
-     translate:TranslateText (premessage and dialog also comprehend:DetectDominantLanguage), that Amazon Translate \
-     is offered in the stack's region, and the function's log line `passed_through_after_fault` (its error says \
-     throttled, refused, timeout); a local run without AWS credentials says `translation is off` at start";
-
-fn translation_verdict(function: Function, targets: &Targets, body: &Value) -> Result<String, String> {
-    let user = targets.user_language.as_str();
-    let assistant = targets.assistant_language.as_str();
-    match function {
-        Function::PreMessage => {
-            let text = body.pointer("/payload/input/text").and_then(Value::as_str).unwrap_or_default();
-            let stored = body.pointer("/payload/context/skills/actions skill/user_defined/language");
-            if text.is_empty() || text == FOREIGN {
-                return Err(format!("premessage {NOT_TRANSLATED}"));
-            }
-            if stored.and_then(Value::as_str) != Some(user) {
-                return Err(format!("premessage translated but stored language {stored:?}, not {user:?}"));
-            }
-            Ok(format!("{user}->{assistant} ok"))
-        }
-        Function::PostMessage => {
-            let text = body.pointer("/payload/output/generic/0/text").and_then(Value::as_str).unwrap_or_default();
-            if text.is_empty() || text == RICH_REPLY {
-                return Err(format!("postmessage {NOT_TRANSLATED}"));
-            }
-            if !text.contains("](https://example.com/help)") || !text.contains("help@example.com") {
-                return Err("postmessage damaged the Markdown link or the e-mail address of a reply".into());
-            }
-            Ok(format!("{assistant}->{user} ok, markup kept"))
-        }
-        Function::Dialog => {
-            let translation = body["translation"].as_str().unwrap_or_default();
-            if translation.is_empty() || translation == ENGLISH {
-                return Err(format!("dialog translate {NOT_TRANSLATED}"));
-            }
-            Ok(format!("translate {assistant}->{user} ok"))
-        }
-        Function::Log | Function::Audio => Ok("stored".into()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
