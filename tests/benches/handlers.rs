@@ -91,6 +91,30 @@ fn benches(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
+    // The same turns with MASK_PERSONAL_DATA on: nothing to mask, and an e-mail and a phone number
+    // masked (sealed into the context) before the language check. Still no Translate call.
+    let masking = [
+        ("MASK_PERSONAL_DATA", "email,phone,card,iban,ip"),
+        ("MASK_SECRET", "bench-mask-secret-0123456789abcdef"),
+        ("MASK_PHONE_REGION", "FR"),
+    ];
+    let pre_masked = config(&masking).with_metrics(quiet()).premessage(translate.translator(Duration::from_secs(3)));
+    c.bench_function("premessage: English turn, masking on, nothing to mask (no Translate call)", |b| {
+        b.to_async(&runtime).iter_batched(
+            || FunctionUrlEvent::from_watson(&english).request(),
+            |request| pre_masked.handle(request),
+            BatchSize::SmallInput,
+        )
+    });
+    let english_personal =
+        pre_message("Where is my order? Write to lucie.martin@example.fr or call +33 6 12 34 56 78.", None);
+    c.bench_function("premessage: English turn, masking on, an e-mail and a phone masked (no Translate call)", |b| {
+        b.to_async(&runtime).iter_batched(
+            || FunctionUrlEvent::from_watson(&english_personal).request(),
+            |request| pre_masked.handle(request),
+            BatchSize::SmallInput,
+        )
+    });
     assert!(translate.calls().is_empty(), "an English turn cost a Translate call");
 
     // Every iteration a new text, so the cache never answers: one real round trip each.
@@ -129,6 +153,33 @@ fn benches(c: &mut Criterion) {
         b.to_async(&runtime).iter_batched(
             || FunctionUrlEvent::from_watson(&six).request(),
             |request| post_cached.handle(request),
+            BatchSize::SmallInput,
+        )
+    });
+
+    // The same reply on a masked session (three sealed values in the context, three tokens in the
+    // reply), warm cache, MASK_PERSONAL_DATA on: templates, cache, then the values put back.
+    let masked_six = {
+        let mut request: Value = serde_json::from_str(&six).unwrap();
+        let mask = config(&masking).read(shared::mask::MaskSettings::read).unwrap();
+        let mut context: shared::payload::Context =
+            serde_json::from_value(request["payload"]["context"].clone()).unwrap();
+        let input = "I'm lucie.martin@example.fr, call me on +33 6 12 34 56 78, card 4111 1111 1111 1111.";
+        assert_eq!(mask.mask(input, &mut context).count, 3);
+        request["payload"]["context"] = serde_json::to_value(&context).unwrap();
+        request["payload"]["output"]["generic"][0]["text"] = json!("Let me check your order, [email A].");
+        request["payload"]["output"]["generic"][1]["text"] = json!("We'll call [phone A] when it leaves.");
+        request["payload"]["output"]["generic"][3]["text"] = json!("The card ending in [card A] was charged.");
+        request.to_string()
+    };
+    let post_masked = config(&masking).with_metrics(quiet()).postmessage(translate.translator(Duration::from_secs(3)));
+    let response = runtime.block_on(post_masked.handle(FunctionUrlEvent::from_watson(&masked_six).request()));
+    let body = String::from_utf8_lossy(response.body().as_ref()).into_owned();
+    assert!(body.contains("lucie.martin@example.fr") && body.contains("4111 1111 1111 1111"), "values put back");
+    c.bench_function("postmessage: six items, warm cache, masking on, three values put back", |b| {
+        b.to_async(&runtime).iter_batched(
+            || FunctionUrlEvent::from_watson(&masked_six).request(),
+            |request| post_masked.handle(request),
             BatchSize::SmallInput,
         )
     });
