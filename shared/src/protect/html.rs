@@ -1,6 +1,5 @@
 //! HTML tags inside a text: which element, which protected piece it carries, where it ends.
 
-
 pub(super) enum Tag {
     Open { name: String, piece: Option<usize>, self_closing: bool },
     Close { name: String },

@@ -26,8 +26,8 @@ mod html;
 mod spans;
 
 use html::*;
-pub(crate) use spans::{email, ends_word, id_or_number, is_unspaced_script, placeholder, url};
 use spans::*;
+pub(crate) use spans::{email, ends_word, id_or_number, is_unspaced_script, placeholder, url};
 
 /// The operator's do-not-translate list and the rules above, built once at cold start.
 #[derive(Debug, Clone, Default)]
