@@ -335,44 +335,65 @@ impl TranslationMemory for DynamoMemory {
     }
 }
 
+/// An entry as its DynamoDB item, mapped by `serde_dynamo`: one attribute per field, by name.
+/// Attributes an older item lacks take their defaults; an attribute of the wrong type makes the
+/// item unreadable (a miss).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredItem {
+    id: String,
+    text: String,
+    source: String,
+    target: String,
+    translation: String,
+    #[serde(default)]
+    detected: String,
+    #[serde(default)]
+    uses: u64,
+    #[serde(default)]
+    reviewed: bool,
+    #[serde(default)]
+    origin: String,
+    /// Machine entries only: DynamoDB's TTL attribute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    expires_at: Option<u64>,
+}
+
 /// The item for `entry`: machine entries expire, reviewed and authored ones do not.
 pub fn item(entry: &MemoryEntry, expires_at: u64) -> HashMap<String, AttributeValue> {
-    let mut item = HashMap::from([
-        ("id".to_owned(), AttributeValue::S(entry.id.clone())),
-        ("text".to_owned(), AttributeValue::S(entry.text.clone())),
-        ("source".to_owned(), AttributeValue::S(entry.source.clone())),
-        ("target".to_owned(), AttributeValue::S(entry.target.clone())),
-        ("translation".to_owned(), AttributeValue::S(entry.translation.clone())),
-        ("detected".to_owned(), AttributeValue::S(entry.detected.clone())),
-        ("uses".to_owned(), AttributeValue::N(entry.uses.to_string())),
-        ("reviewed".to_owned(), AttributeValue::Bool(entry.reviewed)),
-        ("origin".to_owned(), AttributeValue::S(entry.origin().to_owned())),
-    ]);
-    if !entry.is_final() {
-        item.insert("expires_at".to_owned(), AttributeValue::N(expires_at.to_string()));
-    }
-    item
+    let stored = StoredItem {
+        id: entry.id.clone(),
+        text: entry.text.clone(),
+        source: entry.source.clone(),
+        target: entry.target.clone(),
+        translation: entry.translation.clone(),
+        detected: entry.detected.clone(),
+        uses: entry.uses,
+        reviewed: entry.reviewed,
+        origin: entry.origin().to_owned(),
+        expires_at: (!entry.is_final()).then_some(expires_at),
+    };
+    // Strings, numbers and booleans only: serialising cannot fail. Were it to, an empty item is a
+    // write DynamoDB refuses (the memory's usual fail-open), not a panic.
+    serde_dynamo::to_item(stored).unwrap_or_default()
 }
 
 /// An entry from a stored item; `None` for anything malformed, or a machine entry past its expiry
 /// (TTL deletes lazily, so it may still be there): a miss, not an error.
 pub fn parse_item(item: &HashMap<String, AttributeValue>) -> Option<MemoryEntry> {
-    let string = |name: &str| item.get(name).and_then(|value| value.as_s().ok()).cloned();
-    let number = |name: &str| item.get(name).and_then(|value| value.as_n().ok()).and_then(|n| n.parse::<u64>().ok());
-    let reviewed = item.get("reviewed").and_then(|value| value.as_bool().ok()).copied().unwrap_or(false);
-    let authored = string("origin").as_deref() == Some(ORIGIN_AUTHORED);
-    if !reviewed && !authored && number("expires_at").is_none_or(|expires_at| expires_at <= now_seconds()) {
+    let stored: StoredItem = serde_dynamo::from_item(item.clone()).ok()?;
+    let authored = stored.origin == ORIGIN_AUTHORED;
+    if !stored.reviewed && !authored && stored.expires_at.is_none_or(|expires_at| expires_at <= now_seconds()) {
         return None;
     }
     let entry = MemoryEntry {
-        id: string("id")?,
-        text: string("text")?,
-        source: string("source")?,
-        target: string("target")?,
-        translation: string("translation")?,
-        detected: string("detected").unwrap_or_default(),
-        uses: number("uses").unwrap_or(0),
-        reviewed,
+        id: stored.id,
+        text: stored.text,
+        source: stored.source,
+        target: stored.target,
+        translation: stored.translation,
+        detected: stored.detected,
+        uses: stored.uses,
+        reviewed: stored.reviewed,
         authored,
     };
     (!entry.translation.trim().is_empty()).then_some(entry)
