@@ -13,6 +13,7 @@ pub mod mask;
 pub mod memory;
 pub mod metrics;
 pub mod oauth;
+pub mod object_dir;
 pub mod object_key;
 pub mod payload;
 pub mod protect;

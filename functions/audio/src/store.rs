@@ -5,14 +5,14 @@
 //! holds this very recording: it is stored already. Errors carry codes only, never the audio.
 
 use std::future::Future;
-use std::path::{Component, Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
 use multer::bytes::Bytes;
 use shared::aws::{AwsError, Endpoint, ServiceErrors};
+use shared::object_dir::{DirCreated, DirError, ObjectDir};
 
 use crate::config::{AudioSettings, Backend};
 
@@ -140,48 +140,26 @@ impl RecordingStore for S3RecordingStore {
 /// The same layout under a local directory: each object is written to a temporary file and
 /// hard-linked into place, so a reader never sees half a recording and no file is replaced.
 #[derive(Debug)]
-pub struct DirRecordingStore {
-    root: PathBuf,
-    counter: AtomicU64,
-}
+pub struct DirRecordingStore(ObjectDir);
 
 impl DirRecordingStore {
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        DirRecordingStore { root: root.into(), counter: AtomicU64::new(0) }
-    }
-
-    /// The file for `key`: plain relative segments only (keys are sanitised already).
-    fn path_of(&self, key: &str) -> Result<PathBuf, StoreError> {
-        let relative = Path::new(key);
-        let plain = !key.is_empty() && relative.components().all(|part| matches!(part, Component::Normal(_)));
-        if plain { Ok(self.root.join(relative)) } else { Err(StoreError::UnsafeKey) }
+        DirRecordingStore(ObjectDir::new(root))
     }
 }
 
 impl RecordingStore for DirRecordingStore {
     async fn create(&self, object: Object<'_>) -> Result<Created, StoreError> {
-        let path = self.path_of(object.key)?;
-        let io = |error: std::io::Error| StoreError::Io { kind: error.kind().to_string() };
-        let (Some(directory), Some(name)) = (path.parent(), path.file_name()) else {
-            return Err(StoreError::UnsafeKey);
-        };
-        tokio::fs::create_dir_all(directory).await.map_err(io)?;
-        let serial = self.counter.fetch_add(1, Ordering::Relaxed);
-        let temporary = directory.join(format!(".{}.{}-{serial}.tmp", name.to_string_lossy(), std::process::id()));
-        let linked = match tokio::fs::write(&temporary, object.body).await {
-            Ok(()) => tokio::fs::hard_link(&temporary, &path).await,
-            Err(error) => Err(error),
-        };
-        let _ = tokio::fs::remove_file(&temporary).await;
-        match linked {
-            Ok(()) => Ok(Created::New),
-            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(Created::AlreadyStored),
-            Err(error) => Err(io(error)),
+        match self.0.create(object.key, object.body).await {
+            Ok(DirCreated::New) => Ok(Created::New),
+            Ok(DirCreated::Taken) => Ok(Created::AlreadyStored),
+            Err(DirError::UnsafeKey) => Err(StoreError::UnsafeKey),
+            Err(DirError::Io { kind }) => Err(StoreError::Io { kind }),
         }
     }
 
     fn location(&self) -> String {
-        format!("directory {}", self.root.display())
+        format!("directory {}", self.0.root().display())
     }
 }
 

@@ -12,8 +12,7 @@
 //! [`StoreError::TooManyCopies`].
 
 use std::future::Future;
-use std::path::{Component, Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
@@ -21,6 +20,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
 use sha2::{Digest, Sha256};
 use shared::aws::{AwsError, Endpoint, ServiceErrors};
+use shared::object_dir::{DirCreated, DirError, ObjectDir};
 
 use crate::config::{Backend, LogSettings};
 use crate::key::{copy_key, hex};
@@ -259,55 +259,32 @@ fn classify<E: ProvideErrorMetadata>(error: SdkError<E, aws_sdk_s3::config::http
 /// hard-linked into place, so a reader never sees half a record and an existing file is never
 /// replaced (the link fails if the name exists).
 #[derive(Debug)]
-pub struct DirLogStore {
-    root: PathBuf,
-    counter: AtomicU64,
-}
+pub struct DirLogStore(ObjectDir);
 
 impl DirLogStore {
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        DirLogStore { root: root.into(), counter: AtomicU64::new(0) }
+        DirLogStore(ObjectDir::new(root))
     }
 
     pub fn root(&self) -> &Path {
-        &self.root
-    }
-
-    /// The file for `key`: keys are already sanitised, and this refuses anything but plain
-    /// relative segments all the same.
-    fn path_of(&self, key: &str) -> Result<PathBuf, StoreError> {
-        let relative = Path::new(key);
-        let plain = !key.is_empty() && relative.components().all(|component| matches!(component, Component::Normal(_)));
-        if !plain {
-            return Err(StoreError::Refused { code: "unsafe_key".into() });
-        }
-        Ok(self.root.join(relative))
+        self.0.root()
     }
 }
 
 impl CreateOnly for DirLogStore {
     async fn create(&self, key: &str, record: &[u8], digest: &str) -> Result<Created, StoreError> {
-        let path = self.path_of(key)?;
-        let io = |error: std::io::Error| StoreError::Io { kind: error.kind().to_string() };
-        let (Some(directory), Some(name)) = (path.parent(), path.file_name()) else {
-            return Err(StoreError::Refused { code: "unsafe_key".into() });
+        let stored = match self.0.create(key, record).await.map_err(dir_error)? {
+            DirCreated::New => return Ok(Created::New),
+            DirCreated::Taken => self.0.read(key).await.map_err(dir_error)?,
         };
-        tokio::fs::create_dir_all(directory).await.map_err(io)?;
-        let serial = self.counter.fetch_add(1, Ordering::Relaxed);
-        let temporary = directory.join(format!(".{}.{}-{serial}.tmp", name.to_string_lossy(), std::process::id()));
-        let linked = match tokio::fs::write(&temporary, record).await {
-            Ok(()) => tokio::fs::hard_link(&temporary, &path).await,
-            Err(error) => Err(error),
-        };
-        let _ = tokio::fs::remove_file(&temporary).await;
-        match linked {
-            Ok(()) => Ok(Created::New),
-            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
-                let stored = tokio::fs::read(&path).await.map_err(io)?;
-                Ok(Created::Exists { same: hex(&Sha256::digest(&stored)) == digest })
-            }
-            Err(error) => Err(io(error)),
-        }
+        Ok(Created::Exists { same: hex(&Sha256::digest(&stored)) == digest })
+    }
+}
+
+fn dir_error(error: DirError) -> StoreError {
+    match error {
+        DirError::UnsafeKey => StoreError::Refused { code: "unsafe_key".into() },
+        DirError::Io { kind } => StoreError::Io { kind },
     }
 }
 
@@ -317,7 +294,7 @@ impl LogStore for DirLogStore {
     }
 
     fn location(&self) -> String {
-        format!("directory {}", self.root.display())
+        format!("directory {}", self.0.root().display())
     }
 }
 
