@@ -31,6 +31,20 @@ pub fn parse_timestamp(text: &str) -> Option<DateTime> {
     DateTime::from_str(text.trim(), Format::DateTimeWithOffset).ok()
 }
 
+/// Ids longer than this are shortened (S3 keys stop at 1,024 bytes).
+pub const MAX_ID_CHARS: usize = 128;
+/// 2020-01-01: a date in a request before this is a clock error.
+const EARLIEST_SECS: i64 = 1_577_836_800;
+/// A date in a request more than a day after its receipt is a clock error.
+const LATEST_AHEAD_SECS: i64 = 86_400;
+
+/// Whether a date a request gives can be the date of its key: within [2020-01-01, receipt + 1
+/// day]. The callers use the date of receipt otherwise, so an object stays inside the dates a
+/// table projects.
+pub fn plausible_date(date: &DateTime, received: &DateTime) -> bool {
+    (EARLIEST_SECS..=received.secs() + LATEST_AHEAD_SECS).contains(&date.secs())
+}
+
 /// `YYYY-MM-DD` of the instant in UTC.
 pub fn utc_date(date: &DateTime) -> String {
     // RFC 3339 in UTC always starts with the 10-character date; the epoch is a safe fallback

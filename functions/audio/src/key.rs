@@ -12,15 +12,9 @@
 use std::time::SystemTime;
 
 use aws_smithy_types::DateTime;
-use shared::object_key::{parse_timestamp, sanitise, sha256_hex, utc_date};
+use shared::object_key::{MAX_ID_CHARS, parse_timestamp, plausible_date, sanitise, sha256_hex, utc_date};
 
 use crate::recording::Recording;
-
-/// Ids longer than this are shortened (S3 keys stop at 1,024 bytes).
-const MAX_ID_CHARS: usize = 128;
-/// A start before 2020-01-01 or more than a day after receipt is a clock error: the receipt date.
-const EARLIEST_SECS: i64 = 1_577_836_800;
-const LATEST_AHEAD_SECS: i64 = 86_400;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordingKey {
@@ -38,7 +32,7 @@ impl RecordingKey {
     pub fn derive(recording: &Recording, prefix: &str, received: SystemTime) -> RecordingKey {
         let sha256 = sha256_hex(&recording.audio);
         let (date, date_source) = match recording.field("start_timestamp").and_then(parse_timestamp) {
-            Some(start) if plausible(&start, &DateTime::from(received)) => (utc_date(&start), "start_timestamp"),
+            Some(start) if plausible_date(&start, &DateTime::from(received)) => (utc_date(&start), "start_timestamp"),
             _ => (utc_date(&DateTime::from(received)), "received"),
         };
         let session =
@@ -52,10 +46,6 @@ impl RecordingKey {
             date_source,
         }
     }
-}
-
-fn plausible(date: &DateTime, received: &DateTime) -> bool {
-    (EARLIEST_SECS..=received.secs() + LATEST_AHEAD_SECS).contains(&date.secs())
 }
 
 /// The file extension for the audio part's type (`audio/…`, parameters ignored).

@@ -18,12 +18,12 @@ use std::time::Duration;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
-use sha2::{Digest, Sha256};
 use shared::aws::{AwsError, Endpoint, ServiceErrors};
 use shared::object_dir::{DirCreated, DirError, ObjectDir};
+use shared::object_key::sha256_hex;
 
 use crate::config::{Backend, LogSettings};
-use crate::key::{copy_key, hex};
+use crate::key::copy_key;
 
 /// The user-defined metadata (`x-amz-meta-sha256`) that carries the SHA-256 of an object's body,
 /// so a redelivery is recognised with one `HeadObject`.
@@ -145,7 +145,7 @@ trait CreateOnly: Sync {
 /// The record at its key; if a different one holds it, at the first free copy beside it; never
 /// over anything, and never more than [`MAX_KEPT_BESIDE`] copies.
 async fn put_once(store: &impl CreateOnly, key: &str, record: &[u8]) -> Result<Stored, StoreError> {
-    let digest = hex(&Sha256::digest(record));
+    let digest = sha256_hex(record);
     for copy in 0..=MAX_KEPT_BESIDE {
         let at = if copy == 0 { key.to_owned() } else { copy_key(key, copy) };
         let outcome = match store.create(&at, record, &digest).await? {
@@ -226,7 +226,7 @@ impl S3LogStore {
         }
         let object = self.client.get_object().bucket(&self.bucket).key(key).send().await.map_err(classify)?;
         let body = object.body.collect().await.map_err(|_| AwsError::Network)?.into_bytes();
-        Ok(hex(&Sha256::digest(&body)))
+        Ok(sha256_hex(&body))
     }
 }
 
@@ -277,7 +277,7 @@ impl CreateOnly for DirLogStore {
             DirCreated::New => return Ok(Created::New),
             DirCreated::Taken => self.0.read(key).await.map_err(dir_error)?,
         };
-        Ok(Created::Exists { same: hex(&Sha256::digest(&stored)) == digest })
+        Ok(Created::Exists { same: sha256_hex(&stored) == digest })
     }
 }
 
