@@ -34,8 +34,10 @@ pub const MAX_VALUES: usize = 200;
 /// At most this many placeholders in one text (`{1}` to `{999}`); past them the text is kept whole.
 pub const MAX_PLACEHOLDERS: usize = 999;
 
-/// `user_defined` variables this project writes itself: the session's settings, not the user's.
-const OWN_KEYS: [&str; 5] = [
+/// `user_defined` variables this project writes itself: the session's settings, not the user's,
+/// and the sealed values of masking (ciphertext, never shown).
+const OWN_KEYS: [&str; 6] = [
+    crate::mask::MASKED_VALUES_KEY,
     LANGUAGE_KEY,
     LANGUAGE_LOCKED_KEY,
     ORIGINAL_INPUT_KEY,
@@ -313,7 +315,8 @@ mod tests {
     fn the_project_s_own_variables_are_not_values() {
         let context: Context = serde_json::from_value(serde_json::json!({
             "skills": {"actions skill": {
-                "user_defined": {"language": "es", "original_output": "Hello there", "nickname": "Lu"},
+                "user_defined": {"language": "es", "original_output": "Hello there", "nickname": "Lu",
+                                 "masked_values": {"email A": "c2VhbGVkLXZhbHVl"}},
                 "skill_variables": {"name": "Lucía Fernández", "age": 33, "address": {"city": "Sevilla"}}
             }},
             "integrations": {"voice_telephony": {"private": {"user_phone_number": ["+34 612 345 678"]}}}
