@@ -170,9 +170,10 @@ fn iban_length(country: &str) -> Option<usize> {
 }
 
 fn iban_at(text: &str, at: usize) -> Option<Range<usize>> {
-    // Two letters and two check digits open every IBAN: most words end the search here.
-    let opening = text.as_bytes().get(at..at + 4)?;
-    if !(opening[..2].iter().all(u8::is_ascii_alphabetic) && opening[2..].iter().all(u8::is_ascii_digit)) {
+    // Two letters and then check digits (perhaps after a space) open every IBAN: most words end
+    // the search here, before the table.
+    let opening = text.as_bytes().get(at..at + 3)?;
+    if !opening[..2].iter().all(u8::is_ascii_alphabetic) || opening[2].is_ascii_alphabetic() {
         return None;
     }
     let length = iban_length(&text[at..at + 2].to_ascii_uppercase())?;
@@ -437,6 +438,12 @@ mod tests {
         ] {
             assert_eq!(found(&all(Some(Region::FR)), text), [], "{text}");
         }
+    }
+
+    #[test]
+    fn an_iban_with_its_country_apart() {
+        let text = "IBAN de 89 3704 0044 0532 0130 00, merci";
+        assert_eq!(found(&all(None), text), [(Kind::Iban, "de 89 3704 0044 0532 0130 00".to_owned())]);
     }
 
     #[test]
