@@ -386,9 +386,8 @@ mod tests {
         let (mut missed, mut extra) = (Vec::new(), Vec::new());
         for case in 0..20_000u64 {
             let code = 1 + case % 999;
-            let code_digits = code.to_string().len() as u64;
-            let national_digits =
-                7u64.saturating_sub(code_digits) + next(15 - 7u64.saturating_sub(code_digits) - code_digits + 1);
+            // 7 to 15 digits in all, the country code's included.
+            let national_digits = 7 - code.to_string().len() as u64 + next(9);
             let mut number = format!("+{code}");
             for index in 0..national_digits {
                 if index == 0 || next(3) == 0 {
