@@ -164,9 +164,12 @@ KW30 KZ20 LB28 LC32 LI21 LT20 LU20 LV21 LY25 MC27 MD24 ME22 MK19 MN20 MR27 MT31 
 PS29 PT25 QA29 RO24 RS22 RU33 SA24 SC31 SD18 SE24 SI19 SK24 SM27 SO23 ST25 SV28 TL23 TN24 TR26 UA29 VA22 VG24 XK20 \
 YE30";
 
-fn iban_length(country: &str) -> Option<usize> {
-    let entry = IBAN_LENGTHS.split(' ').find(|entry| entry.get(..2) == Some(country))?;
-    entry[2..].parse().ok()
+/// The IBAN length for the two letters `country` opens with, in either case. Each entry of the
+/// table is five bytes ("AD24 "): no allocation or splitting per candidate word.
+fn iban_length(country: [u8; 2]) -> Option<usize> {
+    let country = country.map(|b| b.to_ascii_uppercase());
+    let entry = IBAN_LENGTHS.as_bytes().chunks(5).find(|entry| entry[..2] == country)?;
+    Some(usize::from(entry[2] - b'0') * 10 + usize::from(entry[3] - b'0'))
 }
 
 fn iban_at(text: &str, at: usize) -> Option<Range<usize>> {
@@ -176,7 +179,7 @@ fn iban_at(text: &str, at: usize) -> Option<Range<usize>> {
     if !opening[..2].iter().all(u8::is_ascii_alphabetic) || opening[2].is_ascii_alphabetic() {
         return None;
     }
-    let length = iban_length(&text[at..at + 2].to_ascii_uppercase())?;
+    let length = iban_length([opening[0], opening[1]])?;
     let joins = |c: char| GROUP_SPACES.contains(&c);
     group_ends(text, at, |c| c.is_ascii_alphanumeric(), joins)
         .into_iter()
@@ -437,6 +440,18 @@ mod tests {
         ] {
             assert_eq!(found(&all(Some(Region::FR)), text), [], "{text}");
         }
+    }
+
+    #[test]
+    fn the_iban_table_is_read_in_five_byte_entries() {
+        let entries: Vec<&str> = IBAN_LENGTHS.split(' ').collect();
+        assert!(entries.iter().all(|e| e.len() == 4 && e[..2].bytes().all(|b| b.is_ascii_uppercase())), "{entries:?}");
+        for entry in entries {
+            let expected: usize = entry[2..].parse().unwrap();
+            let country = [entry.as_bytes()[0], entry.as_bytes()[1].to_ascii_lowercase()];
+            assert_eq!(iban_length(country), Some(expected), "{entry}");
+        }
+        assert_eq!(iban_length(*b"ZZ"), None);
     }
 
     #[test]
