@@ -86,7 +86,16 @@ pub(crate) fn url(rest: &str) -> Option<usize> {
     (length > scheme.len()).then_some(length)
 }
 
+/// Whether the word that starts `rest` (up to white space) holds a byte `wanted` accepts. No span
+/// below reaches past white space, so this cheap test ends the search for most words.
+fn word_holds(rest: &str, wanted: impl Fn(u8) -> bool) -> bool {
+    rest.bytes().take_while(|b| !b.is_ascii_whitespace()).any(wanted)
+}
+
 pub(crate) fn email(rest: &str) -> Option<usize> {
+    if !word_holds(rest, |b| b == b'@') {
+        return None;
+    }
     let length = token_length(rest);
     let token = &rest[..length];
     let (local, domain) = token.split_once('@')?;
@@ -104,6 +113,9 @@ pub(crate) fn email(rest: &str) -> Option<usize> {
 /// A letter of a script written without spaces ends the token: in "我的订单12345在哪里" or
 /// "12月3日" the ids are the digits, and the ideographs around them are words to translate.
 pub(crate) fn id_or_number(rest: &str) -> Option<usize> {
+    if !word_holds(rest, |b| b.is_ascii_digit()) {
+        return None;
+    }
     let joiner = |c: char| matches!(c, '-' | '_' | '/' | '.' | ':' | '#' | '+' | ',');
     let mut length = 0;
     for (offset, c) in rest.char_indices() {

@@ -247,8 +247,7 @@ fn value_spans(text: &str, protector: &Protector) -> Vec<(usize, usize)> {
                 i += term.len();
                 continue;
             }
-            let address_or_id = || if may_hold_value(rest) { email(rest).or_else(|| id_or_number(rest)) } else { None };
-            if let Some(length) = url(rest).or_else(address_or_id) {
+            if let Some(length) = url(rest).or_else(|| email(rest)).or_else(|| id_or_number(rest)) {
                 spans.push((i, i + length));
                 i += length;
                 continue;
@@ -257,12 +256,6 @@ fn value_spans(text: &str, protector: &Protector) -> Vec<(usize, usize)> {
         i += rest.chars().next().map_or(1, char::len_utf8);
     }
     spans
-}
-
-/// Whether the word that starts `rest` holds an ASCII digit or `@`: an e-mail address or an id
-/// needs one, and neither reaches past white space, so most words end the search here.
-fn may_hold_value(rest: &str) -> bool {
-    rest.bytes().take_while(|b| !b.is_ascii_whitespace()).any(|b| b.is_ascii_digit() || b == b'@')
 }
 
 #[cfg(test)]
